@@ -1,0 +1,218 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/cozeauth/cozeauth/internal/store"
+)
+
+// Dialect is the SQL flavour of a backend.
+type Dialect int
+
+const (
+	SQLite Dialect = iota
+	Postgres
+)
+
+func (d Dialect) String() string {
+	if d == Postgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// DB is the SQL store. It is safe for concurrent use.
+type DB struct {
+	db      *sql.DB
+	dialect Dialect
+	queries sync.Map // query with ? placeholders → dialect form
+	now     func() time.Time
+}
+
+var _ store.Store = (*DB)(nil)
+
+// ParseDSN tells which backend a DSN names: "postgres://…" or "postgresql://…"
+// is PostgreSQL; "sqlite:PATH" or a plain file path is SQLite. It returns the
+// driver name and the driver's own DSN.
+func ParseDSN(dsn string) (Dialect, string, error) {
+	switch {
+	case dsn == "":
+		return 0, "", errors.New("empty database DSN")
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		if _, err := pgconn.ParseConfig(dsn); err != nil {
+			return 0, "", fmt.Errorf("invalid PostgreSQL DSN: %w", err)
+		}
+		return Postgres, dsn, nil
+	}
+	path := strings.TrimPrefix(dsn, "sqlite:")
+	if strings.Contains(path, "://") {
+		return 0, "", fmt.Errorf("unsupported database DSN %q: want a file path, sqlite:PATH or postgres://…", dsn)
+	}
+	if path == "" {
+		return 0, "", errors.New("empty SQLite path")
+	}
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+		q.Add("_pragma", p)
+	}
+	// Writers take the lock at BEGIN, so read-modify-write transactions never
+	// fail half-way with SQLITE_BUSY on upgrade.
+	q.Set("_txlock", "immediate")
+	return SQLite, "file:" + path + "?" + q.Encode(), nil
+}
+
+// Open connects to the database named by dsn and applies pending migrations.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	s, err := Connect(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Connect connects without migrating; Migrate must have been run.
+func Connect(ctx context.Context, dsn string) (*DB, error) {
+	dialect, driverDSN, err := ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	driver := "sqlite"
+	if dialect == Postgres {
+		driver = "pgx"
+	}
+	db, err := sql.Open(driver, driverDSN)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", dialect, err)
+	}
+	if dialect == SQLite {
+		db.SetMaxOpenConns(8)
+		db.SetMaxIdleConns(8)
+	} else {
+		db.SetMaxOpenConns(32)
+		db.SetMaxIdleConns(32)
+	}
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	s := &DB{db: db, dialect: dialect, now: time.Now}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s: %w", dialect, err)
+	}
+	return s, nil
+}
+
+// Dialect returns the backend's SQL flavour.
+func (s *DB) Dialect() Dialect { return s.dialect }
+
+// Ping checks that the database answers.
+func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// Close closes the connection pool.
+func (s *DB) Close() error { return s.db.Close() }
+
+// q returns query in the backend's placeholder syntax. Queries are written with
+// '?' placeholders; PostgreSQL wants $1, $2, … . Our queries contain no '?'
+// inside string literals.
+func (s *DB) q(query string) string {
+	if s.dialect != Postgres {
+		return query
+	}
+	if v, ok := s.queries.Load(query); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	out := b.String()
+	s.queries.Store(query, out)
+	return out
+}
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// inTx runs fn in a transaction, commits when it returns nil and rolls back
+// otherwise. When bump is set the revision advances in the same transaction.
+func (s *DB) inTx(ctx context.Context, bump bool, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if bump {
+		if _, err := tx.ExecContext(ctx, "UPDATE revision SET value = value + 1 WHERE id = 1"); err != nil {
+			return mapErr(err)
+		}
+	}
+	return mapErr(tx.Commit())
+}
+
+// mapErr turns driver constraint errors into the store's sentinel errors.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %v", store.ErrAlreadyExists, err)
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY, sqlite3.SQLITE_CONSTRAINT_NOTNULL, sqlite3.SQLITE_CONSTRAINT_CHECK:
+			return fmt.Errorf("%w: %v", store.ErrInvalid, err)
+		}
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505":
+			return fmt.Errorf("%w: %v", store.ErrAlreadyExists, err)
+		case "23503", "23502", "23514":
+			return fmt.Errorf("%w: %v", store.ErrInvalid, err)
+		}
+	}
+	return err
+}
+
+// Revision returns the current revision counter.
+func (s *DB) Revision(ctx context.Context) (int64, error) {
+	var v int64
+	err := s.db.QueryRowContext(ctx, "SELECT value FROM revision WHERE id = 1").Scan(&v)
+	return v, mapErr(err)
+}

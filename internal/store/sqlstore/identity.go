@@ -1,0 +1,337 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/cozeauth/cozeauth/internal/store"
+)
+
+const userCols = "id, username, nickname, avatar_url, password_hash, account_id, created_at"
+
+func scanUser(row interface{ Scan(...any) error }) (store.User, error) {
+	var u store.User
+	err := row.Scan(&u.ID, &u.Username, &u.Nickname, &u.AvatarURL, &u.PasswordHash, &u.AccountID, &u.CreatedAt)
+	return u, mapErr(err)
+}
+
+func (s *DB) CreateUser(ctx context.Context, u store.User) error {
+	if u.ID == "" || u.Username == "" || u.AccountID == "" {
+		return fmt.Errorf("%w: user needs an ID, a username and an account ID", store.ErrInvalid)
+	}
+	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q("INSERT INTO users ("+userCols+") VALUES (?, ?, ?, ?, ?, ?, ?)"),
+			u.ID, u.Username, u.Nickname, u.AvatarURL, u.PasswordHash, u.AccountID, u.CreatedAt)
+		return mapErr(err)
+	})
+}
+
+func (s *DB) getUserBy(ctx context.Context, col, v string) (store.User, error) {
+	return scanUser(s.db.QueryRowContext(ctx, s.q("SELECT "+userCols+" FROM users WHERE "+col+" = ?"), v))
+}
+
+func (s *DB) GetUser(ctx context.Context, id string) (store.User, error) {
+	return s.getUserBy(ctx, "id", id)
+}
+
+func (s *DB) GetUserByUsername(ctx context.Context, username string) (store.User, error) {
+	return s.getUserBy(ctx, "username", username)
+}
+
+func (s *DB) GetUserByAccountID(ctx context.Context, accountID string) (store.User, error) {
+	return s.getUserBy(ctx, "account_id", accountID)
+}
+
+func (s *DB) ListUsers(ctx context.Context) ([]store.User, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+userCols+" FROM users ORDER BY created_at, id")
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []store.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// ---- enterprises ----
+
+func (s *DB) CreateEnterprise(ctx context.Context, e store.Enterprise, superAdmin string) error {
+	if e.ID == "" || e.Name == "" {
+		return fmt.Errorf("%w: enterprise needs an ID and a name", store.ErrInvalid)
+	}
+	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO enterprises (id, name, created_at) VALUES (?, ?, ?)"),
+			e.ID, e.Name, e.CreatedAt); err != nil {
+			return mapErr(err)
+		}
+		if superAdmin == "" {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, s.q("INSERT INTO enterprise_members (enterprise_id, user_id, role, created_at) VALUES (?, ?, ?, ?)"),
+			e.ID, superAdmin, string(store.RoleSuperAdmin), e.CreatedAt)
+		return mapErr(err)
+	})
+}
+
+func (s *DB) GetEnterprise(ctx context.Context, id string) (store.Enterprise, error) {
+	var e store.Enterprise
+	err := s.db.QueryRowContext(ctx, s.q("SELECT id, name, created_at FROM enterprises WHERE id = ?"), id).
+		Scan(&e.ID, &e.Name, &e.CreatedAt)
+	return e, mapErr(err)
+}
+
+func (s *DB) PutEnterpriseMember(ctx context.Context, m store.EnterpriseMember) error {
+	if !m.Role.Valid() {
+		return fmt.Errorf("%w: enterprise role %q", store.ErrInvalid, m.Role)
+	}
+	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q("UPDATE enterprise_members SET role = ? WHERE enterprise_id = ? AND user_id = ?"),
+			string(m.Role), m.EnterpriseID, m.UserID)
+		if err != nil {
+			return mapErr(err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, s.q("INSERT INTO enterprise_members (enterprise_id, user_id, role, created_at) VALUES (?, ?, ?, ?)"),
+			m.EnterpriseID, m.UserID, string(m.Role), m.CreatedAt)
+		return mapErr(err)
+	})
+}
+
+func (s *DB) DeleteEnterpriseMember(ctx context.Context, enterpriseID, userID string) error {
+	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+		return deleteOne(ctx, tx, s.q("DELETE FROM enterprise_members WHERE enterprise_id = ? AND user_id = ?"), enterpriseID, userID)
+	})
+}
+
+const enterpriseMemberCols = "enterprise_id, user_id, role, created_at"
+
+func scanEnterpriseMember(row interface{ Scan(...any) error }) (store.EnterpriseMember, error) {
+	var m store.EnterpriseMember
+	var role string
+	err := row.Scan(&m.EnterpriseID, &m.UserID, &role, &m.CreatedAt)
+	m.Role = store.EnterpriseRole(role)
+	return m, mapErr(err)
+}
+
+func (s *DB) GetEnterpriseMember(ctx context.Context, enterpriseID, userID string) (store.EnterpriseMember, error) {
+	return scanEnterpriseMember(s.db.QueryRowContext(ctx,
+		s.q("SELECT "+enterpriseMemberCols+" FROM enterprise_members WHERE enterprise_id = ? AND user_id = ?"), enterpriseID, userID))
+}
+
+func (s *DB) listEnterpriseMembers(ctx context.Context, where, arg string) ([]store.EnterpriseMember, error) {
+	rows, err := s.db.QueryContext(ctx, s.q("SELECT "+enterpriseMemberCols+" FROM enterprise_members WHERE "+where+" = ? ORDER BY created_at, enterprise_id, user_id"), arg)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []store.EnterpriseMember
+	for rows.Next() {
+		m, err := scanEnterpriseMember(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, mapErr(rows.Err())
+}
+
+func (s *DB) ListEnterpriseMembers(ctx context.Context, enterpriseID string) ([]store.EnterpriseMember, error) {
+	return s.listEnterpriseMembers(ctx, "enterprise_id", enterpriseID)
+}
+
+func (s *DB) ListUserEnterprises(ctx context.Context, userID string) ([]store.EnterpriseMember, error) {
+	return s.listEnterpriseMembers(ctx, "user_id", userID)
+}
+
+// ---- workspaces ----
+
+const workspaceCols = "w.id, w.name, w.icon_url, w.owner_type, w.owner_id, w.created_at"
+
+func scanWorkspace(dst *store.Workspace, extra ...any) []any {
+	return append([]any{&dst.ID, &dst.Name, &dst.IconURL, &dst.Owner.Type, &dst.Owner.ID, &dst.CreatedAt}, extra...)
+}
+
+func (s *DB) CreateWorkspace(ctx context.Context, w store.Workspace, owner *store.WorkspaceMember) error {
+	if w.ID == "" || w.Name == "" || !w.Owner.Valid() {
+		return fmt.Errorf("%w: workspace needs an ID, a name and an owner", store.ErrInvalid)
+	}
+	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+		if err := s.checkOwner(ctx, tx, w.Owner); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO workspaces (id, name, icon_url, owner_type, owner_id, created_at) VALUES (?, ?, ?, ?, ?, ?)"),
+			w.ID, w.Name, w.IconURL, string(w.Owner.Type), w.Owner.ID, w.CreatedAt); err != nil {
+			return mapErr(err)
+		}
+		if owner == nil {
+			return nil
+		}
+		if !owner.Role.Valid() {
+			return fmt.Errorf("%w: workspace role %q", store.ErrInvalid, owner.Role)
+		}
+		_, err := tx.ExecContext(ctx, s.q("INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?)"),
+			w.ID, owner.UserID, string(owner.Role), owner.CreatedAt)
+		return mapErr(err)
+	})
+}
+
+// checkOwner makes sure an Owner names an existing account: the owner columns
+// are polymorphic, so no foreign key can.
+func (s *DB) checkOwner(ctx context.Context, q querier, o store.Owner) error {
+	var query string
+	switch o.Type {
+	case store.OwnerPersonal:
+		query = "SELECT COUNT(*) FROM users WHERE account_id = ?"
+	case store.OwnerEnterprise:
+		query = "SELECT COUNT(*) FROM enterprises WHERE id = ?"
+	default:
+		return fmt.Errorf("%w: owner type %q", store.ErrInvalid, o.Type)
+	}
+	var n int
+	if err := q.QueryRowContext(ctx, s.q(query), o.ID).Scan(&n); err != nil {
+		return mapErr(err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: no %s account %q", store.ErrInvalid, o.Type, o.ID)
+	}
+	return nil
+}
+
+func (s *DB) GetWorkspace(ctx context.Context, id string) (store.Workspace, error) {
+	var w store.Workspace
+	err := s.db.QueryRowContext(ctx, s.q("SELECT "+workspaceCols+" FROM workspaces w WHERE w.id = ?"), id).Scan(scanWorkspace(&w)...)
+	return w, mapErr(err)
+}
+
+func (s *DB) ListWorkspacesByOwner(ctx context.Context, owner store.Owner) ([]store.Workspace, error) {
+	rows, err := s.db.QueryContext(ctx, s.q("SELECT "+workspaceCols+" FROM workspaces w WHERE w.owner_type = ? AND w.owner_id = ? ORDER BY w.created_at, w.id"),
+		string(owner.Type), owner.ID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []store.Workspace
+	for rows.Next() {
+		var w store.Workspace
+		if err := rows.Scan(scanWorkspace(&w)...); err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, w)
+	}
+	return out, mapErr(rows.Err())
+}
+
+func (s *DB) PutWorkspaceMember(ctx context.Context, m store.WorkspaceMember) error {
+	if !m.Role.Valid() {
+		return fmt.Errorf("%w: workspace role %q", store.ErrInvalid, m.Role)
+	}
+	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q("UPDATE workspace_members SET role = ? WHERE workspace_id = ? AND user_id = ?"),
+			string(m.Role), m.WorkspaceID, m.UserID)
+		if err != nil {
+			return mapErr(err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, s.q("INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?)"),
+			m.WorkspaceID, m.UserID, string(m.Role), m.CreatedAt)
+		return mapErr(err)
+	})
+}
+
+func (s *DB) DeleteWorkspaceMember(ctx context.Context, workspaceID, userID string) error {
+	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+		return deleteOne(ctx, tx, s.q("DELETE FROM workspace_members WHERE workspace_id = ? AND user_id = ?"), workspaceID, userID)
+	})
+}
+
+func (s *DB) GetWorkspaceMember(ctx context.Context, workspaceID, userID string) (store.WorkspaceMember, error) {
+	var m store.WorkspaceMember
+	var role string
+	err := s.db.QueryRowContext(ctx, s.q("SELECT workspace_id, user_id, role, created_at FROM workspace_members WHERE workspace_id = ? AND user_id = ?"),
+		workspaceID, userID).Scan(&m.WorkspaceID, &m.UserID, &role, &m.CreatedAt)
+	m.Role = store.WorkspaceRole(role)
+	return m, mapErr(err)
+}
+
+func (s *DB) ListMemberWorkspaces(ctx context.Context, userID string) ([]store.MemberWorkspace, error) {
+	rows, err := s.db.QueryContext(ctx, s.q("SELECT "+workspaceCols+", m.role FROM workspace_members m JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = ? ORDER BY w.created_at, w.id"), userID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []store.MemberWorkspace
+	for rows.Next() {
+		var mw store.MemberWorkspace
+		var role string
+		if err := rows.Scan(scanWorkspace(&mw.Workspace, &role)...); err != nil {
+			return nil, mapErr(err)
+		}
+		mw.Role = store.WorkspaceRole(role)
+		out = append(out, mw)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// ---- resources ----
+
+func (s *DB) CreateResource(ctx context.Context, r store.Resource) error {
+	if r.Type == "" || r.ID == "" || (r.WorkspaceID == "") == (r.AccountID == "") {
+		return fmt.Errorf("%w: resource needs a type, an ID and exactly one of workspace and account", store.ErrInvalid)
+	}
+	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+		if r.WorkspaceID != "" {
+			var n int
+			if err := tx.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM workspaces WHERE id = ?"), r.WorkspaceID).Scan(&n); err != nil {
+				return mapErr(err)
+			}
+			if n == 0 {
+				return fmt.Errorf("%w: no workspace %q", store.ErrInvalid, r.WorkspaceID)
+			}
+		} else if err := s.checkAccount(ctx, tx, r.AccountID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.q("INSERT INTO resources (type, id, workspace_id, account_id, created_at) VALUES (?, ?, ?, ?, ?)"),
+			r.Type, r.ID, r.WorkspaceID, r.AccountID, r.CreatedAt)
+		return mapErr(err)
+	})
+}
+
+// checkAccount accepts a personal account ID or an enterprise ID.
+func (s *DB) checkAccount(ctx context.Context, q querier, id string) error {
+	if s.checkOwner(ctx, q, store.Owner{Type: store.OwnerPersonal, ID: id}) == nil {
+		return nil
+	}
+	return s.checkOwner(ctx, q, store.Owner{Type: store.OwnerEnterprise, ID: id})
+}
+
+func (s *DB) GetResource(ctx context.Context, typ, id string) (store.Resource, error) {
+	var r store.Resource
+	err := s.db.QueryRowContext(ctx, s.q("SELECT type, id, workspace_id, account_id, created_at FROM resources WHERE type = ? AND id = ?"), typ, id).
+		Scan(&r.Type, &r.ID, &r.WorkspaceID, &r.AccountID, &r.CreatedAt)
+	return r, mapErr(err)
+}
+
+// deleteOne runs a DELETE that must remove exactly one row.
+func deleteOne(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return mapErr(err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}

@@ -1,0 +1,82 @@
+package store
+
+import "context"
+
+// Users stores people and their personal accounts.
+type Users interface {
+	CreateUser(ctx context.Context, u User) error
+	GetUser(ctx context.Context, id string) (User, error)
+	GetUserByUsername(ctx context.Context, username string) (User, error)
+	GetUserByAccountID(ctx context.Context, accountID string) (User, error)
+	ListUsers(ctx context.Context) ([]User, error)
+}
+
+// Enterprises stores enterprises and their members.
+type Enterprises interface {
+	// CreateEnterprise creates the enterprise and makes superAdmin its
+	// SuperAdmin in one transaction.
+	CreateEnterprise(ctx context.Context, e Enterprise, superAdmin string) error
+	GetEnterprise(ctx context.Context, id string) (Enterprise, error)
+	// PutEnterpriseMember adds a member or changes the role of an existing one.
+	PutEnterpriseMember(ctx context.Context, m EnterpriseMember) error
+	DeleteEnterpriseMember(ctx context.Context, enterpriseID, userID string) error
+	GetEnterpriseMember(ctx context.Context, enterpriseID, userID string) (EnterpriseMember, error)
+	ListEnterpriseMembers(ctx context.Context, enterpriseID string) ([]EnterpriseMember, error)
+	ListUserEnterprises(ctx context.Context, userID string) ([]EnterpriseMember, error)
+}
+
+// Workspaces stores workspaces and their members.
+type Workspaces interface {
+	// CreateWorkspace creates the workspace and, when owner is non-nil, its
+	// first member, in one transaction.
+	CreateWorkspace(ctx context.Context, w Workspace, owner *WorkspaceMember) error
+	GetWorkspace(ctx context.Context, id string) (Workspace, error)
+	ListWorkspacesByOwner(ctx context.Context, owner Owner) ([]Workspace, error)
+	PutWorkspaceMember(ctx context.Context, m WorkspaceMember) error
+	DeleteWorkspaceMember(ctx context.Context, workspaceID, userID string) error
+	GetWorkspaceMember(ctx context.Context, workspaceID, userID string) (WorkspaceMember, error)
+	// ListMemberWorkspaces lists the workspaces userID is a member of, ordered
+	// by creation time then ID.
+	ListMemberWorkspaces(ctx context.Context, userID string) ([]MemberWorkspace, error)
+}
+
+// Resources stores typed objects in workspaces or accounts.
+type Resources interface {
+	CreateResource(ctx context.Context, r Resource) error
+	GetResource(ctx context.Context, typ, id string) (Resource, error)
+}
+
+// Credentials stores PATs and SATs by token hash.
+type Credentials interface {
+	CreateCredential(ctx context.Context, c Credential) error
+	GetCredential(ctx context.Context, id string) (Credential, error)
+	GetCredentialByHash(ctx context.Context, tokenHash string) (Credential, error)
+	ListCredentials(ctx context.Context, f CredentialFilter) ([]Credential, error)
+	// UpdateCredential runs update on the current record inside a transaction
+	// and stores what it returns; ID, Kind, TokenHash and CreatedAt cannot change.
+	UpdateCredential(ctx context.Context, id string, update func(Credential) (Credential, error)) (Credential, error)
+	DeleteCredential(ctx context.Context, id string) error
+	// TouchCredentials records last-used times in one batch; it is not a
+	// security-relevant change and does not advance the revision.
+	TouchCredentials(ctx context.Context, lastUsed map[string]int64) error
+}
+
+// Revisions exposes a counter that advances on every security-relevant change
+// (credential deleted, membership removed, …), so server processes sharing the
+// database can drop their caches promptly.
+type Revisions interface {
+	Revision(ctx context.Context) (int64, error)
+}
+
+// Store is everything a backend provides. Feature packages take the small
+// interfaces above; only wiring code holds a whole Store.
+type Store interface {
+	Users
+	Enterprises
+	Workspaces
+	Resources
+	Credentials
+	Revisions
+	Ping(ctx context.Context) error
+	Close() error
+}
