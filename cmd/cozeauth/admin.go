@@ -1,0 +1,387 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cozeauth/cozeauth/internal/credential"
+	"github.com/cozeauth/cozeauth/internal/identity"
+	"github.com/cozeauth/cozeauth/internal/permission"
+	"github.com/cozeauth/cozeauth/internal/store"
+	"github.com/cozeauth/cozeauth/internal/store/sqlstore"
+)
+
+// adminEnv is what every admin command works with: the store and the
+// services over it. The admin CLI writes the same database a running server
+// reads; servers pick the changes up through the store's revision.
+type adminEnv struct {
+	store *sqlstore.DB
+	ids   *identity.Service
+	creds *credential.Manager
+}
+
+func newAdmin() *cobra.Command {
+	var dsn string
+	cmd := &cobra.Command{
+		Use:   "admin",
+		Short: "Bootstrap and automate: users, enterprises, workspaces, resources, PATs and SATs (JSON output)",
+	}
+	cmd.PersistentFlags().StringVar(&dsn, "db", "cozeauth.db", "database: a SQLite file path, sqlite:PATH, or postgres://…")
+	cmd.PersistentFlags().Bool("json", true, "print JSON (the only output format)")
+	// run opens the store, runs fn and prints its result as one JSON object.
+	run := func(fn func(ctx context.Context, env *adminEnv) (any, error)) func(*cobra.Command, []string) error {
+		return func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := sqlstore.Open(ctx, dsn)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			env := &adminEnv{
+				store: s,
+				ids:   &identity.Service{Store: s, Now: time.Now},
+				creds: &credential.Manager{Store: s, Catalog: permission.Default(), Now: time.Now},
+			}
+			out, err := fn(ctx, env)
+			if err != nil {
+				return cliError(err)
+			}
+			return printJSON(cmd, out)
+		}
+	}
+	cmd.AddCommand(adminUser(run), adminEnterprise(run), adminWorkspace(run), adminResource(run),
+		adminCredential(run, store.KindPAT), adminCredential(run, store.KindSAT))
+	return cmd
+}
+
+type runner func(fn func(ctx context.Context, env *adminEnv) (any, error)) func(*cobra.Command, []string) error
+
+// cliError drops the sentinel prefixes that only matter to code.
+func cliError(err error) error {
+	msg := err.Error()
+	for _, sentinel := range []error{identity.ErrInvalid, credential.ErrInvalid, store.ErrNotFound, store.ErrInvalid} {
+		if errors.Is(err, sentinel) {
+			msg = strings.TrimPrefix(msg, sentinel.Error()+": ")
+		}
+	}
+	return errors.New(msg)
+}
+
+func printJSON(cmd *cobra.Command, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(cmd.OutOrStdout(), string(b))
+	return err
+}
+
+func required(cmd *cobra.Command, names ...string) {
+	for _, n := range names {
+		_ = cmd.MarkFlagRequired(n)
+	}
+}
+
+func leaf(use, short string) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs}
+}
+
+func adminUser(run runner) *cobra.Command {
+	cmd := &cobra.Command{Use: "user", Short: "Manage users"}
+	var username, nickname string
+	var pwStdin bool
+	create := leaf("create", "Create a user (the password is read from stdin)")
+	create.Flags().StringVar(&username, "username", "", "login name")
+	create.Flags().StringVar(&nickname, "nickname", "", "display name (default: the username)")
+	create.Flags().BoolVar(&pwStdin, "password-stdin", false, "read the password from standard input")
+	required(create, "username", "password-stdin")
+	create.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		pw, err := io.ReadAll(io.LimitReader(create.InOrStdin(), 4096))
+		if err != nil {
+			return nil, err
+		}
+		u, err := env.ids.CreateUser(ctx, username, strings.TrimRight(string(pw), "\r\n"), nickname)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]string{"user_id": u.ID, "account_id": u.AccountID}, nil
+	})
+	list := leaf("list", "List users")
+	list.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		us, err := env.store.ListUsers(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := []map[string]any{}
+		for _, u := range us {
+			out = append(out, map[string]any{"user_id": u.ID, "username": u.Username, "nickname": u.Nickname,
+				"account_id": u.AccountID, "created_at": u.CreatedAt})
+		}
+		return map[string]any{"users": out}, nil
+	})
+	cmd.AddCommand(create, list)
+	return cmd
+}
+
+func adminEnterprise(run runner) *cobra.Command {
+	cmd := &cobra.Command{Use: "enterprise", Short: "Manage enterprises"}
+	var name, superAdmin string
+	create := leaf("create", "Create an enterprise with a SuperAdmin")
+	create.Flags().StringVar(&name, "name", "", "enterprise name")
+	create.Flags().StringVar(&superAdmin, "super-admin", "", "the SuperAdmin (username or user ID)")
+	required(create, "name", "super-admin")
+	create.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		e, err := env.ids.CreateEnterprise(ctx, name, superAdmin)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]string{"enterprise_id": e.ID}, nil
+	})
+	var ent, user, role string
+	add := leaf("add-member", "Add a member to an enterprise, or change their role")
+	add.Flags().StringVar(&ent, "enterprise", "", "enterprise ID")
+	add.Flags().StringVar(&user, "user", "", "username or user ID")
+	add.Flags().StringVar(&role, "role", "", "Admin, Member or Guest")
+	required(add, "enterprise", "user", "role")
+	add.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		return struct{}{}, env.ids.AddEnterpriseMember(ctx, ent, user, store.EnterpriseRole(role))
+	})
+	cmd.AddCommand(create, add)
+	return cmd
+}
+
+func adminWorkspace(run runner) *cobra.Command {
+	cmd := &cobra.Command{Use: "workspace", Short: "Manage workspaces"}
+	var name, owner, ent string
+	create := leaf("create", "Create a workspace owned by a user's personal account or by an enterprise")
+	create.Flags().StringVar(&name, "name", "", "workspace name")
+	create.Flags().StringVar(&owner, "owner", "", "owning user (username or user ID); becomes the owner member")
+	create.Flags().StringVar(&ent, "enterprise", "", "owning enterprise ID")
+	required(create, "name")
+	create.MarkFlagsMutuallyExclusive("owner", "enterprise")
+	create.MarkFlagsOneRequired("owner", "enterprise")
+	create.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		w, err := env.ids.CreateWorkspace(ctx, name, owner, ent)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]string{"workspace_id": w.ID}, nil
+	})
+	var ws, user, role string
+	add := leaf("add-member", "Add a member to a workspace, or change their role")
+	add.Flags().StringVar(&ws, "workspace", "", "workspace ID")
+	add.Flags().StringVar(&user, "user", "", "username or user ID")
+	add.Flags().StringVar(&role, "role", "", "admin or member")
+	required(add, "workspace", "user", "role")
+	add.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		return struct{}{}, env.ids.AddWorkspaceMember(ctx, ws, user, store.WorkspaceRole(role))
+	})
+	remove := leaf("remove-member", "Remove a member from a workspace")
+	remove.Flags().StringVar(&ws, "workspace", "", "workspace ID")
+	remove.Flags().StringVar(&user, "user", "", "username or user ID")
+	required(remove, "workspace", "user")
+	remove.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		return struct{}{}, env.ids.RemoveWorkspaceMember(ctx, ws, user)
+	})
+	cmd.AddCommand(create, add, remove)
+	return cmd
+}
+
+func adminResource(run runner) *cobra.Command {
+	cmd := &cobra.Command{Use: "resource", Short: "Register resources (bots, workflows, …) in workspaces"}
+	var ws, typ, id string
+	create := leaf("create", "Register a resource in a workspace")
+	create.Flags().StringVar(&ws, "workspace", "", "workspace ID")
+	create.Flags().StringVar(&typ, "type", "", "resource type, e.g. bot")
+	create.Flags().StringVar(&id, "id", "", "resource ID (default: generated)")
+	required(create, "workspace", "type")
+	create.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		r, err := env.ids.CreateResource(ctx, ws, typ, id)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]string{"resource_id": r.ID}, nil
+	})
+	cmd.AddCommand(create)
+	return cmd
+}
+
+// scopeFlags are the expiry and permission flags PAT and SAT commands share.
+type scopeFlags struct {
+	days        int
+	expiresAt   int64
+	permanent   bool
+	permissions []string
+	workspaces  string
+}
+
+func (f *scopeFlags) addExpiry(cmd *cobra.Command) {
+	cmd.Flags().IntVar(&f.days, "days", 0, "lifetime in days: 1, 30, 90, 180 or 365")
+	cmd.Flags().Int64Var(&f.expiresAt, "expires-at", 0, "custom expiry as a Unix time in seconds")
+	cmd.Flags().BoolVar(&f.permanent, "permanent", false, "never expires")
+	cmd.MarkFlagsMutuallyExclusive("days", "expires-at", "permanent")
+	cmd.MarkFlagsOneRequired("days", "expires-at", "permanent")
+}
+
+func (f *scopeFlags) addScope(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&f.permissions, "permission", nil, "a permission from the catalog, e.g. Bot.chat (repeatable)")
+	cmd.Flags().StringVar(&f.workspaces, "workspaces", "", `"all", or a comma-separated list of workspace IDs`)
+}
+
+// workspaceOption parses --workspaces: "all" or W1,W2.
+func workspaceOption(s string) (all bool, ids []string, err error) {
+	s = strings.TrimSpace(s)
+	if s == "all" {
+		return true, nil, nil
+	}
+	if s == "" {
+		return false, nil, nil
+	}
+	for _, id := range strings.Split(s, ",") {
+		if id = strings.TrimSpace(id); id == "" {
+			return false, nil, fmt.Errorf("--workspaces %q: empty workspace ID in the list", s)
+		}
+		ids = append(ids, id)
+	}
+	return false, ids, nil
+}
+
+func adminCredential(run runner, kind store.CredentialKind) *cobra.Command {
+	noun, long := "pat", "personal access tokens"
+	if kind == store.KindSAT {
+		noun, long = "sat", "service access tokens of enterprise service identities"
+	}
+	cmd := &cobra.Command{Use: noun, Short: "Manage " + long}
+
+	var sf scopeFlags
+	var user, name, ent string
+	create := leaf("create", "Create a token; it is printed once and only its hash is stored")
+	create.Flags().StringVar(&name, "name", "", "token name")
+	create.Flags().StringVar(&ent, "enterprise", "", "enterprise ID")
+	if kind == store.KindPAT {
+		create.Flags().StringVar(&user, "user", "", "owner (username or user ID)")
+		create.Flags().Lookup("enterprise").Usage = "create the token in this enterprise (the user must be a member) instead of the personal account"
+		required(create, "user", "name")
+	} else {
+		create.Flags().StringVar(&user, "by", "", "the enterprise admin creating it (username or user ID; optional)")
+		required(create, "enterprise", "name")
+	}
+	sf.addExpiry(create)
+	sf.addScope(create)
+	create.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		all, wsIDs, err := workspaceOption(sf.workspaces)
+		if err != nil {
+			return nil, err
+		}
+		spec := credential.Spec{Kind: kind, Name: name, EnterpriseID: ent, Permissions: sf.permissions,
+			AllWorkspaces: all, WorkspaceIDs: wsIDs,
+			Expiry: credential.Expiry{Days: sf.days, At: sf.expiresAt, Permanent: sf.permanent}}
+		if user != "" {
+			u, err := env.ids.ResolveUser(ctx, user)
+			if err != nil {
+				return nil, err
+			}
+			spec.UserID = u.ID
+		}
+		c, err := env.creds.Create(ctx, spec)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"id": c.Credential.ID, "token": c.Token, "expire_at": credential.OrMinusOne(c.Credential.ExpireAt)}, nil
+	})
+
+	list := leaf("list", "List tokens (never their values)")
+	listKey := "personal_access_tokens"
+	if kind == store.KindPAT {
+		list.Flags().StringVar(&user, "user", "", "owner (username or user ID)")
+		required(list, "user")
+	} else {
+		listKey = "service_access_tokens"
+		list.Flags().StringVar(&ent, "enterprise", "", "enterprise ID")
+		required(list, "enterprise")
+	}
+	list.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		f := store.CredentialFilter{Kind: kind}
+		if kind == store.KindPAT {
+			u, err := env.ids.ResolveUser(ctx, user)
+			if err != nil {
+				return nil, err
+			}
+			f.UserID = u.ID
+		} else {
+			if _, err := env.ids.GetEnterprise(ctx, ent); err != nil {
+				return nil, err
+			}
+			f.Owner = store.Owner{Type: store.OwnerEnterprise, ID: ent}
+		}
+		cs, err := env.store.ListCredentials(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]credential.Listing, 0, len(cs))
+		for _, c := range cs {
+			out = append(out, credential.Describe(c))
+		}
+		return map[string]any{listKey: out}, nil
+	})
+
+	var id string
+	var usf scopeFlags
+	update := leaf("update", "Rename a token or change its permissions and workspaces")
+	update.Flags().StringVar(&id, "id", "", "token ID")
+	update.Flags().StringVar(&name, "name", "", "new name")
+	usf.addScope(update)
+	required(update, "id")
+	update.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		if err := checkKind(ctx, env, id, kind); err != nil {
+			return nil, err
+		}
+		var ch credential.Change
+		if update.Flags().Changed("name") {
+			ch.Name = &name
+		}
+		if update.Flags().Changed("permission") {
+			ch.Permissions = &usf.permissions
+		}
+		if update.Flags().Changed("workspaces") {
+			all, ids, err := workspaceOption(usf.workspaces)
+			if err != nil {
+				return nil, err
+			}
+			ch.AllWorkspaces, ch.WorkspaceIDs = &all, &ids
+		}
+		c, err := env.creds.Update(ctx, id, ch)
+		if err != nil {
+			return nil, err
+		}
+		return credential.Describe(c), nil
+	})
+
+	del := leaf("delete", "Delete (revoke) a token")
+	del.Flags().StringVar(&id, "id", "", "token ID")
+	required(del, "id")
+	del.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		if err := checkKind(ctx, env, id, kind); err != nil {
+			return nil, err
+		}
+		return struct{}{}, env.creds.Delete(ctx, id)
+	})
+	cmd.AddCommand(create, list, update, del)
+	return cmd
+}
+
+// checkKind keeps `pat delete` from deleting a SAT and vice versa.
+func checkKind(ctx context.Context, env *adminEnv, id string, kind store.CredentialKind) error {
+	c, err := env.store.GetCredential(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && c.Kind != kind) {
+		return fmt.Errorf("no %s with id %q", kind, id)
+	}
+	return err
+}

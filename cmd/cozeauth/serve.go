@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cozeauth/cozeauth/internal/config"
+	"github.com/cozeauth/cozeauth/internal/credential"
+	"github.com/cozeauth/cozeauth/internal/identity"
+	"github.com/cozeauth/cozeauth/internal/permission"
+	"github.com/cozeauth/cozeauth/internal/server"
+	"github.com/cozeauth/cozeauth/internal/store"
+	"github.com/cozeauth/cozeauth/internal/store/sqlstore"
+)
+
+func newServe() *cobra.Command {
+	cfg := config.Default()
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the authorization server",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := cfg.Validate(); err != nil {
+				return fmt.Errorf("invalid configuration: %w", err)
+			}
+			return serve(cmd, cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address HOST:PORT")
+	f.StringVar(&cfg.DB, "db", cfg.DB, "database: a SQLite file path, sqlite:PATH, or postgres://…")
+	f.StringVar(&cfg.PublicURL, "public-url", "", "public base URL of this server (default: http://ADDR)")
+	f.BoolVar(&cfg.Dev, "dev", false, "seed a demo user, workspace and PAT and print how to use them")
+	f.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
+	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "json or text")
+	f.BoolVar(&cfg.AccessLog, "access-log", cfg.AccessLog, "log every request")
+	f.DurationVar(&cfg.RevisionPoll, "revision-poll", cfg.RevisionPoll, "how often to check the database for revocations (at most 1s)")
+	f.DurationVar(&cfg.LastUsedFlush, "last-used-flush", cfg.LastUsedFlush, "how often to write credentials' last-used times")
+	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long to let in-flight requests finish on SIGTERM")
+	return cmd
+}
+
+func serve(cmd *cobra.Command, cfg config.Config) error {
+	log := cfg.Logger(os.Stderr)
+	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	s, err := sqlstore.Open(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	if cfg.Dev {
+		if err := seedDev(ctx, s, cfg, cmd); err != nil {
+			ln.Close()
+			return fmt.Errorf("dev seed: %w", err)
+		}
+	}
+	log.Info("cozeauth listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
+		"db", s.Dialect().String(), "version", version)
+	return server.New(cfg, s, log).Run(ctx, ln)
+}
+
+// Dev seed: a fixed demo user and workspace, and a fresh PAT on every start
+// (the token is shown once, so an old one cannot be printed again).
+const (
+	devUser     = "demo"
+	devPassword = "demo-password"
+)
+
+func seedDev(ctx context.Context, s store.Store, cfg config.Config, cmd *cobra.Command) error {
+	ids := &identity.Service{Store: s, Now: time.Now}
+	u, err := ids.ResolveUser(ctx, devUser)
+	if errors.Is(err, store.ErrNotFound) {
+		if u, err = ids.CreateUser(ctx, devUser, devPassword, "Demo User"); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	wss, err := s.ListWorkspacesByOwner(ctx, u.Account())
+	if err != nil {
+		return err
+	}
+	var ws store.Workspace
+	if len(wss) > 0 {
+		ws = wss[0]
+	} else if ws, err = ids.CreateWorkspace(ctx, "Demo workspace", u.ID, ""); err != nil {
+		return err
+	}
+	if _, err := s.GetResource(ctx, "bot", "demo-bot"); errors.Is(err, store.ErrNotFound) {
+		if _, err := ids.CreateResource(ctx, ws.ID, "bot", "demo-bot"); err != nil {
+			return err
+		}
+	}
+	var perms []string
+	for _, p := range permission.Default().All() {
+		if p.Level != permission.LevelEnterprise {
+			perms = append(perms, p.Name)
+		}
+	}
+	m := &credential.Manager{Store: s, Catalog: permission.Default(), Now: time.Now}
+	pat, err := m.Create(ctx, credential.Spec{Kind: store.KindPAT, Name: "dev " + time.Now().Format(time.DateTime),
+		UserID: u.ID, Expiry: credential.Expiry{Days: 30}, Permissions: perms, AllWorkspaces: true})
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, `
+cozeauth dev mode — demo data is ready
+  user:       %s / %s (user_id %s, account_id %s)
+  workspace:  %s (%s), with bot "demo-bot"
+  PAT:        %s   (all permissions, all workspaces, 30 days)
+
+Try it:
+  curl -s -H 'Authorization: Bearer %s' %s/v1/users/me
+  curl -s -H 'Authorization: Bearer %s' %s/v1/workspaces
+  curl -s -H 'Authorization: Bearer %s' -d '{"permission":"Bot.chat","resource":{"type":"bot","id":"demo-bot"}}' %s/api/cozeauth/v1/authz/check
+
+`, devUser, devPassword, u.ID, u.AccountID, ws.Name, ws.ID, pat.Token,
+		pat.Token, cfg.PublicURL, pat.Token, cfg.PublicURL, pat.Token, cfg.PublicURL)
+	return nil
+}

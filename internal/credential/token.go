@@ -1,0 +1,65 @@
+package credential
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"strings"
+
+	"github.com/cozeauth/cozeauth/internal/store"
+)
+
+// Visible token prefixes. OAuth access tokens use prefixes of their own and
+// never "pat_" (WIRE.md §8.5).
+const (
+	PrefixPAT = "pat_"
+	PrefixSAT = "sat_"
+)
+
+// secretBytes is the entropy of every minted token: 256 bits.
+const secretBytes = 32
+
+// NewToken returns prefix followed by 64 hex characters of fresh randomness.
+func NewToken(prefix string) string {
+	b := make([]byte, secretBytes)
+	_, _ = rand.Read(b) // never fails (crypto/rand since Go 1.24)
+	return prefix + hex.EncodeToString(b)
+}
+
+// Hash is the stored form of a token: hex SHA-256 of the whole string.
+func Hash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// HashesEqual compares two stored hashes in constant time.
+func HashesEqual(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// KindOf tells which credential kind a token's prefix announces.
+func KindOf(token string) (store.CredentialKind, bool) {
+	switch {
+	case strings.HasPrefix(token, PrefixPAT):
+		return store.KindPAT, true
+	case strings.HasPrefix(token, PrefixSAT):
+		return store.KindSAT, true
+	}
+	return "", false
+}
+
+// wellFormed reports whether token has the shape NewToken produces, so junk is
+// rejected without touching the database.
+func wellFormed(token string) bool {
+	if len(token) != 4+2*secretBytes {
+		return false
+	}
+	for i := 4; i < len(token); i++ {
+		c := token[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,275 @@
+package openapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/cozeauth/cozeauth/internal/authz"
+	"github.com/cozeauth/cozeauth/internal/store"
+)
+
+// Store is what the endpoints read beyond the authorizer's cached facts.
+type Store interface {
+	ListMemberWorkspaces(ctx context.Context, userID string) ([]store.MemberWorkspace, error)
+	ListWorkspacesByOwner(ctx context.Context, owner store.Owner) ([]store.Workspace, error)
+}
+
+// API serves the OpenAPI identity endpoints.
+type API struct {
+	Authz *authz.Authorizer
+	Store Store
+	Log   *slog.Logger
+}
+
+// Register mounts the endpoints on mux.
+func (a *API) Register(mux *http.ServeMux) {
+	mux.Handle("GET /v1/users/me", a.bearer(a.usersMe))
+	mux.Handle("GET /v1/workspaces", a.bearer(a.listWorkspaces))
+	mux.Handle("POST /api/cozeauth/v1/authz/check", a.bearer(a.check))
+}
+
+// BearerToken extracts the token of an "Authorization: Bearer <t>" header; the
+// scheme is case-insensitive (RFC 6750 §2.1, RFC 7235 §2.1).
+func BearerToken(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != "" && !strings.ContainsAny(tok, " \t")
+}
+
+type principalHandler func(w http.ResponseWriter, r *http.Request, p *authz.Principal)
+
+// bearer authenticates the request's bearer credential (decision step 1) and
+// answers 4100 for anything else.
+func (a *API) bearer(next principalHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := BearerToken(r)
+		if !ok {
+			WriteError(w, r, a.Log, Unauthenticated("missing or malformed Authorization header; send \"Authorization: Bearer <token>\""))
+			return
+		}
+		p, d, err := a.Authz.Authenticate(r.Context(), tok)
+		if err != nil {
+			WriteError(w, r, a.Log, err)
+			return
+		}
+		if !d.OK() {
+			WriteError(w, r, a.Log, Denied(d))
+			return
+		}
+		next(w, r, p)
+	})
+}
+
+// require checks a permission on an optional resource and writes the error
+// when it is denied.
+func (a *API) require(w http.ResponseWriter, r *http.Request, p *authz.Principal, name string, ref *authz.ResourceRef) bool {
+	perm, ok := a.Authz.Catalog.Lookup(name)
+	if !ok {
+		WriteError(w, r, a.Log, errors.New("route guarded by unknown permission "+name))
+		return false
+	}
+	d, err := a.Authz.Check(r.Context(), p, perm, ref)
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return false
+	}
+	if !d.OK() {
+		WriteError(w, r, a.Log, Denied(d))
+		return false
+	}
+	return true
+}
+
+type userProfile struct {
+	UserID    string `json:"user_id"`
+	UserName  string `json:"user_name"`
+	NickName  string `json:"nick_name"`
+	AvatarURL string `json:"avatar_url"`
+}
+
+// usersMe answers WIRE.md §8.1. A credential without a person (a SAT, an app
+// acting as itself) describes its service identity.
+func (a *API) usersMe(w http.ResponseWriter, r *http.Request, p *authz.Principal) {
+	if p.Cred.UserID == "" {
+		WriteData(w, r, userProfile{UserID: p.Cred.ID, UserName: p.Name, NickName: p.Name})
+		return
+	}
+	u, ok, err := a.Authz.Facts.User(r.Context(), p.Cred.UserID)
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	if !ok {
+		WriteError(w, r, a.Log, Unauthenticated("the credential's user no longer exists"))
+		return
+	}
+	WriteData(w, r, userProfile{UserID: u.ID, UserName: u.Username, NickName: u.Nickname, AvatarURL: u.AvatarURL})
+}
+
+type workspaceJSON struct {
+	ID            string `json:"id"`
+	Name          string `json:"name"`
+	IconURL       string `json:"icon_url"`
+	RoleType      string `json:"role_type"`
+	WorkspaceType string `json:"workspace_type"`
+	EnterpriseID  string `json:"enterprise_id"`
+}
+
+type workspacesPage struct {
+	TotalCount int             `json:"total_count"`
+	Workspaces []workspaceJSON `json:"workspaces"`
+}
+
+// MaxPageSize bounds page_size on list endpoints.
+const MaxPageSize = 50
+
+// pageParams reads page_num (default 1) and page_size (default 20).
+func pageParams(r *http.Request) (num, size int, err *Error) {
+	q := r.URL.Query()
+	num, size = 1, 20
+	for _, f := range []struct {
+		name string
+		dst  *int
+		max  int
+	}{{"page_num", &num, 1 << 30}, {"page_size", &size, MaxPageSize}} {
+		s := q.Get(f.name)
+		if s == "" {
+			continue
+		}
+		n, perr := strconv.Atoi(s)
+		if perr != nil || n < 1 || n > f.max {
+			return 0, 0, BadRequest("%s must be an integer from 1 to %d, got %q", f.name, f.max, s)
+		}
+		*f.dst = n
+	}
+	return num, size, nil
+}
+
+// listWorkspaces answers WIRE.md §8.2 with the workspaces the credential
+// reaches: its account's workspaces (listed or all) that its user, if it acts
+// for one, is a member of.
+func (a *API) listWorkspaces(w http.ResponseWriter, r *http.Request, p *authz.Principal) {
+	num, size, perr := pageParams(r)
+	if perr != nil {
+		WriteError(w, r, a.Log, perr)
+		return
+	}
+	if !a.require(w, r, p, "Workspace.list", nil) {
+		return
+	}
+	var all []workspaceJSON
+	add := func(ws store.Workspace, role store.WorkspaceRole) {
+		if !p.Cred.Reaches(ws) {
+			return
+		}
+		j := workspaceJSON{ID: ws.ID, Name: ws.Name, IconURL: ws.IconURL, RoleType: string(role), WorkspaceType: "personal"}
+		if ws.Owner.Type == store.OwnerEnterprise {
+			j.WorkspaceType, j.EnterpriseID = "team", ws.Owner.ID
+		}
+		all = append(all, j)
+	}
+	if p.Cred.UserID != "" {
+		mws, err := a.Store.ListMemberWorkspaces(r.Context(), p.Cred.UserID)
+		if err != nil {
+			WriteError(w, r, a.Log, err)
+			return
+		}
+		for _, mw := range mws {
+			add(mw.Workspace, mw.Role)
+		}
+	} else {
+		wss, err := a.Store.ListWorkspacesByOwner(r.Context(), p.Cred.Account)
+		if err != nil {
+			WriteError(w, r, a.Log, err)
+			return
+		}
+		for _, ws := range wss {
+			add(ws, store.WorkspaceRoleMember)
+		}
+	}
+	if ent := r.URL.Query().Get("enterprise_id"); ent != "" {
+		kept := all[:0]
+		for _, j := range all {
+			if j.EnterpriseID == ent {
+				kept = append(kept, j)
+			}
+		}
+		all = kept
+	}
+	page := workspacesPage{TotalCount: len(all), Workspaces: []workspaceJSON{}}
+	if start := (num - 1) * size; start < len(all) {
+		page.Workspaces = all[start:min(start+size, len(all))]
+	}
+	WriteData(w, r, page)
+}
+
+// maxBody bounds JSON request bodies.
+const maxBody = 64 << 10
+
+// DecodeJSON reads a JSON object body into dst, answering 4000 for anything
+// malformed or oversized.
+func DecodeJSON(r *http.Request, dst any) *Error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return BadRequest("could not read the request body")
+	}
+	if len(body) > maxBody {
+		return BadRequest("request body is larger than %d bytes", maxBody)
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return BadRequest("request body is empty; send a JSON object")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	if err := dec.Decode(dst); err != nil {
+		return BadRequest("request body is not valid JSON: %v", err)
+	}
+	if dec.More() {
+		return BadRequest("request body has data after the JSON object")
+	}
+	return nil
+}
+
+type checkRequest struct {
+	Permission string              `json:"permission"`
+	Resource   *authz.ResourceRef `json:"resource"`
+}
+
+// check answers whether the bearer credential may use a permission on a
+// resource: {"allowed": true} or the 4100/4101/4200 envelope.
+func (a *API) check(w http.ResponseWriter, r *http.Request, p *authz.Principal) {
+	var req checkRequest
+	if e := DecodeJSON(r, &req); e != nil {
+		WriteError(w, r, a.Log, e)
+		return
+	}
+	if req.Permission == "" {
+		WriteError(w, r, a.Log, BadRequest("permission is required"))
+		return
+	}
+	perm, ok := a.Authz.Catalog.Lookup(req.Permission)
+	if !ok {
+		WriteError(w, r, a.Log, BadRequest("unknown permission %q", req.Permission))
+		return
+	}
+	if req.Resource != nil {
+		if err := authz.CheckResourceType(perm, *req.Resource); err != nil {
+			WriteError(w, r, a.Log, BadRequest("%v", strings.TrimPrefix(err.Error(), authz.ErrBadResource.Error()+": ")))
+			return
+		}
+	}
+	if !a.require(w, r, p, perm.Name, req.Resource) {
+		return
+	}
+	WriteData(w, r, map[string]bool{"allowed": true})
+}
+

@@ -1,0 +1,121 @@
+// Package openapi serves the Coze OpenAPI identity endpoints (/v1/users/me,
+// /v1/workspaces), cozeauth's authorization check, the bearer middleware and
+// the Coze response envelope (WIRE.md §7).
+package openapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/cozeauth/cozeauth/internal/logid"
+	"github.com/cozeauth/cozeauth/internal/permission"
+)
+
+// Coze API codes with their matched HTTP statuses (WIRE.md §7 DECISION).
+const (
+	CodeBadRequest      = 4000
+	CodeUnauthenticated = 4100
+	CodeForbidden       = 4101
+	CodeNotFound        = 4200
+	CodeRateLimited     = 4013
+	CodeInternal        = 5000
+)
+
+func statusOf(code int) int {
+	switch code {
+	case CodeBadRequest:
+		return http.StatusBadRequest
+	case CodeUnauthenticated:
+		return http.StatusUnauthorized
+	case CodeForbidden:
+		return http.StatusForbidden
+	case CodeNotFound:
+		return http.StatusNotFound
+	case CodeRateLimited:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+// Error is a Coze API error: a code, its HTTP status and a message for the caller.
+type Error struct {
+	Code   int
+	Status int
+	Msg    string
+	Err    error // cause, logged, never sent
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d: %s", e.Code, e.Msg) }
+func (e *Error) Unwrap() error { return e.Err }
+
+func newError(code int, format string, args ...any) *Error {
+	return &Error{Code: code, Status: statusOf(code), Msg: fmt.Sprintf(format, args...)}
+}
+
+// BadRequest is a 4000 error.
+func BadRequest(format string, args ...any) *Error { return newError(CodeBadRequest, format, args...) }
+
+// Unauthenticated is a 4100 error.
+func Unauthenticated(format string, args ...any) *Error {
+	return newError(CodeUnauthenticated, format, args...)
+}
+
+// NotFound is a 4200 error.
+func NotFound(format string, args ...any) *Error { return newError(CodeNotFound, format, args...) }
+
+// Denied turns a negative decision into its API error.
+func Denied(d permission.Decision) *Error {
+	return newError(int(d.Code), "%s", d.Reason)
+}
+
+type detail struct {
+	LogID string `json:"logid"`
+}
+
+type envelope struct {
+	Code   int    `json:"code"`
+	Msg    string `json:"msg"`
+	Data   any    `json:"data,omitempty"`
+	Detail detail `json:"detail"`
+}
+
+// WriteData writes a success envelope. data must not be nil: every SDK
+// dereferences it.
+func WriteData(w http.ResponseWriter, r *http.Request, data any) {
+	writeJSON(w, http.StatusOK, envelope{Data: data, Detail: detail{LogID: logid.From(r.Context())}})
+}
+
+// WriteError writes err as a Coze error envelope. Anything that is not an
+// *Error is logged and answered as an internal error without details.
+func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		log.ErrorContext(r.Context(), "internal error", "err", err, "logid", logid.From(r.Context()), "path", r.URL.Path)
+		e = newError(CodeInternal, "internal server error")
+	} else if e.Err != nil {
+		log.InfoContext(r.Context(), "request refused", "code", e.Code, "err", e.Err, "logid", logid.From(r.Context()))
+	}
+	writeJSON(w, e.Status, envelope{Code: e.Code, Msg: e.Msg, Detail: detail{LogID: logid.From(r.Context())}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	b := buf.Bytes()
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"code":5000,"msg":"internal server error"}`)
+	} else {
+		b = buf.Bytes()
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}

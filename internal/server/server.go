@@ -1,0 +1,127 @@
+// Package server builds every handler and mounts the routes; it is the one
+// place where the feature packages are wired together.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cozeauth/cozeauth/internal/authz"
+	"github.com/cozeauth/cozeauth/internal/cache"
+	"github.com/cozeauth/cozeauth/internal/config"
+	"github.com/cozeauth/cozeauth/internal/credential"
+	"github.com/cozeauth/cozeauth/internal/openapi"
+	"github.com/cozeauth/cozeauth/internal/permission"
+	"github.com/cozeauth/cozeauth/internal/store"
+)
+
+// Server is a configured cozeauth HTTP server.
+type Server struct {
+	cfg      config.Config
+	store    store.Store
+	log      *slog.Logger
+	handler  http.Handler
+	gen      *cache.Generation
+	lastUsed *credential.LastUsed
+	metrics  *metrics
+}
+
+// New wires the server over an open, migrated store.
+func New(cfg config.Config, s store.Store, log *slog.Logger) *Server {
+	gen := &cache.Generation{}
+	lastUsed := credential.NewLastUsed(s, log)
+	az := &authz.Authorizer{
+		Catalog: permission.Default(),
+		Verifier: &credential.Verifier{
+			Store:    s,
+			Cache:    cache.New[string, *credential.Verified](gen, 200_000),
+			LastUsed: lastUsed,
+		},
+		Facts: authz.NewFacts(s, gen),
+		Now:   time.Now,
+	}
+	srv := &Server{cfg: cfg, store: s, log: log, gen: gen, lastUsed: lastUsed}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv.metrics = newMetrics(reg)
+
+	mux := http.NewServeMux()
+	api := &openapi.API{Authz: az, Store: s, Log: log}
+	api.Register(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writePlainJSON(w, http.StatusOK, `{"status":"ok"}`)
+	})
+	mux.HandleFunc("GET /readyz", srv.readyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		openapi.WriteError(w, r, log, openapi.NotFound("no route for %s %s", r.Method, r.URL.Path))
+	})
+	srv.handler = srv.middleware(mux)
+	return srv
+}
+
+// Handler returns the root handler (for tests and embedding).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.Warn("readiness check failed", "err", err)
+		writePlainJSON(w, http.StatusServiceUnavailable, `{"status":"database unavailable"}`)
+		return
+	}
+	writePlainJSON(w, http.StatusOK, `{"status":"ready"}`)
+}
+
+func writePlainJSON(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body))
+}
+
+// Run serves on ln until ctx ends, then shuts down gracefully: in-flight
+// requests finish, recorded last-use times are flushed.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	bg, stopBG := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); cache.Watch(bg, s.store, s.gen, s.cfg.RevisionPoll, s.log) }()
+	go func() { defer wg.Done(); s.lastUsed.Run(bg, s.cfg.LastUsedFlush) }()
+
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		s.log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+		err = hs.Shutdown(sctx)
+		cancel()
+	}
+	stopBG()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
