@@ -240,7 +240,7 @@ func DecodeJSON(r *http.Request, dst any) *Error {
 }
 
 type checkRequest struct {
-	Permission string              `json:"permission"`
+	Permission string             `json:"permission"`
 	Resource   *authz.ResourceRef `json:"resource"`
 }
 
@@ -272,4 +272,3 @@ func (a *API) check(w http.ResponseWriter, r *http.Request, p *authz.Principal) 
 	}
 	WriteData(w, r, map[string]bool{"allowed": true})
 }
-

@@ -106,13 +106,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	b := buf.Bytes()
 	if err := enc.Encode(v); err != nil {
 		status = http.StatusInternalServerError
-		b = []byte(`{"code":5000,"msg":"internal server error"}`)
-	} else {
-		b = buf.Bytes()
+		buf.Reset()
+		buf.WriteString(`{"code":5000,"msg":"internal server error"}`)
 	}
+	b := buf.Bytes()
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
