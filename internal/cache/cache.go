@@ -105,9 +105,8 @@ func Watch(ctx context.Context, src RevisionSource, gen *Generation, interval ti
 			gen.Invalidate()
 			last = -1
 		case err == nil && rev != last:
-			if last != -1 {
-				gen.Invalidate()
-			}
+			// Also on the first poll: entries may have been cached before it.
+			gen.Invalidate()
 			last = rev
 		}
 		select {
