@@ -8,6 +8,7 @@ type Users interface {
 	GetUser(ctx context.Context, id string) (User, error)
 	GetUserByUsername(ctx context.Context, username string) (User, error)
 	GetUserByAccountID(ctx context.Context, accountID string) (User, error)
+	// ListUsers lists users by creation time, then ID.
 	ListUsers(ctx context.Context) ([]User, error)
 }
 
@@ -21,6 +22,7 @@ type Enterprises interface {
 	PutEnterpriseMember(ctx context.Context, m EnterpriseMember) error
 	DeleteEnterpriseMember(ctx context.Context, enterpriseID, userID string) error
 	GetEnterpriseMember(ctx context.Context, enterpriseID, userID string) (EnterpriseMember, error)
+	// ListEnterpriseMembers and ListUserEnterprises order by creation time.
 	ListEnterpriseMembers(ctx context.Context, enterpriseID string) ([]EnterpriseMember, error)
 	ListUserEnterprises(ctx context.Context, userID string) ([]EnterpriseMember, error)
 }
@@ -31,6 +33,7 @@ type Workspaces interface {
 	// first member, in one transaction.
 	CreateWorkspace(ctx context.Context, w Workspace, owner *WorkspaceMember) error
 	GetWorkspace(ctx context.Context, id string) (Workspace, error)
+	// ListWorkspacesByOwner orders by creation time, then ID.
 	ListWorkspacesByOwner(ctx context.Context, owner Owner) ([]Workspace, error)
 	PutWorkspaceMember(ctx context.Context, m WorkspaceMember) error
 	DeleteWorkspaceMember(ctx context.Context, workspaceID, userID string) error
@@ -51,6 +54,7 @@ type Credentials interface {
 	CreateCredential(ctx context.Context, c Credential) error
 	GetCredential(ctx context.Context, id string) (Credential, error)
 	GetCredentialByHash(ctx context.Context, tokenHash string) (Credential, error)
+	// ListCredentials lists the newest first.
 	ListCredentials(ctx context.Context, f CredentialFilter) ([]Credential, error)
 	// UpdateCredential runs update on the current record inside a transaction
 	// and stores what it returns; ID, Kind, TokenHash and CreatedAt cannot change.

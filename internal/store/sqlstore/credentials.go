@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -72,12 +73,13 @@ func (s *DB) putCredentialWorkspaces(ctx context.Context, tx *sql.Tx, id string,
 	return nil
 }
 
-func (s *DB) scanCredential(row interface{ Scan(...any) error }) (store.Credential, error) {
+// scanCredential scans credentialCols and then extra.
+func (s *DB) scanCredential(row interface{ Scan(...any) error }, extra ...any) (store.Credential, error) {
 	var c store.Credential
 	var kind, perms string
 	var all int64
-	err := row.Scan(&c.ID, &kind, &c.Name, &c.TokenHash, &c.UserID, &c.Owner.Type, &c.Owner.ID, &perms, &all,
-		&c.ExpireAt, &c.CreatedAt, &c.UpdatedAt, &c.LastUsedAt)
+	err := row.Scan(append([]any{&c.ID, &kind, &c.Name, &c.TokenHash, &c.UserID, &c.Owner.Type, &c.Owner.ID, &perms, &all,
+		&c.ExpireAt, &c.CreatedAt, &c.UpdatedAt, &c.LastUsedAt}, extra...)...)
 	if err != nil {
 		return c, mapErr(err)
 	}
@@ -118,18 +120,39 @@ func (s *DB) loadWorkspaceIDs(ctx context.Context, q querier, cs []store.Credent
 	return mapErr(rows.Err())
 }
 
+// getCredential reads the credential and its workspace list in one statement:
+// two statements would each see their own snapshot (on both backends), so a
+// concurrent update could be returned half old, half new — old permissions
+// with new workspaces.
 func (s *DB) getCredential(ctx context.Context, q querier, col, v string) (store.Credential, error) {
-	c, err := s.scanCredential(q.QueryRowContext(ctx, s.q("SELECT "+credentialCols+" FROM credentials WHERE "+col+" = ?"), v))
+	rows, err := q.QueryContext(ctx, s.q("SELECT "+credentialCols+", COALESCE(cw.workspace_id, '') FROM credentials c "+
+		"LEFT JOIN credential_workspaces cw ON cw.credential_id = c.id WHERE c."+col+" = ? ORDER BY cw.workspace_id"), v)
 	if err != nil {
-		return c, err
+		return store.Credential{}, mapErr(err)
 	}
-	cs := []store.Credential{c}
-	if !c.AllWorkspaces {
-		if err := s.loadWorkspaceIDs(ctx, q, cs); err != nil {
-			return c, err
+	defer rows.Close()
+	var c store.Credential
+	found := false
+	for rows.Next() {
+		var wid string
+		row, err := s.scanCredential(rows, &wid)
+		if err != nil {
+			return store.Credential{}, err
+		}
+		if !found {
+			c, found = row, true
+		}
+		if wid != "" {
+			c.WorkspaceIDs = append(c.WorkspaceIDs, wid)
 		}
 	}
-	return cs[0], nil
+	if err := rows.Err(); err != nil {
+		return store.Credential{}, mapErr(err)
+	}
+	if !found {
+		return store.Credential{}, store.ErrNotFound
+	}
+	return c, nil
 }
 
 func (s *DB) GetCredential(ctx context.Context, id string) (store.Credential, error) {
@@ -188,6 +211,14 @@ func (s *DB) ListCredentials(ctx context.Context, f store.CredentialFilter) ([]s
 func (s *DB) UpdateCredential(ctx context.Context, id string, update func(store.Credential) (store.Credential, error)) (store.Credential, error) {
 	var out store.Credential
 	err := s.inTx(ctx, true, func(tx *sql.Tx) error {
+		if s.dialect == Postgres {
+			// READ COMMITTED reads take no lock: without this two updates read
+			// the same record and the later write loses the earlier one.
+			// SQLite's BEGIN IMMEDIATE already serialises writers.
+			if _, err := tx.ExecContext(ctx, s.q("SELECT id FROM credentials WHERE id = ? FOR UPDATE"), id); err != nil {
+				return mapErr(err)
+			}
+		}
 		old, err := s.getCredential(ctx, tx, "id", id)
 		if err != nil {
 			return err
@@ -199,6 +230,11 @@ func (s *DB) UpdateCredential(ctx context.Context, id string, update func(store.
 		nc.ID, nc.Kind, nc.TokenHash, nc.CreatedAt = old.ID, old.Kind, old.TokenHash, old.CreatedAt
 		if err := validCredential(nc); err != nil {
 			return err
+		}
+		if nc.Owner != old.Owner {
+			if err := s.checkOwner(ctx, tx, nc.Owner); err != nil {
+				return err
+			}
 		}
 		perms, err := json.Marshal(nonNil(nc.Permissions))
 		if err != nil {
@@ -212,6 +248,7 @@ func (s *DB) UpdateCredential(ctx context.Context, id string, update func(store.
 			return err
 		}
 		sort.Strings(nc.WorkspaceIDs)
+		nc.WorkspaceIDs = slices.Compact(nc.WorkspaceIDs) // stored de-duplicated
 		out = nc
 		return nil
 	})

@@ -92,15 +92,11 @@ func (s *DB) PutEnterpriseMember(ctx context.Context, m store.EnterpriseMember) 
 		return fmt.Errorf("%w: enterprise role %q", store.ErrInvalid, m.Role)
 	}
 	return s.inTx(ctx, true, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q("UPDATE enterprise_members SET role = ? WHERE enterprise_id = ? AND user_id = ?"),
-			string(m.Role), m.EnterpriseID, m.UserID)
-		if err != nil {
-			return mapErr(err)
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, s.q("INSERT INTO enterprise_members (enterprise_id, user_id, role, created_at) VALUES (?, ?, ?, ?)"),
+		// One upsert, not UPDATE-then-INSERT: on PostgreSQL two concurrent puts
+		// of a new member would both find nothing to update and one INSERT
+		// would fail. A role change keeps the original created_at.
+		_, err := tx.ExecContext(ctx, s.q("INSERT INTO enterprise_members (enterprise_id, user_id, role, created_at) VALUES (?, ?, ?, ?) "+
+			"ON CONFLICT (enterprise_id, user_id) DO UPDATE SET role = excluded.role"),
 			m.EnterpriseID, m.UserID, string(m.Role), m.CreatedAt)
 		return mapErr(err)
 	})
@@ -235,15 +231,9 @@ func (s *DB) PutWorkspaceMember(ctx context.Context, m store.WorkspaceMember) er
 		return fmt.Errorf("%w: workspace role %q", store.ErrInvalid, m.Role)
 	}
 	return s.inTx(ctx, true, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q("UPDATE workspace_members SET role = ? WHERE workspace_id = ? AND user_id = ?"),
-			string(m.Role), m.WorkspaceID, m.UserID)
-		if err != nil {
-			return mapErr(err)
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, s.q("INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?)"),
+		// An upsert for the reason given in PutEnterpriseMember.
+		_, err := tx.ExecContext(ctx, s.q("INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?) "+
+			"ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role"),
 			m.WorkspaceID, m.UserID, string(m.Role), m.CreatedAt)
 		return mapErr(err)
 	})

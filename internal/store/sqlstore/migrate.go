@@ -64,19 +64,24 @@ func (s *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	// Under the lock too: on PostgreSQL two concurrent CREATE TABLE IF NOT
+	// EXISTS can both miss the table and one then fails on a catalog index.
+	if err := s.inTx(ctx, false, func(tx *sql.Tx) error {
+		if err := s.lockMigrations(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    BIGINT PRIMARY KEY,
 		name       TEXT NOT NULL,
-		applied_at BIGINT NOT NULL)`); err != nil {
+		applied_at BIGINT NOT NULL)`)
+		return err
+	}); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	for _, m := range ms {
 		err := s.inTx(ctx, false, func(tx *sql.Tx) error {
-			if s.dialect == Postgres {
-				// Held until the transaction ends.
-				if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7351001)"); err != nil {
-					return err
-				}
+			if err := s.lockMigrations(ctx, tx); err != nil {
+				return err
 			}
 			var n int
 			if err := tx.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM schema_migrations WHERE version = ?"), m.version).Scan(&n); err != nil {
@@ -99,6 +104,16 @@ func (s *DB) Migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// lockMigrations serialises migrating processes on PostgreSQL until tx ends;
+// on SQLite the transaction's write lock (BEGIN IMMEDIATE) already does.
+func (s *DB) lockMigrations(ctx context.Context, tx *sql.Tx) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7351001)")
+	return err
 }
 
 // SchemaVersion returns the highest applied migration version (0 if none).
