@@ -1,0 +1,80 @@
+package gotest
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCLIBadInput: every refused admin command exits non-zero with one line
+// on stderr that names the problem, and changes nothing.
+func TestCLIBadInput(t *testing.T) {
+	t.Parallel()
+	a := adm{t: t, db: sqliteDB(t)}
+	alice := a.user("alice")
+	a.user("boss")
+	ent := a.str("enterprise_id", "enterprise", "create", "--name", "Acme", "--super-admin", "boss")
+	ws := a.str("workspace_id", "workspace", "create", "--name", "Alpha", "--owner", "alice")
+	sat := a.createToken("sat", "--enterprise", ent, "--name", "svc", "--days", "1")
+	past := strconv.FormatInt(time.Now().Unix()-10, 10)
+
+	tests := []struct {
+		name  string
+		stdin string
+		args  []string
+		want  []string // stderr contains each (case-insensitive)
+	}{
+		{name: "--days 7 is not a preset", args: []string{"pat", "create", "--user", "alice", "--name", "p", "--days", "7"}, want: []string{"7", "days"}},
+		{name: "no expiry", args: []string{"pat", "create", "--user", "alice", "--name", "p"}, want: []string{"days", "permanent"}},
+		{name: "two expiries", args: []string{"pat", "create", "--user", "alice", "--name", "p", "--days", "1", "--permanent"}, want: []string{"days", "permanent"}},
+		{name: "expiry in the past", args: []string{"pat", "create", "--user", "alice", "--name", "p", "--expires-at", past}, want: []string{past}},
+		{name: "unknown permission", args: []string{"pat", "create", "--user", "alice", "--name", "p", "--days", "1", "--permission", "Bot.fly"}, want: []string{"Bot.fly"}},
+		{name: "unknown workspace", args: []string{"pat", "create", "--user", "alice", "--name", "p", "--days", "1", "--workspaces", "7000000000000000001"}, want: []string{"7000000000000000001"}},
+		{name: "empty workspace in the list", args: []string{"pat", "create", "--user", "alice", "--name", "p", "--days", "1", "--workspaces", ws + ",,"}, want: []string{"workspace"}},
+		{name: "unknown user", args: []string{"pat", "create", "--user", "nobody", "--name", "p", "--days", "1"}, want: []string{"nobody"}},
+		{name: "enterprise PAT of a non-member", args: []string{"pat", "create", "--user", "alice", "--name", "p", "--days", "1", "--enterprise", ent}, want: []string{"member"}},
+		{name: "no name", args: []string{"pat", "create", "--user", "alice", "--days", "1"}, want: []string{"name"}},
+		{name: "pat delete of a SAT", args: []string{"pat", "delete", "--id", sat.ID}, want: []string{sat.ID}},
+		{name: "pat delete of an unknown id", args: []string{"pat", "delete", "--id", "123"}, want: []string{"123"}},
+		{name: "workspace without owner", args: []string{"workspace", "create", "--name", "W"}, want: []string{"owner"}},
+		{name: "workspace with both owners", args: []string{"workspace", "create", "--name", "W", "--owner", "alice", "--enterprise", ent}, want: []string{"owner", "enterprise"}},
+		{name: "workspace of an unknown user", args: []string{"workspace", "create", "--name", "W", "--owner", "nobody"}, want: []string{"nobody"}},
+		{name: "user created twice", stdin: testPassword + "\n", args: []string{"user", "create", "--username", "alice", "--password-stdin"}, want: []string{"alice"}},
+		{name: "short password", stdin: "short\n", args: []string{"user", "create", "--username", "carol", "--password-stdin"}, want: []string{"password"}},
+		{name: "unknown enterprise role", args: []string{"enterprise", "add-member", "--enterprise", ent, "--user", "alice", "--role", "Boss"}, want: []string{"Boss"}},
+		{name: "unknown workspace role", args: []string{"workspace", "add-member", "--workspace", ws, "--user", "boss", "--role", "owner-ish"}, want: []string{"owner-ish"}},
+		{name: "SAT without enterprise", args: []string{"sat", "create", "--name", "s", "--days", "1"}, want: []string{"enterprise"}},
+		{name: "unknown flag", args: []string{"pat", "list", "--user", "alice", "--frobnicate"}, want: []string{"frobnicate"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := adm{t: t, db: a.db}
+			msg := a.fail(tt.stdin, tt.args...)
+			for _, w := range tt.want {
+				if !strings.Contains(strings.ToLower(msg), strings.ToLower(w)) {
+					t.Errorf("stderr %q does not name %q", msg, w)
+				}
+			}
+		})
+	}
+
+	// Nothing was created by the refused commands.
+	if ps := a.pats(alice); len(ps) != 0 {
+		t.Errorf("pat list after refused creates: %+v, want none", ps)
+	}
+	var sats struct {
+		Items []listing `json:"service_access_tokens"`
+	}
+	a.json(&sats, "sat", "list", "--enterprise", ent)
+	if len(sats.Items) != 1 {
+		t.Errorf("sat list = %+v, want only the one SAT (pat delete must not delete it)", sats.Items)
+	}
+	var users struct {
+		Users []map[string]any `json:"users"`
+	}
+	a.json(&users, "user", "list")
+	if len(users.Users) != 2 {
+		t.Errorf("user list has %d users, want 2 (alice, boss)", len(users.Users))
+	}
+}
