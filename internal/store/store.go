@@ -81,6 +81,7 @@ type Store interface {
 	Resources
 	Credentials
 	Revisions
+	OAuth
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -1,0 +1,378 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/cozeauth/cozeauth/internal/store"
+)
+
+// Codes, device codes, tokens, JTIs and their garbage collection. Creating,
+// consuming, polling and rotating are hot paths and do not advance the
+// revision; anything that revokes does.
+
+// ---- authorization codes
+
+const authCodeCols = "hash, app_id, grant_id, redirect_uri, code_challenge, challenge_method, expires_at, created_at, used_at, issued_family"
+
+func scanAuthCode(row scanner, extra ...any) (store.AuthCode, error) {
+	var c store.AuthCode
+	err := row.Scan(append([]any{&c.Hash, &c.AppID, &c.GrantID, &c.RedirectURI, &c.CodeChallenge, &c.ChallengeMethod,
+		&c.ExpiresAt, &c.CreatedAt, &c.UsedAt, &c.IssuedFamily}, extra...)...)
+	return c, mapErr(err)
+}
+
+func (s *DB) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
+	if c.Hash == "" || c.AppID == "" || c.GrantID == "" {
+		return fmt.Errorf("%w: authorization code needs a hash, an app and a grant", store.ErrInvalid)
+	}
+	_, err := s.db.ExecContext(ctx, s.q("INSERT INTO oauth_auth_codes ("+authCodeCols+", reused_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, '', 0)"),
+		c.Hash, c.AppID, c.GrantID, c.RedirectURI, c.CodeChallenge, c.ChallengeMethod, c.ExpiresAt, c.CreatedAt)
+	return mapErr(err)
+}
+
+func (s *DB) ConsumeAuthCode(ctx context.Context, hash string, now int64) (store.AuthCode, error) {
+	var out store.AuthCode
+	reused := false
+	err := s.inTxRetry(ctx, false, func(tx *sql.Tx) error {
+		reused = false
+		// The conditional UPDATE is the atomic step: of concurrent consumers
+		// exactly one changes the row (PostgreSQL re-checks used_at after
+		// waiting for the row lock; SQLite serialises writers).
+		res, err := tx.ExecContext(ctx, s.q("UPDATE oauth_auth_codes SET used_at = ? WHERE hash = ? AND used_at = 0"), now, hash)
+		if err != nil {
+			return mapErr(err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if out, err = scanAuthCode(tx.QueryRowContext(ctx, s.q("SELECT "+authCodeCols+" FROM oauth_auth_codes WHERE hash = ?"), hash)); err != nil {
+			return err
+		}
+		if n == 1 {
+			return nil
+		}
+		reused = true
+		if _, err := tx.ExecContext(ctx, s.q("UPDATE oauth_auth_codes SET reused_at = ? WHERE hash = ? AND reused_at = 0"), now, hash); err != nil {
+			return mapErr(err)
+		}
+		if out.IssuedFamily != "" {
+			if err := s.revokeTx(ctx, tx, "family_id", out.IssuedFamily, now); err != nil {
+				return err
+			}
+			return s.bumpTx(ctx, tx)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.AuthCode{}, err
+	}
+	if reused {
+		return out, fmt.Errorf("authorization code: %w", store.ErrUsed)
+	}
+	return out, nil
+}
+
+func (s *DB) SetAuthCodeFamily(ctx context.Context, hash, familyID string, now int64) error {
+	reused := false
+	err := s.inTxRetry(ctx, false, func(tx *sql.Tx) error {
+		reused = false
+		if err := s.lockRow(ctx, tx, "oauth_auth_codes", "hash", hash); err != nil {
+			return err
+		}
+		var reusedAt int64
+		if _, err := scanAuthCode(tx.QueryRowContext(ctx, s.q("SELECT "+authCodeCols+", reused_at FROM oauth_auth_codes WHERE hash = ?"), hash), &reusedAt); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q("UPDATE oauth_auth_codes SET issued_family = ? WHERE hash = ?"), familyID, hash); err != nil {
+			return mapErr(err)
+		}
+		if reusedAt == 0 {
+			return nil
+		}
+		reused = true
+		if err := s.revokeTx(ctx, tx, "family_id", familyID, now); err != nil {
+			return err
+		}
+		return s.bumpTx(ctx, tx)
+	})
+	if err == nil && reused {
+		return fmt.Errorf("authorization code reused before its tokens were recorded: %w", store.ErrUsed)
+	}
+	return err
+}
+
+// ---- device codes
+
+const deviceCols = "device_hash, user_code, app_id, workspace_id, grant_id, status, expires_at, created_at, last_polled_at"
+
+func scanDevice(row scanner) (store.DeviceCode, error) {
+	var d store.DeviceCode
+	err := row.Scan(&d.DeviceHash, &d.UserCode, &d.AppID, &d.WorkspaceID, &d.GrantID, &d.Status, &d.ExpiresAt, &d.CreatedAt, &d.LastPolledAt)
+	return d, mapErr(err)
+}
+
+func (s *DB) CreateDeviceCode(ctx context.Context, d store.DeviceCode) error {
+	if d.DeviceHash == "" || d.UserCode == "" || d.AppID == "" {
+		return fmt.Errorf("%w: device code needs a hash, a user code and an app", store.ErrInvalid)
+	}
+	if d.Status == "" {
+		d.Status = store.DevicePending
+	}
+	return s.inTx(ctx, false, func(tx *sql.Tx) error {
+		// User codes are short: free the one of an expired request.
+		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM oauth_device_codes WHERE user_code = ? AND expires_at <= ?"), d.UserCode, d.CreatedAt); err != nil {
+			return mapErr(err)
+		}
+		_, err := tx.ExecContext(ctx, s.q("INSERT INTO oauth_device_codes ("+deviceCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+			d.DeviceHash, d.UserCode, d.AppID, d.WorkspaceID, d.GrantID, string(d.Status), d.ExpiresAt, d.CreatedAt, d.LastPolledAt)
+		return mapErr(err)
+	})
+}
+
+func (s *DB) GetDeviceCodeByUserCode(ctx context.Context, userCode string, now int64) (store.DeviceCode, error) {
+	return scanDevice(s.db.QueryRowContext(ctx, s.q("SELECT "+deviceCols+" FROM oauth_device_codes WHERE user_code = ? AND expires_at > ?"), userCode, now))
+}
+
+func (s *DB) GetDeviceCodeByDeviceHash(ctx context.Context, deviceHash string) (store.DeviceCode, error) {
+	return scanDevice(s.db.QueryRowContext(ctx, s.q("SELECT "+deviceCols+" FROM oauth_device_codes WHERE device_hash = ?"), deviceHash))
+}
+
+func (s *DB) decideDevice(ctx context.Context, userCode, grantID string, status store.DeviceStatus, now int64) error {
+	return s.inTx(ctx, false, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q("UPDATE oauth_device_codes SET status = ?, grant_id = ? WHERE user_code = ? AND status = ? AND expires_at > ?"),
+			string(status), grantID, userCode, string(store.DevicePending), now)
+		if err != nil {
+			return mapErr(err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		var st string
+		if err := tx.QueryRowContext(ctx, s.q("SELECT status FROM oauth_device_codes WHERE user_code = ? AND expires_at > ?"), userCode, now).Scan(&st); err != nil {
+			return mapErr(err)
+		}
+		return fmt.Errorf("device code is %s: %w", st, store.ErrUsed)
+	})
+}
+
+func (s *DB) ApproveDeviceCode(ctx context.Context, userCode, grantID string, now int64) error {
+	if grantID == "" {
+		return fmt.Errorf("%w: approving a device code needs a grant", store.ErrInvalid)
+	}
+	return s.decideDevice(ctx, userCode, grantID, store.DeviceApproved, now)
+}
+
+func (s *DB) DenyDeviceCode(ctx context.Context, userCode string, now int64) error {
+	return s.decideDevice(ctx, userCode, "", store.DeviceDenied, now)
+}
+
+func (s *DB) PollDevice(ctx context.Context, deviceHash string, now int64) (store.DeviceCode, int64, error) {
+	var d store.DeviceCode
+	var prev int64
+	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
+		if err := s.lockRow(ctx, tx, "oauth_device_codes", "device_hash", deviceHash); err != nil {
+			return err
+		}
+		var err error
+		if d, err = scanDevice(tx.QueryRowContext(ctx, s.q("SELECT "+deviceCols+" FROM oauth_device_codes WHERE device_hash = ?"), deviceHash)); err != nil {
+			return err
+		}
+		prev = d.LastPolledAt
+		d.LastPolledAt = now
+		_, err = tx.ExecContext(ctx, s.q("UPDATE oauth_device_codes SET last_polled_at = ? WHERE device_hash = ?"), now, deviceHash)
+		return mapErr(err)
+	})
+	if err != nil {
+		return store.DeviceCode{}, 0, err
+	}
+	return d, prev, nil
+}
+
+func (s *DB) MarkDeviceCodeRedeemed(ctx context.Context, deviceHash string) error {
+	return s.inTx(ctx, false, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q("UPDATE oauth_device_codes SET status = ? WHERE device_hash = ? AND status = ?"),
+			string(store.DeviceRedeemed), deviceHash, string(store.DeviceApproved))
+		if err != nil {
+			return mapErr(err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		var st string
+		if err := tx.QueryRowContext(ctx, s.q("SELECT status FROM oauth_device_codes WHERE device_hash = ?"), deviceHash).Scan(&st); err != nil {
+			return mapErr(err)
+		}
+		if store.DeviceStatus(st) == store.DeviceRedeemed {
+			return fmt.Errorf("device code: %w", store.ErrUsed)
+		}
+		return fmt.Errorf("%w: device code is %s, not approved", store.ErrInvalid, st)
+	})
+}
+
+// ---- tokens
+
+const tokenCols = "id, hash, kind, app_id, grant_id, family_id, session_name, permissions, bot_ids, expires_at, created_at, revoked_at, rotated_at"
+
+func scanToken(row scanner) (store.OAuthToken, error) {
+	var t store.OAuthToken
+	var perms, bots string
+	if err := row.Scan(&t.ID, &t.Hash, &t.Kind, &t.AppID, &t.GrantID, &t.FamilyID, &t.SessionName, &perms, &bots,
+		&t.ExpiresAt, &t.CreatedAt, &t.RevokedAt, &t.RotatedAt); err != nil {
+		return t, mapErr(err)
+	}
+	if err := unmarshalList("token "+t.ID, perms, &t.Permissions); err != nil {
+		return t, err
+	}
+	return t, unmarshalList("token "+t.ID, bots, &t.BotIDs)
+}
+
+func (s *DB) insertTokens(ctx context.Context, tx *sql.Tx, ts []store.OAuthToken) error {
+	for _, t := range ts {
+		switch {
+		case t.ID == "" || t.Hash == "" || t.AppID == "" || t.GrantID == "" || t.FamilyID == "":
+			return fmt.Errorf("%w: token needs an ID, a hash, an app, a grant and a family", store.ErrInvalid)
+		case t.Kind != store.TokenAccess && t.Kind != store.TokenRefresh:
+			return fmt.Errorf("%w: token kind %q", store.ErrInvalid, t.Kind)
+		}
+		perms, err := marshalList(t.Permissions)
+		if err != nil {
+			return err
+		}
+		bots, err := marshalList(t.BotIDs)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO oauth_tokens ("+tokenCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+			t.ID, t.Hash, string(t.Kind), t.AppID, t.GrantID, t.FamilyID, t.SessionName, perms, bots,
+			t.ExpiresAt, t.CreatedAt, t.RevokedAt, t.RotatedAt); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+func (s *DB) CreateOAuthTokens(ctx context.Context, ts ...store.OAuthToken) error {
+	return s.inTx(ctx, false, func(tx *sql.Tx) error { return s.insertTokens(ctx, tx, ts) })
+}
+
+func (s *DB) GetOAuthTokenByHash(ctx context.Context, hash string) (store.OAuthToken, error) {
+	return scanToken(s.db.QueryRowContext(ctx, s.q("SELECT "+tokenCols+" FROM oauth_tokens WHERE hash = ?"), hash))
+}
+
+var errReuse = errors.New("refresh token reused")
+
+func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now int64, newAccess, newRefresh store.OAuthToken) error {
+	reused := false
+	err := s.inTxRetry(ctx, false, func(tx *sql.Tx) error {
+		reused = false
+		// Concurrent rotators of one token queue on its row lock (PostgreSQL;
+		// SQLite serialises writers anyway), so the winner and then each
+		// loser run one after another: no lock-order deadlocks between them.
+		if err := s.lockRow(ctx, tx, "oauth_tokens", "hash", oldHash); err != nil {
+			return err
+		}
+		// Atomic step, as in ConsumeAuthCode: one concurrent rotator wins.
+		res, err := tx.ExecContext(ctx, s.q("UPDATE oauth_tokens SET rotated_at = ? WHERE hash = ? AND kind = ? AND rotated_at = 0 AND revoked_at = 0"),
+			now, oldHash, string(store.TokenRefresh))
+		if err != nil {
+			return mapErr(err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		old, err := scanToken(tx.QueryRowContext(ctx, s.q("SELECT "+tokenCols+" FROM oauth_tokens WHERE hash = ?"), oldHash))
+		if err != nil {
+			return err
+		}
+		switch {
+		case old.Kind != store.TokenRefresh:
+			return fmt.Errorf("not a refresh token: %w", store.ErrNotFound)
+		case n == 1:
+			if newAccess.FamilyID != old.FamilyID || newRefresh.FamilyID != old.FamilyID {
+				return fmt.Errorf("%w: rotated tokens must stay in family %s", store.ErrInvalid, old.FamilyID)
+			}
+			if newAccess.Kind != store.TokenAccess || newRefresh.Kind != store.TokenRefresh {
+				return fmt.Errorf("%w: rotation issues an access and a refresh token", store.ErrInvalid)
+			}
+			return s.insertTokens(ctx, tx, []store.OAuthToken{newAccess, newRefresh})
+		case old.RotatedAt != 0:
+			// Reuse: revoke the family and commit that, then report ErrUsed.
+			reused = true
+			if err := s.revokeTx(ctx, tx, "family_id", old.FamilyID, now); err != nil {
+				return err
+			}
+			return s.bumpTx(ctx, tx)
+		default:
+			return fmt.Errorf("refresh token: %w", store.ErrRevoked)
+		}
+	})
+	if err == nil && reused {
+		return fmt.Errorf("%w: %w", errReuse, store.ErrUsed)
+	}
+	return err
+}
+
+// revokeTx revokes the tokens whose col equals v. On PostgreSQL it first
+// locks them in ID order: concurrent revokers of overlapping sets (every loser
+// of a refresh race revokes the same family) would otherwise lock rows in
+// whatever order their plans visit them and deadlock.
+func (s *DB) revokeTx(ctx context.Context, tx *sql.Tx, col, v string, now int64) error {
+	if s.dialect == Postgres {
+		if _, err := tx.ExecContext(ctx, s.q("SELECT id FROM oauth_tokens WHERE "+col+" = ? AND revoked_at = 0 ORDER BY id FOR UPDATE"), v); err != nil {
+			return mapErr(err)
+		}
+	}
+	_, err := tx.ExecContext(ctx, s.q("UPDATE oauth_tokens SET revoked_at = ? WHERE "+col+" = ? AND revoked_at = 0"), now, v)
+	return mapErr(err)
+}
+
+func (s *DB) revoke(ctx context.Context, col, v string, now int64) error {
+	return s.inTxRetry(ctx, true, func(tx *sql.Tx) error { return s.revokeTx(ctx, tx, col, v, now) })
+}
+
+func (s *DB) RevokeTokenFamily(ctx context.Context, familyID string, now int64) error {
+	return s.revoke(ctx, "family_id", familyID, now)
+}
+
+func (s *DB) RevokeTokensByGrant(ctx context.Context, grantID string, now int64) error {
+	return s.revoke(ctx, "grant_id", grantID, now)
+}
+
+func (s *DB) RevokeTokensByApp(ctx context.Context, appID string, now int64) error {
+	return s.revoke(ctx, "app_id", appID, now)
+}
+
+// ---- JTIs and GC
+
+func (s *DB) UseJTI(ctx context.Context, appID, jti string, expiresAt int64) error {
+	if appID == "" || jti == "" {
+		return fmt.Errorf("%w: jti needs an app and a value", store.ErrInvalid)
+	}
+	_, err := s.db.ExecContext(ctx, s.q("INSERT INTO oauth_jtis (app_id, jti, expires_at) VALUES (?, ?, ?)"), appID, jti, expiresAt)
+	return mapErr(err)
+}
+
+func (s *DB) DeleteExpired(ctx context.Context, now int64) (int64, error) {
+	var total int64
+	err := s.inTxRetry(ctx, false, func(tx *sql.Tx) error {
+		total = 0
+		for _, table := range []string{"oauth_auth_codes", "oauth_device_codes", "oauth_jtis", "oauth_tokens"} {
+			res, err := tx.ExecContext(ctx, s.q("DELETE FROM "+table+" WHERE expires_at <= ?"), now)
+			if err != nil {
+				return mapErr(err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			total += n
+		}
+		return nil
+	})
+	return total, err
+}

@@ -1,0 +1,166 @@
+package storetest
+
+import (
+	"errors"
+	"strconv"
+	"sync/atomic"
+	"testing"
+
+	"github.com/cozeauth/cozeauth/internal/store"
+)
+
+// runOAuthConcurrency checks the single-use guarantees under concurrent use,
+// as several server processes sharing one database would race.
+func runOAuthConcurrency(t *testing.T, open func(t *testing.T) store.Store) {
+	t.Helper()
+	runTests(t, open, []subTest{
+		{"ConsumeAuthCode", testConcurrentConsumeAuthCode},
+		{"RotateRefresh", testConcurrentRotateRefresh},
+		{"UseJTI", testConcurrentUseJTI},
+		{"RedeemDevice", testConcurrentRedeemDevice},
+		{"PollDevice", testConcurrentPollDevice},
+		{"PutGrant", testConcurrentPutGrant},
+	})
+}
+
+// countResults runs fn on workers goroutines and counts successes and errors
+// matching want; anything else is a test error.
+func countResults(t *testing.T, what string, want error, fn func(i int) error) (ok, matched int64) {
+	var okN, wantN atomic.Int64
+	parallel(workers, func(i int) {
+		err := fn(i)
+		switch {
+		case err == nil:
+			okN.Add(1)
+		case errors.Is(err, want):
+			wantN.Add(1)
+		default:
+			t.Errorf("%s #%d: %v", what, i, err)
+		}
+	})
+	return okN.Load(), wantN.Load()
+}
+
+func testConcurrentConsumeAuthCode(t *testing.T, f *fixture) {
+	o := f.oauthSetup()
+	c := f.newAuthCode(o)
+	checkErr(t, "CreateAuthCode", f.s.CreateAuthCode(f.ctx, c), nil)
+	now := f.tick()
+	ok, used := countResults(t, "ConsumeAuthCode", store.ErrUsed, func(int) error {
+		_, err := f.s.ConsumeAuthCode(f.ctx, c.Hash, now)
+		return err
+	})
+	if ok != 1 || used != workers-1 {
+		t.Errorf("concurrent ConsumeAuthCode: %d successes, %d ErrUsed; want 1 and %d", ok, used, workers-1)
+	}
+}
+
+func testConcurrentRotateRefresh(t *testing.T, f *fixture) {
+	o := f.oauthSetup()
+	a0, r0 := f.tokenPair(o)
+	pairs := make([][2]store.OAuthToken, workers)
+	for i := range pairs {
+		pairs[i] = [2]store.OAuthToken{f.newToken(o, store.TokenAccess, a0.FamilyID), f.newToken(o, store.TokenRefresh, a0.FamilyID)}
+	}
+	now := f.tick()
+	ok, used := countResults(t, "RotateRefresh", store.ErrUsed, func(i int) error {
+		return f.s.RotateRefresh(f.ctx, r0.Hash, now, pairs[i][0], pairs[i][1])
+	})
+	if ok != 1 || used != workers-1 {
+		t.Errorf("concurrent RotateRefresh: %d successes, %d ErrUsed; want 1 and %d", ok, used, workers-1)
+	}
+	// The losers count as reuse: the family, the winner's pair included, is revoked.
+	stored := 0
+	for _, p := range pairs {
+		for _, tok := range p {
+			got, err := f.s.GetOAuthTokenByHash(f.ctx, tok.Hash)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				t.Fatalf("GetOAuthTokenByHash: %v", err)
+			}
+			stored++
+			if got.RevokedAt == 0 && workers > 1 {
+				t.Errorf("token %s of the winning rotation survived the concurrent reuse", got.ID)
+			}
+		}
+	}
+	if stored != 2 {
+		t.Errorf("%d new tokens stored, want the winner's 2", stored)
+	}
+}
+
+func testConcurrentUseJTI(t *testing.T, f *fixture) {
+	o := f.oauthSetup()
+	exp := f.tick() + 600
+	ok, dup := countResults(t, "UseJTI", store.ErrAlreadyExists, func(int) error {
+		return f.s.UseJTI(f.ctx, o.app.ID, "same-jti", exp)
+	})
+	if ok != 1 || dup != workers-1 {
+		t.Errorf("concurrent UseJTI: %d successes, %d ErrAlreadyExists; want 1 and %d", ok, dup, workers-1)
+	}
+}
+
+func testConcurrentRedeemDevice(t *testing.T, f *fixture) {
+	o := f.oauthSetup()
+	d := f.newDeviceCode(o, "RACE-RACE")
+	checkErr(t, "CreateDeviceCode", f.s.CreateDeviceCode(f.ctx, d), nil)
+	checkErr(t, "ApproveDeviceCode", f.s.ApproveDeviceCode(f.ctx, d.UserCode, o.grant.ID, f.tick()), nil)
+	ok, used := countResults(t, "MarkDeviceCodeRedeemed", store.ErrUsed, func(int) error {
+		return f.s.MarkDeviceCodeRedeemed(f.ctx, d.DeviceHash)
+	})
+	if ok != 1 || used != workers-1 {
+		t.Errorf("concurrent MarkDeviceCodeRedeemed: %d successes, %d ErrUsed; want 1 and %d", ok, used, workers-1)
+	}
+}
+
+// testConcurrentPollDevice: each poll sees the time of exactly one earlier poll
+// (or none), so the previous-poll times form a chain with no value seen twice.
+func testConcurrentPollDevice(t *testing.T, f *fixture) {
+	o := f.oauthSetup()
+	d := f.newDeviceCode(o, "POLL-POLL")
+	checkErr(t, "CreateDeviceCode", f.s.CreateDeviceCode(f.ctx, d), nil)
+	base := f.tick()
+	prevs := make([]int64, workers)
+	parallel(workers, func(i int) {
+		_, prev, err := f.s.PollDevice(f.ctx, d.DeviceHash, base+int64(i)+1)
+		if err != nil {
+			t.Errorf("PollDevice #%d: %v", i, err)
+		}
+		prevs[i] = prev
+	})
+	seen := map[int64]bool{}
+	for i, p := range prevs {
+		if seen[p] {
+			t.Errorf("two polls both saw previous poll time %d (poll #%d)", p, i)
+		}
+		seen[p] = true
+	}
+	if !seen[0] {
+		t.Errorf("no poll was the first one: %v", prevs)
+	}
+}
+
+func testConcurrentPutGrant(t *testing.T, f *fixture) {
+	o := f.oauthSetup()
+	ids := make([]string, workers)
+	parallel(workers, func(i int) {
+		g, err := f.s.PutGrant(f.ctx, store.Grant{ID: store.NewID(), AppID: o.app.ID, Kind: store.GrantAppAuth, UserID: o.user.ID,
+			Owner: o.user.Account(), Permissions: []string{"p" + strconv.Itoa(i)}, AllWorkspaces: true, CreatedAt: baseTime, UpdatedAt: baseTime})
+		if err != nil {
+			t.Errorf("PutGrant #%d: %v", i, err)
+		}
+		ids[i] = g.ID
+	})
+	for _, id := range ids[1:] {
+		if id != ids[0] {
+			t.Errorf("concurrent PutGrant of one key returned different grants: %v", ids)
+			break
+		}
+	}
+	list, err := f.s.ListGrants(f.ctx, store.GrantFilter{AppID: o.app.ID, Kind: store.GrantAppAuth})
+	if checkErr(t, "ListGrants", err, nil) && len(list) != 1 {
+		t.Errorf("%d grants for one key, want 1", len(list))
+	}
+}
