@@ -6,13 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/cozeauth/cozeauth/internal/cache"
 	"github.com/cozeauth/cozeauth/internal/credential"
 	"github.com/cozeauth/cozeauth/internal/identity"
+	"github.com/cozeauth/cozeauth/internal/oauth"
 	"github.com/cozeauth/cozeauth/internal/permission"
 	"github.com/cozeauth/cozeauth/internal/store"
 	"github.com/cozeauth/cozeauth/internal/store/sqlstore"
@@ -25,6 +28,7 @@ type adminEnv struct {
 	store *sqlstore.DB
 	ids   *identity.Service
 	creds *credential.Manager
+	oauth *oauth.Service
 }
 
 func newAdmin() *cobra.Command {
@@ -48,6 +52,8 @@ func newAdmin() *cobra.Command {
 				store: s,
 				ids:   &identity.Service{Store: s, Now: time.Now},
 				creds: &credential.Manager{Store: s, Catalog: permission.Default(), Now: time.Now},
+				oauth: (&oauth.Service{Store: s, Catalog: permission.Default(), Lifetimes: oauth.DefaultLifetimes(),
+					Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Init(&cache.Generation{}),
 			}
 			out, err := fn(ctx, env)
 			if err != nil {
@@ -57,7 +63,7 @@ func newAdmin() *cobra.Command {
 		}
 	}
 	cmd.AddCommand(adminUser(run), adminEnterprise(run), adminWorkspace(run), adminResource(run),
-		adminCredential(run, store.KindPAT), adminCredential(run, store.KindSAT))
+		adminCredential(run, store.KindPAT), adminCredential(run, store.KindSAT), adminApp(run))
 	return cmd
 }
 
@@ -66,7 +72,7 @@ type runner func(fn func(ctx context.Context, env *adminEnv) (any, error)) func(
 // cliError drops the sentinel prefixes that only matter to code.
 func cliError(err error) error {
 	msg := err.Error()
-	for _, sentinel := range []error{identity.ErrInvalid, credential.ErrInvalid, store.ErrNotFound, store.ErrInvalid} {
+	for _, sentinel := range []error{identity.ErrInvalid, credential.ErrInvalid, oauth.ErrInvalidApp, store.ErrNotFound, store.ErrInvalid} {
 		if errors.Is(err, sentinel) {
 			msg = strings.TrimPrefix(msg, sentinel.Error()+": ")
 		}
@@ -384,4 +390,10 @@ func checkKind(ctx context.Context, env *adminEnv, id string, kind store.Credent
 		return fmt.Errorf("no %s with id %q", kind, id)
 	}
 	return err
+}
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+func oauthSpec(t store.ClientType, name, desc string, uris, perms []string) oauth.AppSpec {
+	return oauth.AppSpec{Type: t, Name: name, Description: desc, RedirectURIs: uris, Permissions: perms}
 }

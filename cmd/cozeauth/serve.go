@@ -45,6 +45,12 @@ func newServe() *cobra.Command {
 	f.DurationVar(&cfg.RevisionPoll, "revision-poll", cfg.RevisionPoll, "how often to check the database for revocations (at most 1s)")
 	f.DurationVar(&cfg.LastUsedFlush, "last-used-flush", cfg.LastUsedFlush, "how often to write credentials' last-used times")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long to let in-flight requests finish on SIGTERM")
+	f.DurationVar(&cfg.AccessTokenTTL, "access-token-ttl", cfg.AccessTokenTTL, "lifetime of OAuth access tokens (JWT grants use duration_seconds)")
+	f.DurationVar(&cfg.RefreshTokenTTL, "refresh-token-ttl", cfg.RefreshTokenTTL, "lifetime of OAuth refresh tokens")
+	f.DurationVar(&cfg.AuthCodeTTL, "auth-code-ttl", cfg.AuthCodeTTL, "lifetime of authorization codes")
+	f.DurationVar(&cfg.DeviceCodeTTL, "device-code-ttl", cfg.DeviceCodeTTL, "lifetime of device codes")
+	f.DurationVar(&cfg.DevicePollInterval, "device-poll-interval", cfg.DevicePollInterval, "device polling interval announced to clients (slow_down below it)")
+	f.StringArrayVar(&cfg.JWTAudiences, "jwt-audience", nil, "extra accepted JWT aud value (repeatable); --dev adds api.coze.cn and api.coze.com")
 	return cmd
 }
 

@@ -34,12 +34,21 @@ type Store interface {
 	store.Credentials
 }
 
+// TokenResolver resolves bearer tokens of another credential kind (OAuth
+// access tokens). ok is false when the token is not of its kind or unknown.
+type TokenResolver interface {
+	Accepts(token string) bool
+	ResolvePrincipal(ctx context.Context, token string) (p *Principal, ok bool, err error)
+}
+
 // Authorizer authenticates tokens and decides requests.
 type Authorizer struct {
 	Catalog  *permission.Catalog
 	Verifier *credential.Verifier
-	Facts    *Facts
-	Now      func() time.Time
+	// Others resolve tokens that are not PATs or SATs.
+	Others []TokenResolver
+	Facts  *Facts
+	Now    func() time.Time
 }
 
 // ErrUnauthenticated wraps every reason a token is not accepted.
@@ -50,14 +59,31 @@ var ErrUnauthenticated = errors.New("unauthenticated")
 // answer 5xx rather than 401 for an outage.
 func (a *Authorizer) Authenticate(ctx context.Context, token string) (*Principal, permission.Decision, error) {
 	now := a.Now().Unix()
-	v, err := a.Verifier.Verify(ctx, token, now)
-	if errors.Is(err, credential.ErrUnknownToken) {
-		return nil, permission.Decision{Code: permission.Unauthenticated, Reason: "unknown token"}, nil
+	unknown := permission.Decision{Code: permission.Unauthenticated, Reason: "unknown token"}
+	var p *Principal
+	for _, r := range a.Others {
+		if !r.Accepts(token) {
+			continue
+		}
+		rp, ok, err := r.ResolvePrincipal(ctx, token)
+		if err != nil {
+			return nil, permission.Decision{}, err
+		}
+		if !ok {
+			return nil, unknown, nil
+		}
+		p = rp
 	}
-	if err != nil {
-		return nil, permission.Decision{}, err
+	if p == nil {
+		v, err := a.Verifier.Verify(ctx, token, now)
+		if errors.Is(err, credential.ErrUnknownToken) {
+			return nil, unknown, nil
+		}
+		if err != nil {
+			return nil, permission.Decision{}, err
+		}
+		p = &Principal{Cred: v.View, Kind: string(v.Record.Kind), Name: v.Record.Name}
 	}
-	p := &Principal{Cred: v.View, Kind: string(v.Record.Kind), Name: v.Record.Name}
 	facts, err := a.Facts.Base(ctx, &p.Cred)
 	if err != nil {
 		return nil, permission.Decision{}, err
@@ -76,12 +102,13 @@ type ResourceRef struct {
 }
 
 // Check decides whether an authenticated principal may use perm on ref (nil:
-// no particular resource).
-func (a *Authorizer) Check(ctx context.Context, p *Principal, perm *permission.Permission, ref *ResourceRef) (permission.Decision, error) {
+// no particular resource). botID names the bot of a Connector.botChat request.
+func (a *Authorizer) Check(ctx context.Context, p *Principal, perm *permission.Permission, ref *ResourceRef, botID string) (permission.Decision, error) {
 	facts, err := a.Facts.Base(ctx, &p.Cred)
 	if err != nil {
 		return permission.Decision{}, err
 	}
+	facts.BotID = botID
 	if ref != nil {
 		t, err := a.Facts.Target(ctx, &p.Cred, perm, *ref)
 		if err != nil {

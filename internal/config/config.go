@@ -29,6 +29,16 @@ type Config struct {
 	// LastUsedFlush is how often recorded last-use times are written.
 	LastUsedFlush   time.Duration
 	ShutdownTimeout time.Duration
+
+	// OAuth lifetimes and JWT audiences.
+	AccessTokenTTL     time.Duration
+	RefreshTokenTTL    time.Duration
+	AuthCodeTTL        time.Duration
+	DeviceCodeTTL      time.Duration
+	DevicePollInterval time.Duration
+	// JWTAudiences are accepted JWT aud values besides the public host; dev
+	// mode adds api.coze.cn and api.coze.com (WIRE.md policy choices).
+	JWTAudiences []string
 }
 
 // Default returns the defaults of every setting.
@@ -42,6 +52,12 @@ func Default() Config {
 		RevisionPoll:    250 * time.Millisecond,
 		LastUsedFlush:   10 * time.Second,
 		ShutdownTimeout: 15 * time.Second,
+
+		AccessTokenTTL:     15 * time.Minute,
+		RefreshTokenTTL:    30 * 24 * time.Hour,
+		AuthCodeTTL:        5 * time.Minute,
+		DeviceCodeTTL:      10 * time.Minute,
+		DevicePollInterval: 5 * time.Second,
 	}
 }
 
@@ -78,6 +94,24 @@ func (c *Config) Validate() error {
 	}
 	if c.LastUsedFlush <= 0 {
 		errs = append(errs, fmt.Errorf("--last-used-flush %s: must be positive", c.LastUsedFlush))
+	}
+	for _, d := range []struct {
+		flag     string
+		v        time.Duration
+		min, max time.Duration
+	}{
+		{"--access-token-ttl", c.AccessTokenTTL, time.Second, 24 * time.Hour},
+		{"--refresh-token-ttl", c.RefreshTokenTTL, time.Minute, 365 * 24 * time.Hour},
+		{"--auth-code-ttl", c.AuthCodeTTL, time.Second, 10 * time.Minute},
+		{"--device-code-ttl", c.DeviceCodeTTL, time.Second, 24 * time.Hour},
+		{"--device-poll-interval", c.DevicePollInterval, time.Second, time.Minute},
+	} {
+		if d.v < d.min || d.v > d.max {
+			errs = append(errs, fmt.Errorf("%s %s: want from %s to %s", d.flag, d.v, d.min, d.max))
+		}
+	}
+	if c.Dev {
+		c.JWTAudiences = append(c.JWTAudiences, "api.coze.cn", "api.coze.com")
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout %s: must be positive", c.ShutdownTimeout))

@@ -72,13 +72,13 @@ func (a *API) bearer(next principalHandler) http.Handler {
 
 // require checks a permission on an optional resource and writes the error
 // when it is denied.
-func (a *API) require(w http.ResponseWriter, r *http.Request, p *authz.Principal, name string, ref *authz.ResourceRef) bool {
+func (a *API) require(w http.ResponseWriter, r *http.Request, p *authz.Principal, name string, ref *authz.ResourceRef, botID string) bool {
 	perm, ok := a.Authz.Catalog.Lookup(name)
 	if !ok {
 		WriteError(w, r, a.Log, errors.New("route guarded by unknown permission "+name))
 		return false
 	}
-	d, err := a.Authz.Check(r.Context(), p, perm, ref)
+	d, err := a.Authz.Check(r.Context(), p, perm, ref, botID)
 	if err != nil {
 		WriteError(w, r, a.Log, err)
 		return false
@@ -164,7 +164,7 @@ func (a *API) listWorkspaces(w http.ResponseWriter, r *http.Request, p *authz.Pr
 		WriteError(w, r, a.Log, perr)
 		return
 	}
-	if !a.require(w, r, p, "Workspace.list", nil) {
+	if !a.require(w, r, p, "Workspace.list", nil, "") {
 		return
 	}
 	var all []workspaceJSON
@@ -242,6 +242,9 @@ func DecodeJSON(r *http.Request, dst any) *Error {
 type checkRequest struct {
 	Permission string             `json:"permission"`
 	Resource   *authz.ResourceRef `json:"resource"`
+	// BotID names the bot of a Connector.botChat check, for tokens whose
+	// scope limits it to some bots.
+	BotID string `json:"bot_id"`
 }
 
 // check answers whether the bearer credential may use a permission on a
@@ -267,7 +270,7 @@ func (a *API) check(w http.ResponseWriter, r *http.Request, p *authz.Principal) 
 			return
 		}
 	}
-	if !a.require(w, r, p, perm.Name, req.Resource) {
+	if !a.require(w, r, p, perm.Name, req.Resource, req.BotID) {
 		return
 	}
 	WriteData(w, r, map[string]bool{"allowed": true})

@@ -32,7 +32,13 @@ type Credential struct {
 	ExpireAt      int64    // Unix seconds; 0 = permanent
 	Revoked       bool
 	Disabled      bool // its app or identity is deactivated
+	// BotIDs, when non-empty, limits Connector.botChat to these bots (the
+	// JWT scope's attribute_constraint.connector_bot_chat_attribute).
+	BotIDs []string
 }
+
+// BotConstrained is the permission that a credential's BotIDs limit.
+const BotConstrained = "Connector.botChat"
 
 // Has reports whether the credential carries the permission.
 func (c *Credential) Has(name string) bool {
@@ -87,6 +93,8 @@ type Facts struct {
 	// Target is nil when the request names no resource: then only the
 	// credential's validity and the permission are checked.
 	Target *Target
+	// BotID is the bot a Connector.botChat request is about ("" if none).
+	BotID string
 }
 
 // Decision is the outcome of Decide, with a reason for logs and error messages.
@@ -122,6 +130,9 @@ func Decide(now int64, c *Credential, p *Permission, f Facts) Decision {
 	// 2. The permission.
 	if !c.Has(p.Name) {
 		return Decision{Forbidden, "credential lacks permission " + p.Name}
+	}
+	if p.Name == BotConstrained && len(c.BotIDs) > 0 && !slices.Contains(c.BotIDs, f.BotID) {
+		return Decision{Forbidden, "credential's " + BotConstrained + " is limited to other bots"}
 	}
 	t := f.Target
 	if t == nil {

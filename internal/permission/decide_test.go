@@ -94,6 +94,8 @@ func TestDecide(t *testing.T) {
 	expired := &Credential{ID: "pat4", Account: alice, UserID: "u-alice", Permissions: []string{"Bot.chat"}, AllWorkspaces: true, ExpireAt: now}
 	notYet := &Credential{ID: "pat5", Account: alice, UserID: "u-alice", Permissions: []string{"Bot.chat"}, AllWorkspaces: true, ExpireAt: now + 1}
 	revoked := &Credential{ID: "pat6", Account: alice, UserID: "u-alice", Permissions: []string{"Bot.chat"}, AllWorkspaces: true, Revoked: true}
+	botLimited := &Credential{ID: "tok2", Account: alice, UserID: "u-alice", Permissions: []string{"Connector.botChat"}, BotIDs: []string{"b1", "b2"}}
+	botFree := &Credential{ID: "tok3", Account: alice, UserID: "u-alice", Permissions: []string{"Connector.botChat"}}
 	disabled := &Credential{ID: "tok1", Account: alice, UserID: "u-alice", Permissions: []string{"Bot.chat"}, AllWorkspaces: true, Disabled: true}
 
 	tests := []struct {
@@ -138,6 +140,10 @@ func TestDecide(t *testing.T) {
 		{"account-level on an unknown account", personalAll, "Conversation.create", Facts{SubjectInAccount: true, Target: &Target{Type: "account", ID: "1"}}, NotFound},
 		{"enterprise PAT on a personal account, not authorized", enterpriseAll, "Conversation.create", Facts{SubjectInAccount: true, Target: account(alice.ID, false)}, Forbidden},
 		{"enterprise PAT on a personal account that authorized it", enterpriseAll, "Conversation.create", Facts{SubjectInAccount: true, Target: account(alice.ID, true)}, Allowed},
+		{"bot_id_list allows a listed bot", botLimited, "Connector.botChat", Facts{SubjectInAccount: true, BotID: "b2"}, Allowed},
+		{"bot_id_list refuses another bot", botLimited, "Connector.botChat", Facts{SubjectInAccount: true, BotID: "b3"}, Forbidden},
+		{"bot_id_list refuses a request naming no bot", botLimited, "Connector.botChat", Facts{SubjectInAccount: true}, Forbidden},
+		{"no bot_id_list: any bot", botFree, "Connector.botChat", Facts{SubjectInAccount: true, BotID: "b3"}, Allowed},
 		{"personal PAT cannot use another account's authorization", personalAll, "Conversation.create", Facts{SubjectInAccount: true, Target: account(bob.ID, true)}, Forbidden},
 	}
 	for _, tc := range tests {

@@ -19,6 +19,7 @@ import (
 	"github.com/cozeauth/cozeauth/internal/cache"
 	"github.com/cozeauth/cozeauth/internal/config"
 	"github.com/cozeauth/cozeauth/internal/credential"
+	"github.com/cozeauth/cozeauth/internal/oauth"
 	"github.com/cozeauth/cozeauth/internal/openapi"
 	"github.com/cozeauth/cozeauth/internal/permission"
 	"github.com/cozeauth/cozeauth/internal/store"
@@ -49,6 +50,19 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) *Server {
 		Facts: authz.NewFacts(s, gen),
 		Now:   time.Now,
 	}
+	oa := (&oauth.Service{
+		Store:   s,
+		Catalog: permission.Default(),
+		Lifetimes: oauth.Lifetimes{
+			AccessToken: cfg.AccessTokenTTL, RefreshToken: cfg.RefreshTokenTTL, AuthCode: cfg.AuthCodeTTL,
+			DeviceCode: cfg.DeviceCodeTTL, DevicePollInterval: cfg.DevicePollInterval,
+		},
+		PublicURL: cfg.PublicURL,
+		Audiences: cfg.JWTAudiences,
+		Now:       time.Now,
+		Log:       log,
+	}).Init(gen)
+	az.Others = []authz.TokenResolver{oa}
 	srv := &Server{cfg: cfg, store: s, log: log, gen: gen, lastUsed: lastUsed}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -57,6 +71,11 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) *Server {
 	mux := http.NewServeMux()
 	api := &openapi.API{Authz: az, Store: s, Log: log}
 	api.Register(mux)
+	mux.HandleFunc("POST /api/permission/oauth2/token", oa.Token)
+	mux.HandleFunc("POST /api/permission/oauth2/account/{account_id}/token", oa.Token)
+	mux.HandleFunc("POST /api/permission/oauth2/enterprise_id/{enterprise_id}/token", oa.Token)
+	mux.HandleFunc("POST /api/permission/oauth2/device/code", oa.DeviceCode)
+	mux.HandleFunc("POST /api/permission/oauth2/workspace_id/{workspace_id}/device/code", oa.DeviceCode)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writePlainJSON(w, http.StatusOK, `{"status":"ok"}`)
 	})
@@ -94,7 +113,8 @@ func writePlainJSON(w http.ResponseWriter, status int, body string) {
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
+	go func() { defer wg.Done(); s.collectGarbage(bg, time.Minute) }()
 	go func() { defer wg.Done(); cache.Watch(bg, s.store, s.gen, s.cfg.RevisionPoll, s.log) }()
 	go func() { defer wg.Done(); s.lastUsed.Run(bg, s.cfg.LastUsedFlush) }()
 
@@ -124,4 +144,25 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		err = nil
 	}
 	return err
+}
+
+// collectGarbage deletes expired codes, device codes, JTIs and tokens every
+// interval (STYLE.md practice 11). Several replicas may run it; the deletes
+// are idempotent.
+func (s *Server) collectGarbage(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := s.store.DeleteExpired(ctx, time.Now().Unix())
+			if err != nil && ctx.Err() == nil {
+				s.log.Warn("garbage collection failed", "err", err)
+			} else if n > 0 {
+				s.log.Info("garbage collected expired OAuth rows", "rows", n)
+			}
+		}
+	}
 }

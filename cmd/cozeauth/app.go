@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cozeauth/cozeauth/internal/store"
+)
+
+// clientTypes maps the CLI's short names to Coze's client types.
+var clientTypes = map[string]store.ClientType{
+	"web":    store.ClientWebBackend,
+	"pkce":   store.ClientSinglePageOrNative,
+	"device": store.ClientTerminal,
+	"jwt":    store.ClientService,
+}
+
+func appJSON(a store.App) map[string]any {
+	return map[string]any{"app_id": a.ID, "client_id": a.ClientID, "name": a.Name, "client_type": a.ClientType,
+		"account_type": a.Owner.Type, "account_id": a.Owner.ID, "redirect_uris": nonNil(a.RedirectURIs),
+		"permissions": nonNil(a.Permissions), "active": a.Active, "created_at": a.CreatedAt}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func adminApp(run runner) *cobra.Command {
+	cmd := &cobra.Command{Use: "app", Short: "Manage OAuth apps"}
+
+	var owner, ent, typ, name, desc, by string
+	var uris, perms []string
+	create := leaf("create", "Create an OAuth app; a web app's first client secret is printed once")
+	create.Flags().StringVar(&owner, "owner", "", "owning user (username or user ID): the app belongs to their personal account")
+	create.Flags().StringVar(&ent, "enterprise", "", "owning enterprise ID")
+	create.Flags().StringVar(&by, "by", "", "the enterprise member creating it (with --enterprise; optional)")
+	create.Flags().StringVar(&typ, "type", "", "web (WebBackend), pkce (SinglePageOrNative), device (Terminal) or jwt (Service)")
+	create.Flags().StringVar(&name, "name", "", "app name")
+	create.Flags().StringVar(&desc, "description", "", "description")
+	create.Flags().StringArrayVar(&uris, "redirect-uri", nil, "redirect URI, matched exactly (repeatable; web and pkce)")
+	create.Flags().StringArrayVar(&perms, "permission", nil, "declared permission (repeatable)")
+	required(create, "type", "name")
+	create.MarkFlagsMutuallyExclusive("owner", "enterprise")
+	create.MarkFlagsOneRequired("owner", "enterprise")
+	create.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		ct, ok := clientTypes[typ]
+		if !ok {
+			if st := store.ClientType(typ); st.Valid() {
+				ct = st
+			} else {
+				return nil, errorf("--type %q: want web, pkce, device or jwt", typ)
+			}
+		}
+		spec := oauthSpec(ct, name, desc, uris, perms)
+		if owner != "" {
+			u, err := env.ids.ResolveUser(ctx, owner)
+			if err != nil {
+				return nil, err
+			}
+			spec.Owner, spec.CreatedBy = u.Account(), u.ID
+		} else {
+			if _, err := env.ids.GetEnterprise(ctx, ent); err != nil {
+				return nil, err
+			}
+			spec.Owner = store.Owner{Type: store.OwnerEnterprise, ID: ent}
+			if by != "" {
+				u, err := env.ids.ResolveUser(ctx, by)
+				if err != nil {
+					return nil, err
+				}
+				if _, err := env.store.GetEnterpriseMember(ctx, ent, u.ID); err != nil {
+					return nil, errorf("user %q is not a member of enterprise %q", by, ent)
+				}
+				spec.CreatedBy = u.ID
+			}
+		}
+		app, secret, err := env.oauth.CreateApp(ctx, spec)
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]any{"app_id": app.ID, "client_id": app.ClientID}
+		if secret != "" {
+			out["client_secret"] = secret
+		}
+		return out, nil
+	})
+
+	var appID string
+	appFlag := func(c *cobra.Command) {
+		c.Flags().StringVar(&appID, "app", "", "app ID")
+		required(c, "app")
+	}
+
+	list := leaf("list", "List the apps of a user's personal account or of an enterprise")
+	list.Flags().StringVar(&owner, "owner", "", "username or user ID")
+	list.Flags().StringVar(&ent, "enterprise", "", "enterprise ID")
+	list.MarkFlagsMutuallyExclusive("owner", "enterprise")
+	list.MarkFlagsOneRequired("owner", "enterprise")
+	list.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		o := store.Owner{Type: store.OwnerEnterprise, ID: ent}
+		if owner != "" {
+			u, err := env.ids.ResolveUser(ctx, owner)
+			if err != nil {
+				return nil, err
+			}
+			o = u.Account()
+		}
+		apps, err := env.store.ListAppsByOwner(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		out := []map[string]any{}
+		for _, a := range apps {
+			out = append(out, appJSON(a))
+		}
+		return map[string]any{"apps": out}, nil
+	})
+
+	addSecret := leaf("add-secret", "Add a client secret to a web app; it is printed once")
+	appFlag(addSecret)
+	addSecret.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		sec, secret, err := env.oauth.AddSecret(ctx, appID)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]string{"secret_id": sec.ID, "client_secret": secret}, nil
+	})
+
+	var keyFile string
+	addKey := leaf("add-key", "Register an RSA public key (PEM) of a jwt app")
+	appFlag(addKey)
+	addKey.Flags().StringVar(&keyFile, "public-key-file", "", "PEM file with the public key")
+	required(addKey, "public-key-file")
+	addKey.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		pemText, err := os.ReadFile(keyFile)
+		if err != nil {
+			return nil, err
+		}
+		k, err := env.oauth.AddKey(ctx, appID, string(pemText))
+		if err != nil {
+			return nil, err
+		}
+		return map[string]string{"public_key_id": k.ID}, nil
+	})
+
+	genKey := leaf("gen-key", "Generate a key pair for a jwt app; the PKCS#8 private key is printed once")
+	appFlag(genKey)
+	genKey.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		k, priv, err := env.oauth.GenerateKey(ctx, appID)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]string{"public_key_id": k.ID, "private_key": priv}, nil
+	})
+
+	var user, workspaces string
+	authorize := leaf("authorize", "Authorize a jwt (Service) app to act in a user's personal account")
+	appFlag(authorize)
+	authorize.Flags().StringVar(&user, "user", "", "username or user ID")
+	authorize.Flags().StringVar(&workspaces, "workspaces", "all", `"all", or a comma-separated list of workspace IDs`)
+	required(authorize, "user")
+	authorize.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		u, err := env.ids.ResolveUser(ctx, user)
+		if err != nil {
+			return nil, err
+		}
+		all, ids, err := workspaceOption(workspaces)
+		if err != nil {
+			return nil, err
+		}
+		_, err = env.oauth.AuthorizeApp(ctx, appID, u.ID, all, ids)
+		return struct{}{}, err
+	})
+
+	deactivate := leaf("deactivate", "Deactivate an app: every token it holds stops working")
+	appFlag(deactivate)
+	deactivate.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		return struct{}{}, env.oauth.Deactivate(ctx, appID)
+	})
+
+	del := leaf("delete", "Delete an app with its secrets, keys, authorizations and tokens")
+	appFlag(del)
+	del.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		if _, err := env.oauth.GetApp(ctx, appID); err != nil {
+			return nil, err
+		}
+		return struct{}{}, env.store.DeleteApp(ctx, appID)
+	})
+	cmd.AddCommand(create, list, addSecret, addKey, genKey, authorize, deactivate, del)
+	return cmd
+}

@@ -1,0 +1,327 @@
+package oauth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/cozeauth/cozeauth/internal/credential"
+	"github.com/cozeauth/cozeauth/internal/store"
+)
+
+// ErrInvalidApp marks an app request that names something wrong; its message
+// is for the caller.
+var ErrInvalidApp = errors.New("invalid app request")
+
+func invalidApp(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidApp, fmt.Sprintf(format, args...))
+}
+
+// AppSpec describes an app to create.
+type AppSpec struct {
+	Owner        store.Owner // a personal account or an enterprise
+	CreatedBy    string      // user ID
+	Type         store.ClientType
+	Name         string
+	Description  string
+	RedirectURIs []string
+	Permissions  []string
+}
+
+// checkRedirectURI applies RFC 9700 §2.1 / RFC 8252 §7: absolute, no
+// fragment; https, or http on a loopback host; native apps may also use a
+// private-use scheme (com.example.app:/callback).
+func checkRedirectURI(t store.ClientType, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || !u.IsAbs() {
+		return invalidApp("redirect URI %q is not an absolute URL", raw)
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return invalidApp("redirect URI %q must not have a fragment", raw)
+	}
+	if strings.Contains(raw, "*") {
+		return invalidApp("redirect URI %q: wildcards are not allowed; URIs match exactly", raw)
+	}
+	switch u.Scheme {
+	case "https":
+		if u.Host == "" {
+			return invalidApp("redirect URI %q has no host", raw)
+		}
+	case "http":
+		host := u.Hostname()
+		if ip := net.ParseIP(host); !(host == "localhost" || (ip != nil && ip.IsLoopback())) {
+			return invalidApp("redirect URI %q: plain http is allowed only on localhost or a loopback address; use https", raw)
+		}
+	default:
+		if t != store.ClientSinglePageOrNative || !strings.Contains(u.Scheme, ".") {
+			return invalidApp("redirect URI %q: use https (native apps may use a reverse-domain scheme such as com.example.app:/callback)", raw)
+		}
+	}
+	return nil
+}
+
+// CreateApp creates an app; a WebBackend app gets its first client secret,
+// returned once.
+func (s *Service) CreateApp(ctx context.Context, spec AppSpec) (store.App, string, error) {
+	name := strings.TrimSpace(spec.Name)
+	switch {
+	case name == "":
+		return store.App{}, "", invalidApp("an app name is required")
+	case utf8.RuneCountInString(name) > 100:
+		return store.App{}, "", invalidApp("app name is longer than 100 characters")
+	case utf8.RuneCountInString(spec.Description) > 1000:
+		return store.App{}, "", invalidApp("description is longer than 1000 characters")
+	case !spec.Type.Valid():
+		return store.App{}, "", invalidApp("client type %q: want WebBackend, SinglePageOrNative, Terminal or Service", spec.Type)
+	case !spec.Owner.Valid():
+		return store.App{}, "", invalidApp("an app needs an owner account")
+	}
+	perms, err := s.Catalog.Validate(spec.Permissions)
+	if err != nil {
+		return store.App{}, "", invalidApp("%v", err)
+	}
+	var uris []string
+	for _, u := range spec.RedirectURIs {
+		if err := checkRedirectURI(spec.Type, u); err != nil {
+			return store.App{}, "", err
+		}
+		if !slices.Contains(uris, u) {
+			uris = append(uris, u)
+		}
+	}
+	usesRedirect := spec.Type == store.ClientWebBackend || spec.Type == store.ClientSinglePageOrNative
+	if usesRedirect && len(uris) == 0 {
+		return store.App{}, "", invalidApp("a %s app needs at least one redirect URI", spec.Type)
+	}
+	if !usesRedirect && len(uris) > 0 {
+		return store.App{}, "", invalidApp("a %s app does not use redirect URIs", spec.Type)
+	}
+	now := s.Now().Unix()
+	app := store.App{ID: store.NewID(), ClientID: store.NewID(), Name: name, Description: spec.Description,
+		Owner: spec.Owner, CreatedBy: spec.CreatedBy, ClientType: spec.Type, RedirectURIs: uris,
+		Permissions: perms, Active: true, CreatedAt: now, UpdatedAt: now}
+	if err := s.Store.CreateApp(ctx, app); err != nil {
+		return store.App{}, "", err
+	}
+	if !spec.Type.Confidential() {
+		return app, "", nil
+	}
+	_, secret, err := s.AddSecret(ctx, app.ID)
+	if err != nil {
+		_ = s.Store.DeleteApp(ctx, app.ID) // nothing half-made
+		return store.App{}, "", err
+	}
+	return app, secret, nil
+}
+
+// GetApp returns an app or a not-found error naming it.
+func (s *Service) GetApp(ctx context.Context, id string) (store.App, error) {
+	a, err := s.Store.GetApp(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return a, fmt.Errorf("%w: app %q not found", store.ErrNotFound, id)
+	}
+	return a, err
+}
+
+// AddSecret adds a client secret to a WebBackend app; the secret is returned
+// once and only its hash is stored.
+func (s *Service) AddSecret(ctx context.Context, appID string) (store.AppSecret, string, error) {
+	app, err := s.GetApp(ctx, appID)
+	if err != nil {
+		return store.AppSecret{}, "", err
+	}
+	if !app.ClientType.Confidential() {
+		return store.AppSecret{}, "", invalidApp("a %s app has no client secrets", app.ClientType)
+	}
+	secret := credential.NewToken(prefixSecret)
+	sec := store.AppSecret{ID: store.NewID(), AppID: appID, Hash: credential.Hash(secret),
+		Hint: secret[len(secret)-4:], CreatedAt: s.Now().Unix()}
+	if err := s.Store.AddAppSecret(ctx, sec); err != nil {
+		return store.AppSecret{}, "", err
+	}
+	return sec, secret, nil
+}
+
+// checkSecret authenticates a confidential client's secret.
+func (s *Service) checkSecret(ctx context.Context, app store.App, secret string) error {
+	h := credential.Hash(secret)
+	sec, err := s.Store.GetAppSecretByHash(ctx, app.ID, h)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrInvalidClient("client authentication failed: wrong client secret")
+	}
+	if err != nil {
+		return err
+	}
+	if !credential.HashesEqual(sec.Hash, h) {
+		return ErrInvalidClient("client authentication failed: wrong client secret")
+	}
+	return nil
+}
+
+// MinRSABits is the smallest RSA key accepted for JWT signing.
+const MinRSABits = 2048
+
+// parsePublicKey accepts a PEM "PUBLIC KEY" (PKIX), "RSA PUBLIC KEY"
+// (PKCS#1) or certificate holding an RSA key of at least MinRSABits.
+func parsePublicKey(pemText string) (*rsa.PublicKey, error) {
+	block, _ := pem.Decode([]byte(strings.TrimSpace(pemText)))
+	if block == nil {
+		return nil, invalidApp("the public key is not PEM")
+	}
+	var pub any
+	var err error
+	switch block.Type {
+	case "PUBLIC KEY":
+		pub, err = x509.ParsePKIXPublicKey(block.Bytes)
+	case "RSA PUBLIC KEY":
+		pub, err = x509.ParsePKCS1PublicKey(block.Bytes)
+	case "CERTIFICATE":
+		var cert *x509.Certificate
+		if cert, err = x509.ParseCertificate(block.Bytes); err == nil {
+			pub = cert.PublicKey
+		}
+	default:
+		return nil, invalidApp("PEM block %q is not a public key (a private key must never be uploaded)", block.Type)
+	}
+	if err != nil {
+		return nil, invalidApp("cannot parse the public key: %v", err)
+	}
+	rk, ok := pub.(*rsa.PublicKey)
+	if !ok {
+		return nil, invalidApp("the public key is not RSA (JWT apps sign with RS256)")
+	}
+	if rk.N.BitLen() < MinRSABits {
+		return nil, invalidApp("the RSA key has %d bits; at least %d are required", rk.N.BitLen(), MinRSABits)
+	}
+	return rk, nil
+}
+
+// fingerprint identifies a public key: hex SHA-256 of its PKIX encoding,
+// shortened; it is the key ID (JWT kid).
+func fingerprint(k *rsa.PublicKey) (string, string, error) {
+	der, err := x509.MarshalPKIXPublicKey(k)
+	if err != nil {
+		return "", "", err
+	}
+	sum := sha256.Sum256(der)
+	return hex.EncodeToString(sum[:20]), string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), nil
+}
+
+// AddKey registers an uploaded public key for a Service app.
+func (s *Service) AddKey(ctx context.Context, appID, pemText string) (store.AppKey, error) {
+	app, err := s.GetApp(ctx, appID)
+	if err != nil {
+		return store.AppKey{}, err
+	}
+	if app.ClientType != store.ClientService {
+		return store.AppKey{}, invalidApp("only Service (JWT) apps have public keys")
+	}
+	pub, err := parsePublicKey(pemText)
+	if err != nil {
+		return store.AppKey{}, err
+	}
+	return s.storeKey(ctx, appID, pub)
+}
+
+func (s *Service) storeKey(ctx context.Context, appID string, pub *rsa.PublicKey) (store.AppKey, error) {
+	kid, pemOut, err := fingerprint(pub)
+	if err != nil {
+		return store.AppKey{}, err
+	}
+	k := store.AppKey{ID: kid, AppID: appID, PublicKeyPEM: pemOut, CreatedAt: s.Now().Unix()}
+	if err := s.Store.AddAppKey(ctx, k); err != nil {
+		if errors.Is(err, store.ErrAlreadyExists) {
+			return store.AppKey{}, invalidApp("this public key is already registered (id %s)", kid)
+		}
+		return store.AppKey{}, err
+	}
+	return k, nil
+}
+
+// GenerateKey makes an RSA key pair for a Service app, stores the public key
+// and returns the private key once, as PKCS#8 PEM (what coze-go requires,
+// WIRE.md §9).
+func (s *Service) GenerateKey(ctx context.Context, appID string) (store.AppKey, string, error) {
+	app, err := s.GetApp(ctx, appID)
+	if err != nil {
+		return store.AppKey{}, "", err
+	}
+	if app.ClientType != store.ClientService {
+		return store.AppKey{}, "", invalidApp("only Service (JWT) apps have public keys")
+	}
+	priv, err := rsa.GenerateKey(rand.Reader, MinRSABits)
+	if err != nil {
+		return store.AppKey{}, "", err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return store.AppKey{}, "", err
+	}
+	k, err := s.storeKey(ctx, appID, &priv.PublicKey)
+	if err != nil {
+		return store.AppKey{}, "", err
+	}
+	return k, string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), nil
+}
+
+// AuthorizeApp records that user's personal account authorizes a Service app
+// to act in it (AppAuth), on all workspaces or the listed ones.
+func (s *Service) AuthorizeApp(ctx context.Context, appID, userID string, all bool, workspaces []string) (store.Grant, error) {
+	app, err := s.GetApp(ctx, appID)
+	if err != nil {
+		return store.Grant{}, err
+	}
+	if app.ClientType != store.ClientService {
+		return store.Grant{}, invalidApp("only Service (JWT) apps are authorized this way; users consent to the others")
+	}
+	u, err := s.Store.GetUser(ctx, userID)
+	if err != nil {
+		return store.Grant{}, err
+	}
+	if all && len(workspaces) > 0 {
+		return store.Grant{}, invalidApp("choose either all workspaces or a list of workspaces")
+	}
+	if !all && len(workspaces) == 0 {
+		all = true
+	}
+	for _, id := range workspaces {
+		ws, err := s.Store.GetWorkspace(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return store.Grant{}, invalidApp("workspace %q not found", id)
+		} else if err != nil {
+			return store.Grant{}, err
+		}
+		if ws.Owner != u.Account() {
+			return store.Grant{}, invalidApp("workspace %q is not in the user's personal account", id)
+		}
+	}
+	now := s.Now().Unix()
+	return s.Store.PutGrant(ctx, store.Grant{ID: store.NewID(), AppID: app.ID, Kind: store.GrantAppAuth, UserID: u.ID,
+		Owner: u.Account(), Permissions: slices.Clone(app.Permissions), AllWorkspaces: all, WorkspaceIDs: workspaces,
+		CreatedAt: now, UpdatedAt: now})
+}
+
+// Deactivate stops the app: its tokens stop working at once (the revision
+// advances, every process drops its caches) and no new ones are issued.
+func (s *Service) Deactivate(ctx context.Context, appID string) error {
+	_, err := s.Store.UpdateApp(ctx, appID, func(a store.App) (store.App, error) {
+		a.Active = false
+		a.UpdatedAt = s.Now().Unix()
+		return a, nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: app %q not found", store.ErrNotFound, appID)
+	}
+	return err
+}

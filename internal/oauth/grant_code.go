@@ -1,0 +1,88 @@
+package oauth
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+
+	"github.com/cozeauth/cozeauth/internal/credential"
+	"github.com/cozeauth/cozeauth/internal/store"
+)
+
+// codeGrant exchanges an authorization code (RFC 6749 §4.1.3, RFC 7636 §4.6).
+type codeGrant struct{}
+
+func (codeGrant) handle(ctx context.Context, s *Service, req *tokenRequest) (tokenResponse, error) {
+	if req.Code == "" {
+		return tokenResponse{}, ErrInvalidRequest("code is required")
+	}
+	app, err := s.authenticateClient(ctx, req, false)
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	now := s.Now().Unix()
+	hash := credential.Hash(req.Code)
+	c, err := s.Store.ConsumeAuthCode(ctx, hash, now)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return tokenResponse{}, ErrInvalidGrant("unknown authorization code")
+	case errors.Is(err, store.ErrUsed):
+		// RFC 6749 §4.1.2 / RFC 9700 §4.5.1: the store revoked what the first use issued.
+		return tokenResponse{}, ErrInvalidGrant("authorization code already used; the tokens it issued are revoked")
+	case err != nil:
+		return tokenResponse{}, err
+	}
+	switch {
+	case c.AppID != app.ID:
+		return tokenResponse{}, ErrInvalidGrant("authorization code was issued to another client")
+	case now >= c.ExpiresAt:
+		return tokenResponse{}, ErrInvalidGrant("authorization code expired")
+	case req.RedirectURI != "" && req.RedirectURI != c.RedirectURI:
+		return tokenResponse{}, ErrInvalidGrant("redirect_uri does not match the authorization request")
+	}
+	if err := checkPKCE(c, req.CodeVerifier); err != nil {
+		return tokenResponse{}, err
+	}
+	g, err := s.Store.GetGrant(ctx, c.GrantID)
+	if errors.Is(err, store.ErrNotFound) {
+		return tokenResponse{}, ErrInvalidGrant("the authorization was revoked")
+	} else if err != nil {
+		return tokenResponse{}, err
+	}
+	out := s.mint(g, "", true, 0, tokenScope{})
+	if err := s.Store.CreateOAuthTokens(ctx, out.accessRec, out.refreshRec); err != nil {
+		return tokenResponse{}, err
+	}
+	if err := s.Store.SetAuthCodeFamily(ctx, hash, out.accessRec.FamilyID, now); errors.Is(err, store.ErrUsed) {
+		return tokenResponse{}, ErrInvalidGrant("authorization code already used; the tokens it issued are revoked")
+	} else if err != nil {
+		return tokenResponse{}, err
+	}
+	return out.response(), nil
+}
+
+// checkPKCE verifies code_verifier against the code's challenge (RFC 7636
+// §4.6). No length or charset rules: the Go SDK's verifier is 16 characters
+// and Python's may contain spaces (WIRE.md §5). A "plain" challenge that is
+// really S256 (the JS SDK's mix-up) is accepted.
+func checkPKCE(c store.AuthCode, verifier string) error {
+	if c.CodeChallenge == "" {
+		if verifier != "" {
+			// RFC 9700 §4.8.2: no verifier without a challenge (PKCE downgrade).
+			return ErrInvalidGrant("code_verifier sent, but the authorization request had no code_challenge")
+		}
+		return nil
+	}
+	if verifier == "" {
+		return ErrInvalidGrant("code_verifier is required")
+	}
+	eq := func(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+	ok := eq(s256(verifier), c.CodeChallenge)
+	if c.ChallengeMethod == "plain" {
+		ok = ok || eq(verifier, c.CodeChallenge)
+	}
+	if !ok {
+		return ErrInvalidGrant("code_verifier does not match the code_challenge")
+	}
+	return nil
+}

@@ -1,0 +1,287 @@
+package oauth
+
+import (
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/cozeauth/cozeauth/internal/store"
+)
+
+// JWT grant limits (WIRE.md §4.3, §4.5).
+const (
+	defaultJWTDuration = 900
+	maxJWTDuration     = 86399
+	jwtLeeway          = 60 * time.Second
+	maxJTILen          = 256
+)
+
+// jwtGrant is the JWT bearer grant of Service apps (RFC 7523 as Coze uses
+// it: the signed JWT is the bearer credential, WIRE.md §3.2, §4.5).
+type jwtGrant struct{}
+
+type jwtClaims struct {
+	jwt.RegisteredClaims
+	SessionName string `json:"session_name,omitempty"`
+}
+
+// jwtScope is the scope object of WIRE.md §4.4; every level may be null or absent.
+type jwtScope struct {
+	AccountPermission *struct {
+		PermissionList []string `json:"permission_list"`
+	} `json:"account_permission"`
+	AttributeConstraint *struct {
+		ConnectorBotChatAttribute *struct {
+			BotIDList []string `json:"bot_id_list"`
+		} `json:"connector_bot_chat_attribute"`
+	} `json:"attribute_constraint"`
+}
+
+func (jwtGrant) handle(ctx context.Context, s *Service, req *tokenRequest) (tokenResponse, error) {
+	if req.bearer == "" {
+		return tokenResponse{}, ErrInvalidClient("send the signed JWT as the bearer credential (Authorization: Bearer <jwt>)")
+	}
+	claims, app, err := s.verifyJWT(ctx, req.bearer)
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	if req.ClientID != "" && req.ClientID != app.ClientID {
+		return tokenResponse{}, ErrInvalidClient("client_id does not match the JWT issuer")
+	}
+	duration := int64(defaultJWTDuration)
+	if req.DurationSeconds != nil {
+		duration = *req.DurationSeconds
+		if duration < 1 || duration > maxJWTDuration {
+			return tokenResponse{}, ErrInvalidRequest("duration_seconds must be from 1 to %d, got %d", maxJWTDuration, duration)
+		}
+	}
+	owner, err := s.jwtAccount(ctx, app, req)
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	narrow, err := parseJWTScope(req.Scope, app)
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	narrow.sessionName = claims.SessionName
+	gs, err := s.Store.ListGrants(ctx, store.GrantFilter{AppID: app.ID, Kind: store.GrantAppAuth, Owner: owner})
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	if len(gs) == 0 {
+		if owner.Type == store.OwnerEnterprise {
+			return tokenResponse{}, ErrInvalidGrant("the app is not installed in enterprise %s", owner.ID)
+		}
+		return tokenResponse{}, ErrInvalidGrant("account %s has not authorized this app", owner.ID)
+	}
+	// The jti is spent last, once the request is otherwise good, so a
+	// rejected request does not burn it (RFC 7523 §3 item 7).
+	if err := s.Store.UseJTI(ctx, app.ID, claims.ID, claims.ExpiresAt.Unix()); errors.Is(err, store.ErrAlreadyExists) {
+		return tokenResponse{}, ErrInvalidGrant("the JWT was used before (jti %q); sign a new one", claims.ID)
+	} else if err != nil {
+		return tokenResponse{}, err
+	}
+	out := s.mint(gs[0], "", false, duration, narrow)
+	if err := s.Store.CreateOAuthTokens(ctx, out.accessRec); err != nil {
+		return tokenResponse{}, err
+	}
+	return out.response(), nil
+}
+
+// verifyJWT checks the assertion per WIRE.md §4.5: the app from iss, the key
+// from kid, RS256 only, exp required and iat not in the future (small skew),
+// a lenient aud, a jti.
+func (s *Service) verifyJWT(ctx context.Context, raw string) (*jwtClaims, store.App, error) {
+	var app store.App
+	keyfunc := func(t *jwt.Token) (any, error) {
+		c, _ := t.Claims.(*jwtClaims)
+		iss := ""
+		if c != nil {
+			iss = c.Issuer
+		}
+		if iss == "" {
+			return nil, errors.New("no iss (the app's client ID)")
+		}
+		a, ok, err := s.appByClientID(ctx, iss)
+		if err != nil {
+			return nil, &storeError{err}
+		}
+		if !ok {
+			return nil, fmt.Errorf("unknown issuer %q", iss)
+		}
+		app = a
+		kid, _ := t.Header["kid"].(string)
+		if kid == "" {
+			return nil, errors.New("no kid (the public key ID) in the JWT header")
+		}
+		return s.publicKey(ctx, a.ID, kid)
+	}
+	claims := &jwtClaims{}
+	_, err := jwt.ParseWithClaims(raw, claims, keyfunc,
+		jwt.WithValidMethods([]string{"RS256"}),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(jwtLeeway),
+		jwt.WithTimeFunc(s.Now))
+	if err != nil {
+		var internal *storeError
+		if errors.As(err, &internal) {
+			return nil, app, internal.err
+		}
+		return nil, app, &Error{Code: "invalid_client", Description: "JWT rejected: " + jwtReason(err), Status: 401, Cause: err}
+	}
+	if !app.Active {
+		return nil, app, ErrInvalidClient("this app is deactivated")
+	}
+	if app.ClientType != store.ClientService {
+		return nil, app, ErrUnauthorizedClient("a %s app cannot use the JWT grant", app.ClientType)
+	}
+	if !s.audienceOK(claims.Audience) {
+		return nil, app, ErrInvalidClient("JWT rejected: aud %v does not name this server", []string(claims.Audience))
+	}
+	if claims.ID == "" || len(claims.ID) > maxJTILen {
+		return nil, app, ErrInvalidClient("JWT rejected: jti is required (at most %d characters)", maxJTILen)
+	}
+	return claims, app, nil
+}
+
+// storeError carries a store failure out of the jwt keyfunc unchanged, so an
+// outage is a server error, not an invalid client.
+type storeError struct{ err error }
+
+func (e *storeError) Error() string { return e.err.Error() }
+
+func jwtReason(err error) string {
+	switch {
+	case strings.Contains(err.Error(), "signing method"):
+		return "signing algorithm not allowed; use RS256"
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return "bad signature"
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return "expired (exp)"
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return "issued in the future (iat)"
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return "exp is required"
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return "malformed JWT"
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		return strings.TrimPrefix(err.Error(), jwt.ErrTokenUnverifiable.Error()+": ")
+	}
+	return err.Error()
+}
+
+// publicKey returns the parsed public key kid of app, cached until the
+// revision changes (deleting a key advances it).
+func (s *Service) publicKey(ctx context.Context, appID, kid string) (*rsa.PublicKey, error) {
+	k, err := s.Store.GetAppKey(ctx, appID, kid)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("unknown kid %q for this app", kid)
+	}
+	if err != nil {
+		return nil, &storeError{err}
+	}
+	return parsePublicKey(k.PublicKeyPEM)
+}
+
+// audienceOK accepts the public host with and without port and every
+// configured alias (cozeauth policy, WIRE.md top).
+func (s *Service) audienceOK(aud jwt.ClaimStrings) bool {
+	accepted := slices.Clone(s.Audiences)
+	if u, err := url.Parse(s.PublicURL); err == nil && u.Host != "" {
+		accepted = append(accepted, u.Host, u.Hostname())
+		if host, _, err := net.SplitHostPort(u.Host); err == nil {
+			accepted = append(accepted, host)
+		}
+	}
+	for _, a := range aud {
+		a = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(a, "https://"), "http://"), "/")
+		if slices.Contains(accepted, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// jwtAccount finds the account the token acts in: account/{id} and
+// enterprise_id/{id} paths, else the app's owner. Body copies (Go SDK) must
+// match the path.
+func (s *Service) jwtAccount(ctx context.Context, app store.App, req *tokenRequest) (store.Owner, error) {
+	bodyAccount := ""
+	if len(req.AccountID) > 0 && !bytes.Equal(req.AccountID, []byte("null")) {
+		var n json.Number
+		var str string
+		if err := json.Unmarshal(req.AccountID, &n); err == nil {
+			bodyAccount = n.String()
+		} else if err := json.Unmarshal(req.AccountID, &str); err == nil {
+			bodyAccount = str
+		} else {
+			return store.Owner{}, ErrInvalidRequest("account_id must be a number or a string")
+		}
+	}
+	switch {
+	case req.pathAccount != "":
+		if bodyAccount != "" && bodyAccount != req.pathAccount {
+			return store.Owner{}, ErrInvalidRequest("account_id in the body does not match the path")
+		}
+		if _, err := strconv.ParseUint(req.pathAccount, 10, 64); err != nil {
+			return store.Owner{}, ErrInvalidRequest("account id %q is not numeric", req.pathAccount)
+		}
+		if _, err := s.Store.GetUserByAccountID(ctx, req.pathAccount); errors.Is(err, store.ErrNotFound) {
+			return store.Owner{}, ErrInvalidGrant("account %s not found", req.pathAccount)
+		} else if err != nil {
+			return store.Owner{}, err
+		}
+		return store.Owner{Type: store.OwnerPersonal, ID: req.pathAccount}, nil
+	case req.pathEnterprise != "":
+		if req.EnterpriseID != "" && req.EnterpriseID != req.pathEnterprise {
+			return store.Owner{}, ErrInvalidRequest("enterprise_id in the body does not match the path")
+		}
+		if _, err := s.Store.GetEnterprise(ctx, req.pathEnterprise); errors.Is(err, store.ErrNotFound) {
+			return store.Owner{}, ErrInvalidGrant("enterprise %s not found", req.pathEnterprise)
+		} else if err != nil {
+			return store.Owner{}, err
+		}
+		return store.Owner{Type: store.OwnerEnterprise, ID: req.pathEnterprise}, nil
+	}
+	return app.Owner, nil
+}
+
+// parseJWTScope reads the narrowing scope; permissions must be among the
+// app's declared ones.
+func parseJWTScope(raw json.RawMessage, app store.App) (tokenScope, error) {
+	var out tokenScope
+	if len(raw) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return out, nil
+	}
+	var sc jwtScope
+	if err := json.Unmarshal(raw, &sc); err != nil {
+		return out, ErrInvalidScope("scope is not a valid object: %v", err)
+	}
+	if sc.AccountPermission != nil {
+		for _, p := range sc.AccountPermission.PermissionList {
+			if !slices.Contains(app.Permissions, p) {
+				return out, ErrInvalidScope("permission %q is not declared by this app", p)
+			}
+		}
+		out.permissions = slices.Compact(slices.Sorted(slices.Values(sc.AccountPermission.PermissionList)))
+		if len(sc.AccountPermission.PermissionList) > 0 && len(out.permissions) == 0 {
+			return out, ErrInvalidScope("empty permission list")
+		}
+	}
+	if sc.AttributeConstraint != nil && sc.AttributeConstraint.ConnectorBotChatAttribute != nil {
+		out.botIDs = slices.Compact(slices.Sorted(slices.Values(sc.AttributeConstraint.ConnectorBotChatAttribute.BotIDList)))
+	}
+	return out, nil
+}

@@ -1,0 +1,73 @@
+package oauth
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/cozeauth/cozeauth/internal/cache"
+	"github.com/cozeauth/cozeauth/internal/permission"
+	"github.com/cozeauth/cozeauth/internal/store"
+)
+
+// Store is what the OAuth service needs from storage.
+type Store interface {
+	store.Users
+	store.Enterprises
+	store.Workspaces
+	store.OAuth
+}
+
+// Lifetimes are the configurable lifetimes of everything the service issues.
+type Lifetimes struct {
+	AccessToken  time.Duration // default 15 min
+	RefreshToken time.Duration // default 30 days
+	AuthCode     time.Duration // default 5 min
+	DeviceCode   time.Duration // default 10 min
+	// DevicePollInterval is the interval announced to device clients and the
+	// minimum gap between polls before slow_down (RFC 8628 §3.5).
+	DevicePollInterval time.Duration // default 5 s
+}
+
+// DefaultLifetimes returns the defaults of the OAuth issue.
+func DefaultLifetimes() Lifetimes {
+	return Lifetimes{
+		AccessToken:        15 * time.Minute,
+		RefreshToken:       30 * 24 * time.Hour,
+		AuthCode:           5 * time.Minute,
+		DeviceCode:         10 * time.Minute,
+		DevicePollInterval: 5 * time.Second,
+	}
+}
+
+// Service holds the OAuth state and dependencies; its handlers are methods.
+type Service struct {
+	Store     Store
+	Catalog   *permission.Catalog
+	Lifetimes Lifetimes
+	// PublicURL is the server's public base URL (no trailing slash); the
+	// device verification URI is built from it.
+	PublicURL string
+	// Audiences are the accepted JWT aud values besides the public host
+	// (with and without port), e.g. api.coze.cn in dev mode.
+	Audiences []string
+	Now       func() time.Time
+	Log       *slog.Logger
+
+	apps   *cache.Cache[string, found[store.App]]
+	grants *cache.Cache[string, found[store.Grant]]
+	tokens *cache.Cache[string, *store.OAuthToken]
+}
+
+type found[V any] struct {
+	v  V
+	ok bool
+}
+
+// Init prepares the service's caches, which share gen with the rest of the
+// server so a revision change (revocation, deactivation) drops them.
+func (s *Service) Init(gen *cache.Generation) *Service {
+	s.apps = cache.New[string, found[store.App]](gen, 50_000)
+	s.grants = cache.New[string, found[store.Grant]](gen, 100_000)
+	s.tokens = cache.New[string, *store.OAuthToken](gen, 200_000)
+	return s
+}

@@ -1,0 +1,193 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/cozeauth/cozeauth/internal/authz"
+	"github.com/cozeauth/cozeauth/internal/cache"
+	"github.com/cozeauth/cozeauth/internal/credential"
+	"github.com/cozeauth/cozeauth/internal/permission"
+	"github.com/cozeauth/cozeauth/internal/store"
+)
+
+// Visible prefixes of what the service mints. Access tokens never start with
+// pat_ (WIRE.md §8.5).
+const (
+	PrefixAccess  = "czu_"
+	PrefixRefresh = "czr_"
+	prefixCode    = "czc_"
+	prefixDevice  = "czd_"
+	prefixSecret  = "czs_"
+)
+
+// IsAccessToken reports whether token looks like one of our access tokens.
+func IsAccessToken(token string) bool { return strings.HasPrefix(token, PrefixAccess) }
+
+func (s *Service) appByClientID(ctx context.Context, clientID string) (store.App, bool, error) {
+	f, err := cache.Load(s.apps, "client:"+clientID, func() (found[store.App], error) {
+		a, err := s.Store.GetAppByClientID(ctx, clientID)
+		if errors.Is(err, store.ErrNotFound) {
+			return found[store.App]{}, nil
+		}
+		return found[store.App]{v: a, ok: err == nil}, err
+	})
+	return f.v, f.ok, err
+}
+
+func (s *Service) appByID(ctx context.Context, id string) (store.App, bool, error) {
+	f, err := cache.Load(s.apps, "id:"+id, func() (found[store.App], error) {
+		a, err := s.Store.GetApp(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return found[store.App]{}, nil
+		}
+		return found[store.App]{v: a, ok: err == nil}, err
+	})
+	return f.v, f.ok, err
+}
+
+func (s *Service) grantByID(ctx context.Context, id string) (store.Grant, bool, error) {
+	f, err := cache.Load(s.grants, id, func() (found[store.Grant], error) {
+		g, err := s.Store.GetGrant(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return found[store.Grant]{}, nil
+		}
+		return found[store.Grant]{v: g, ok: err == nil}, err
+	})
+	return f.v, f.ok, err
+}
+
+// issued is a minted token pair before it is stored.
+type issued struct {
+	access, refresh       string
+	accessRec, refreshRec store.OAuthToken
+}
+
+// mint makes an access token (and a refresh token when withRefresh) for
+// grant g in family (new family when "").
+func (s *Service) mint(g store.Grant, family string, withRefresh bool, accessTTLSeconds int64, narrow tokenScope) issued {
+	now := s.Now().Unix()
+	if family == "" {
+		family = store.NewID()
+	}
+	if accessTTLSeconds <= 0 {
+		accessTTLSeconds = int64(s.Lifetimes.AccessToken.Seconds())
+	}
+	var out issued
+	out.access = credential.NewToken(PrefixAccess)
+	out.accessRec = store.OAuthToken{ID: store.NewID(), Hash: credential.Hash(out.access), Kind: store.TokenAccess,
+		AppID: g.AppID, GrantID: g.ID, FamilyID: family, SessionName: narrow.sessionName,
+		Permissions: narrow.permissions, BotIDs: narrow.botIDs, ExpiresAt: now + accessTTLSeconds, CreatedAt: now}
+	if withRefresh {
+		out.refresh = credential.NewToken(PrefixRefresh)
+		out.refreshRec = store.OAuthToken{ID: store.NewID(), Hash: credential.Hash(out.refresh), Kind: store.TokenRefresh,
+			AppID: g.AppID, GrantID: g.ID, FamilyID: family, Permissions: narrow.permissions, BotIDs: narrow.botIDs,
+			ExpiresAt: now + int64(s.Lifetimes.RefreshToken.Seconds()), CreatedAt: now}
+	}
+	return out
+}
+
+// tokenScope narrows a token below its grant.
+type tokenScope struct {
+	permissions []string // empty: the grant's
+	botIDs      []string
+	sessionName string
+}
+
+// tokenResponse is the WIRE.md §3.4 success body: top level, expires_in an
+// absolute Unix time, no refresh_token key for JWT grants.
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+}
+
+func (i issued) response() tokenResponse {
+	return tokenResponse{AccessToken: i.access, TokenType: "Bearer", ExpiresIn: i.accessRec.ExpiresAt, RefreshToken: i.refresh}
+}
+
+// Principal is what an OAuth access token acts as, for the decision function.
+type Principal struct {
+	View    permission.Credential
+	Name    string // the app's name
+	Kind    store.GrantKind
+	Session string
+}
+
+// ErrUnknownToken: not one of our access tokens.
+var ErrUnknownToken = errors.New("unknown access token")
+
+// Resolve turns an access token into its decision view: the grant's account,
+// user and workspaces; the permissions the grant, the app's declared ones and
+// the token's narrowing all allow; revoked when the token or grant is gone,
+// disabled when the app is deactivated.
+func (s *Service) Resolve(ctx context.Context, token string) (*Principal, error) {
+	if !IsAccessToken(token) {
+		return nil, ErrUnknownToken
+	}
+	h := credential.Hash(token)
+	t, err := cache.Load(s.tokens, h, func() (*store.OAuthToken, error) {
+		t, err := s.Store.GetOAuthTokenByHash(ctx, h)
+		if err != nil {
+			return nil, err
+		}
+		return &t, nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrUnknownToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	if t.Kind != store.TokenAccess || !credential.HashesEqual(t.Hash, h) {
+		return nil, ErrUnknownToken
+	}
+	app, okApp, err := s.appByID(ctx, t.AppID)
+	if err != nil {
+		return nil, err
+	}
+	g, okGrant, err := s.grantByID(ctx, t.GrantID)
+	if err != nil {
+		return nil, err
+	}
+	p := &Principal{Name: app.Name, Kind: g.Kind, Session: t.SessionName}
+	p.View = permission.Credential{
+		ID: t.ID, Account: g.Owner, UserID: g.UserID, AllWorkspaces: g.AllWorkspaces, Workspaces: g.WorkspaceIDs,
+		ExpireAt: t.ExpiresAt, Revoked: t.RevokedAt != 0 || !okGrant, Disabled: !okApp || !app.Active,
+		Permissions: effectivePermissions(g.Permissions, app.Permissions, t.Permissions), BotIDs: t.BotIDs,
+	}
+	return p, nil
+}
+
+// effectivePermissions intersects the grant's, the app's declared and (when
+// non-empty) the token's permissions, sorted.
+func effectivePermissions(grant, app, narrow []string) []string {
+	var out []string
+	for _, p := range grant {
+		if slices.Contains(app, p) && (len(narrow) == 0 || slices.Contains(narrow, p)) {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Accepts tells the authorizer which tokens are OAuth access tokens.
+func (s *Service) Accepts(token string) bool { return IsAccessToken(token) }
+
+// ResolvePrincipal makes the service an authz.TokenResolver.
+func (s *Service) ResolvePrincipal(ctx context.Context, token string) (*authz.Principal, bool, error) {
+	p, err := s.Resolve(ctx, token)
+	if errors.Is(err, ErrUnknownToken) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return &authz.Principal{Cred: p.View, Kind: "oauth_" + string(p.Kind), Name: p.Name}, true, nil
+}
+
+var _ authz.TokenResolver = (*Service)(nil)
