@@ -96,6 +96,11 @@ func TestDecide(t *testing.T) {
 	revoked := &Credential{ID: "pat6", Account: alice, UserID: "u-alice", Permissions: []string{"Bot.chat"}, AllWorkspaces: true, Revoked: true}
 	botLimited := &Credential{ID: "tok2", Account: alice, UserID: "u-alice", Permissions: []string{"Connector.botChat"}, BotIDs: []string{"b1", "b2"}}
 	botFree := &Credential{ID: "tok3", Account: alice, UserID: "u-alice", Permissions: []string{"Connector.botChat"}}
+	// OAuth grants reduce to the same credential shape (see oauth.Resolve).
+	oboPersonal := &Credential{ID: "obo1", Account: alice, UserID: "u-alice", Permissions: []string{"Bot.chat"}, AllWorkspaces: true}
+	oboEnterprise := &Credential{ID: "obo2", Account: acme, UserID: "u-alice", Permissions: []string{"Bot.chat"}, AllWorkspaces: true}
+	oboWorkspace := &Credential{ID: "obo3", Account: alice, UserID: "u-alice", Permissions: []string{"Bot.chat"}, Workspaces: []string{wsAlice2.ID}}
+	installed := &Credential{ID: "app1", Account: acme, Permissions: []string{"Bot.chat", "Conversation.create"}, AllWorkspaces: true}
 	disabled := &Credential{ID: "tok1", Account: alice, UserID: "u-alice", Permissions: []string{"Bot.chat"}, AllWorkspaces: true, Disabled: true}
 
 	tests := []struct {
@@ -144,6 +149,14 @@ func TestDecide(t *testing.T) {
 		{"bot_id_list refuses another bot", botLimited, "Connector.botChat", Facts{SubjectInAccount: true, BotID: "b3"}, Forbidden},
 		{"bot_id_list refuses a request naming no bot", botLimited, "Connector.botChat", Facts{SubjectInAccount: true}, Forbidden},
 		{"no bot_id_list: any bot", botFree, "Connector.botChat", Facts{SubjectInAccount: true, BotID: "b3"}, Allowed},
+		{"OBO in the personal account reaches its workspaces", oboPersonal, "Bot.chat", Facts{SubjectInAccount: true, Target: bot(wsAlice1, true)}, Allowed},
+		{"OBO in the personal account, not enterprise workspaces", oboPersonal, "Bot.chat", Facts{SubjectInAccount: true, Target: bot(wsAcme, true)}, Forbidden},
+		{"OBO in an enterprise reaches its workspaces", oboEnterprise, "Bot.chat", Facts{SubjectInAccount: true, Target: bot(wsAcme, true)}, Allowed},
+		{"OBO in an enterprise, user left it", oboEnterprise, "Bot.chat", Facts{SubjectInAccount: false, Target: bot(wsAcme, true)}, Unauthenticated},
+		{"workspace-scoped authorize: its workspace", oboWorkspace, "Bot.chat", Facts{SubjectInAccount: true, Target: bot(wsAlice2, true)}, Allowed},
+		{"workspace-scoped authorize: another workspace", oboWorkspace, "Bot.chat", Facts{SubjectInAccount: true, Target: bot(wsAlice1, true)}, Forbidden},
+		{"enterprise installation acts without membership", installed, "Bot.chat", Facts{SubjectInAccount: true, Target: bot(wsAcme, false)}, Allowed},
+		{"enterprise installation on a personal account, not authorized", installed, "Conversation.create", Facts{SubjectInAccount: true, Target: account(alice.ID, false)}, Forbidden},
 		{"personal PAT cannot use another account's authorization", personalAll, "Conversation.create", Facts{SubjectInAccount: true, Target: account(bob.ID, true)}, Forbidden},
 	}
 	for _, tc := range tests {
