@@ -137,19 +137,12 @@ func CheckResourceType(perm *permission.Permission, ref ResourceRef) error {
 // all dropped when the store's revision changes.
 type Facts struct {
 	store       Store
-	users       *cache.Cache[string, found[store.User]]
-	entMembers  *cache.Cache[[2]string, found[store.EnterpriseMember]]
-	workspaces  *cache.Cache[string, found[store.Workspace]]
-	wsMembers   *cache.Cache[[2]string, found[store.WorkspaceMember]]
-	resources   *cache.Cache[[2]string, found[store.Resource]]
-	enterprises *cache.Cache[string, found[store.Enterprise]]
-}
-
-// found is a cached lookup result; a miss is cached too, since creating the
-// record advances the revision and drops it.
-type found[V any] struct {
-	v  V
-	ok bool
+	users       *cache.Cache[string, store.User]
+	entMembers  *cache.Cache[[2]string, store.EnterpriseMember]
+	workspaces  *cache.Cache[string, store.Workspace]
+	wsMembers   *cache.Cache[[2]string, store.WorkspaceMember]
+	resources   *cache.Cache[[2]string, store.Resource]
+	enterprises *cache.Cache[string, store.Enterprise]
 }
 
 const cacheSize = 100_000
@@ -158,24 +151,26 @@ const cacheSize = 100_000
 func NewFacts(s Store, gen *cache.Generation) *Facts {
 	return &Facts{
 		store:       s,
-		users:       cache.New[string, found[store.User]](gen, cacheSize),
-		entMembers:  cache.New[[2]string, found[store.EnterpriseMember]](gen, cacheSize),
-		workspaces:  cache.New[string, found[store.Workspace]](gen, cacheSize),
-		wsMembers:   cache.New[[2]string, found[store.WorkspaceMember]](gen, cacheSize),
-		resources:   cache.New[[2]string, found[store.Resource]](gen, cacheSize),
-		enterprises: cache.New[string, found[store.Enterprise]](gen, cacheSize),
+		users:       cache.New[string, store.User](gen, cacheSize),
+		entMembers:  cache.New[[2]string, store.EnterpriseMember](gen, cacheSize),
+		workspaces:  cache.New[string, store.Workspace](gen, cacheSize),
+		wsMembers:   cache.New[[2]string, store.WorkspaceMember](gen, cacheSize),
+		resources:   cache.New[[2]string, store.Resource](gen, cacheSize),
+		enterprises: cache.New[string, store.Enterprise](gen, cacheSize),
 	}
 }
 
-func lookup[K comparable, V any](c *cache.Cache[K, found[V]], k K, get func() (V, error)) (V, bool, error) {
-	f, err := cache.Load(c, k, func() (found[V], error) {
+// lookup reads through c; store.ErrNotFound is a miss, which is not cached,
+// so a record created a moment ago is seen at once (removals wait for the
+// next revision poll).
+func lookup[K comparable, V any](c *cache.Cache[K, V], k K, get func() (V, error)) (V, bool, error) {
+	return cache.LoadFound(c, k, func() (V, bool, error) {
 		v, err := get()
 		if errors.Is(err, store.ErrNotFound) {
-			return found[V]{}, nil
+			return v, false, nil
 		}
-		return found[V]{v: v, ok: err == nil}, err
+		return v, err == nil, err
 	})
-	return f.v, f.ok, err
 }
 
 // User returns a user by ID.

@@ -83,6 +83,22 @@ func Load[K comparable, V any](c *Cache[K, V], k K, load func() (V, error)) (V, 
 	return v, nil
 }
 
+// LoadFound is Load for lookups that may find nothing: a miss (ok false) is
+// not cached, so a record created a moment later is seen at once; only
+// removals wait for the next revision poll.
+func LoadFound[K comparable, V any](c *Cache[K, V], k K, load func() (V, bool, error)) (V, bool, error) {
+	if v, ok := c.Get(k); ok {
+		return v, true, nil
+	}
+	gen := c.gen.Current()
+	v, ok, err := load()
+	if err != nil || !ok {
+		return v, false, err
+	}
+	c.Put(k, v, gen)
+	return v, true, nil
+}
+
 // RevisionSource is where the watcher reads the store's revision.
 type RevisionSource interface {
 	Revision(ctx context.Context) (int64, error)

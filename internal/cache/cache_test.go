@@ -94,3 +94,25 @@ func TestWatch(t *testing.T) {
 	cancel()
 	<-done
 }
+
+func TestLoadFoundDoesNotCacheMisses(t *testing.T) {
+	var g Generation
+	c := New[string, int](&g, 10)
+	exists := false
+	load := func() (int, bool, error) { return 7, exists, nil }
+	if _, ok, _ := LoadFound(c, "k", load); ok {
+		t.Fatal("found before it exists")
+	}
+	exists = true // created: seen at once, without an invalidation
+	if v, ok, _ := LoadFound(c, "k", load); !ok || v != 7 {
+		t.Fatal("miss was cached")
+	}
+	exists = false // removed: the hit stays until the generation changes
+	if _, ok, _ := LoadFound(c, "k", load); !ok {
+		t.Fatal("hit not cached")
+	}
+	g.Invalidate()
+	if _, ok, _ := LoadFound(c, "k", load); ok {
+		t.Fatal("removal not seen after invalidation")
+	}
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/cozeauth/cozeauth/internal/cache"
 	"github.com/cozeauth/cozeauth/internal/store"
 )
 
@@ -66,7 +67,7 @@ func (jwtGrant) handle(ctx context.Context, s *Service, req *tokenRequest) (toke
 			return tokenResponse{}, ErrInvalidRequest("duration_seconds must be from 1 to %d, got %d", maxJWTDuration, duration)
 		}
 	}
-	owner, err := s.jwtAccount(ctx, app, req)
+	owner, err := s.jwtAccount(app, req)
 	if err != nil {
 		return tokenResponse{}, err
 	}
@@ -75,11 +76,14 @@ func (jwtGrant) handle(ctx context.Context, s *Service, req *tokenRequest) (toke
 		return tokenResponse{}, err
 	}
 	narrow.sessionName = claims.SessionName
-	gs, err := s.Store.ListGrants(ctx, store.GrantFilter{AppID: app.ID, Kind: store.GrantAppAuth, Owner: owner})
+	g, ok, err := s.appAuthGrant(ctx, app.ID, owner)
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	if len(gs) == 0 {
+	if !ok {
+		if err := s.accountExists(ctx, owner); err != nil {
+			return tokenResponse{}, err
+		}
 		if owner.Type == store.OwnerEnterprise {
 			return tokenResponse{}, ErrInvalidGrant("the app is not installed in enterprise %s", owner.ID)
 		}
@@ -92,7 +96,7 @@ func (jwtGrant) handle(ctx context.Context, s *Service, req *tokenRequest) (toke
 	} else if err != nil {
 		return tokenResponse{}, err
 	}
-	out := s.mint(gs[0], "", false, duration, narrow)
+	out := s.mint(g, "", false, duration, narrow)
 	if err := s.Store.CreateOAuthTokens(ctx, out.accessRec); err != nil {
 		return tokenResponse{}, err
 	}
@@ -185,14 +189,43 @@ func jwtReason(err error) string {
 // publicKey returns the parsed public key kid of app, cached until the
 // revision changes (deleting a key advances it).
 func (s *Service) publicKey(ctx context.Context, appID, kid string) (*rsa.PublicKey, error) {
-	k, err := s.Store.GetAppKey(ctx, appID, kid)
+	return cache.Load(s.keys, [2]string{appID, kid}, func() (*rsa.PublicKey, error) {
+		k, err := s.Store.GetAppKey(ctx, appID, kid)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("unknown kid %q for this app", kid)
+		}
+		if err != nil {
+			return nil, &storeError{err}
+		}
+		return parsePublicKey(k.PublicKeyPEM)
+	})
+}
+
+// appAuthGrant finds the AppAuth grant of app in owner, cached until the
+// revision changes (granting and revoking advance it).
+func (s *Service) appAuthGrant(ctx context.Context, appID string, owner store.Owner) (store.Grant, bool, error) {
+	return cache.LoadFound(s.appAuth, appAuthKey{appID, owner}, func() (store.Grant, bool, error) {
+		gs, err := s.Store.ListGrants(ctx, store.GrantFilter{AppID: appID, Kind: store.GrantAppAuth, Owner: owner})
+		if err != nil || len(gs) == 0 {
+			return store.Grant{}, false, err
+		}
+		return gs[0], true, nil
+	})
+}
+
+// accountExists answers a clear error for an account or enterprise that
+// does not exist.
+func (s *Service) accountExists(ctx context.Context, owner store.Owner) error {
+	var err error
+	if owner.Type == store.OwnerEnterprise {
+		_, err = s.Store.GetEnterprise(ctx, owner.ID)
+	} else {
+		_, err = s.Store.GetUserByAccountID(ctx, owner.ID)
+	}
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("unknown kid %q for this app", kid)
+		return ErrInvalidGrant("%s account %s not found", owner.Type, owner.ID)
 	}
-	if err != nil {
-		return nil, &storeError{err}
-	}
-	return parsePublicKey(k.PublicKeyPEM)
+	return err
 }
 
 // audienceOK accepts the public host with and without port and every
@@ -217,7 +250,7 @@ func (s *Service) audienceOK(aud jwt.ClaimStrings) bool {
 // jwtAccount finds the account the token acts in: account/{id} and
 // enterprise_id/{id} paths, else the app's owner. Body copies (Go SDK) must
 // match the path.
-func (s *Service) jwtAccount(ctx context.Context, app store.App, req *tokenRequest) (store.Owner, error) {
+func (s *Service) jwtAccount(app store.App, req *tokenRequest) (store.Owner, error) {
 	bodyAccount := ""
 	if len(req.AccountID) > 0 && !bytes.Equal(req.AccountID, []byte("null")) {
 		var n json.Number
@@ -238,20 +271,10 @@ func (s *Service) jwtAccount(ctx context.Context, app store.App, req *tokenReque
 		if _, err := strconv.ParseUint(req.pathAccount, 10, 64); err != nil {
 			return store.Owner{}, ErrInvalidRequest("account id %q is not numeric", req.pathAccount)
 		}
-		if _, err := s.Store.GetUserByAccountID(ctx, req.pathAccount); errors.Is(err, store.ErrNotFound) {
-			return store.Owner{}, ErrInvalidGrant("account %s not found", req.pathAccount)
-		} else if err != nil {
-			return store.Owner{}, err
-		}
 		return store.Owner{Type: store.OwnerPersonal, ID: req.pathAccount}, nil
 	case req.pathEnterprise != "":
 		if req.EnterpriseID != "" && req.EnterpriseID != req.pathEnterprise {
 			return store.Owner{}, ErrInvalidRequest("enterprise_id in the body does not match the path")
-		}
-		if _, err := s.Store.GetEnterprise(ctx, req.pathEnterprise); errors.Is(err, store.ErrNotFound) {
-			return store.Owner{}, ErrInvalidGrant("enterprise %s not found", req.pathEnterprise)
-		} else if err != nil {
-			return store.Owner{}, err
 		}
 		return store.Owner{Type: store.OwnerEnterprise, ID: req.pathEnterprise}, nil
 	}

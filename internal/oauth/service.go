@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"crypto/rsa"
 	"log/slog"
 	"time"
 
@@ -53,21 +54,26 @@ type Service struct {
 	Now       func() time.Time
 	Log       *slog.Logger
 
-	apps   *cache.Cache[string, found[store.App]]
-	grants *cache.Cache[string, found[store.Grant]]
-	tokens *cache.Cache[string, *store.OAuthToken]
+	apps    *cache.Cache[string, store.App]
+	grants  *cache.Cache[string, store.Grant]
+	appAuth *cache.Cache[appAuthKey, store.Grant]
+	keys    *cache.Cache[[2]string, *rsa.PublicKey]
+	tokens  *cache.Cache[string, *store.OAuthToken]
 }
 
-type found[V any] struct {
-	v  V
-	ok bool
+// appAuthKey finds the AppAuth grant of an app in an account.
+type appAuthKey struct {
+	appID string
+	owner store.Owner
 }
 
 // Init prepares the service's caches, which share gen with the rest of the
 // server so a revision change (revocation, deactivation) drops them.
 func (s *Service) Init(gen *cache.Generation) *Service {
-	s.apps = cache.New[string, found[store.App]](gen, 50_000)
-	s.grants = cache.New[string, found[store.Grant]](gen, 100_000)
+	s.apps = cache.New[string, store.App](gen, 50_000)
+	s.grants = cache.New[string, store.Grant](gen, 100_000)
+	s.appAuth = cache.New[appAuthKey, store.Grant](gen, 100_000)
+	s.keys = cache.New[[2]string, *rsa.PublicKey](gen, 10_000)
 	s.tokens = cache.New[string, *store.OAuthToken](gen, 200_000)
 	return s
 }

@@ -26,37 +26,27 @@ const (
 // IsAccessToken reports whether token looks like one of our access tokens.
 func IsAccessToken(token string) bool { return strings.HasPrefix(token, PrefixAccess) }
 
-func (s *Service) appByClientID(ctx context.Context, clientID string) (store.App, bool, error) {
-	f, err := cache.Load(s.apps, "client:"+clientID, func() (found[store.App], error) {
-		a, err := s.Store.GetAppByClientID(ctx, clientID)
+// lookup reads through c; store.ErrNotFound is a miss, which is not cached.
+func lookup[K comparable, V any](c *cache.Cache[K, V], k K, get func() (V, error)) (V, bool, error) {
+	return cache.LoadFound(c, k, func() (V, bool, error) {
+		v, err := get()
 		if errors.Is(err, store.ErrNotFound) {
-			return found[store.App]{}, nil
+			return v, false, nil
 		}
-		return found[store.App]{v: a, ok: err == nil}, err
+		return v, err == nil, err
 	})
-	return f.v, f.ok, err
+}
+
+func (s *Service) appByClientID(ctx context.Context, clientID string) (store.App, bool, error) {
+	return lookup(s.apps, "client:"+clientID, func() (store.App, error) { return s.Store.GetAppByClientID(ctx, clientID) })
 }
 
 func (s *Service) appByID(ctx context.Context, id string) (store.App, bool, error) {
-	f, err := cache.Load(s.apps, "id:"+id, func() (found[store.App], error) {
-		a, err := s.Store.GetApp(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return found[store.App]{}, nil
-		}
-		return found[store.App]{v: a, ok: err == nil}, err
-	})
-	return f.v, f.ok, err
+	return lookup(s.apps, "id:"+id, func() (store.App, error) { return s.Store.GetApp(ctx, id) })
 }
 
 func (s *Service) grantByID(ctx context.Context, id string) (store.Grant, bool, error) {
-	f, err := cache.Load(s.grants, id, func() (found[store.Grant], error) {
-		g, err := s.Store.GetGrant(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return found[store.Grant]{}, nil
-		}
-		return found[store.Grant]{v: g, ok: err == nil}, err
-	})
-	return f.v, f.ok, err
+	return lookup(s.grants, id, func() (store.Grant, error) { return s.Store.GetGrant(ctx, id) })
 }
 
 // issued is a minted token pair before it is stored.
