@@ -76,7 +76,12 @@ func serve(cmd *cobra.Command, cfg config.Config) error {
 	}
 	log.Info("cozeauth listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
 		"db", s.Dialect().String(), "version", version)
-	return server.New(cfg, s, log).Run(ctx, ln)
+	srv, err := server.New(cfg, s, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	return srv.Run(ctx, ln)
 }
 
 // Dev seed: a fixed demo user and workspace, and a fresh PAT on every start

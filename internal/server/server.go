@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/cozeauth/cozeauth/internal/openapi"
 	"github.com/cozeauth/cozeauth/internal/permission"
 	"github.com/cozeauth/cozeauth/internal/store"
+	"github.com/cozeauth/cozeauth/internal/web"
 )
 
 // Server is a configured cozeauth HTTP server.
@@ -34,10 +36,12 @@ type Server struct {
 	gen      *cache.Generation
 	lastUsed *credential.LastUsed
 	metrics  *metrics
+	pages    *web.Handler
 }
 
-// New wires the server over an open, migrated store.
-func New(cfg config.Config, s store.Store, log *slog.Logger) *Server {
+// New wires the server over an open, migrated store. It fails when a page
+// template is missing or broken (STYLE.md practice 10).
+func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 	gen := &cache.Generation{}
 	lastUsed := credential.NewLastUsed(s, log)
 	az := &authz.Authorizer{
@@ -76,6 +80,13 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) *Server {
 	mux.HandleFunc("POST /api/permission/oauth2/enterprise_id/{enterprise_id}/token", oa.Token)
 	mux.HandleFunc("POST /api/permission/oauth2/device/code", oa.DeviceCode)
 	mux.HandleFunc("POST /api/permission/oauth2/workspace_id/{workspace_id}/device/code", oa.DeviceCode)
+	pages, err := web.New(web.Handler{OAuth: oa, Store: s, Now: time.Now, Log: log,
+		Secure: strings.HasPrefix(cfg.PublicURL, "https://")})
+	if err != nil {
+		return nil, err
+	}
+	pages.Register(mux)
+	srv.pages = pages
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writePlainJSON(w, http.StatusOK, `{"status":"ok"}`)
 	})
@@ -85,7 +96,7 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) *Server {
 		openapi.WriteError(w, r, log, openapi.NotFound("no route for %s %s", r.Method, r.URL.Path))
 	})
 	srv.handler = srv.middleware(mux)
-	return srv
+	return srv, nil
 }
 
 // Handler returns the root handler (for tests and embedding).
@@ -158,10 +169,15 @@ func (s *Server) collectGarbage(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 			n, err := s.store.DeleteExpired(ctx, time.Now().Unix())
+			if err == nil {
+				var m int64
+				m, err = s.pages.CollectGarbage(ctx)
+				n += m
+			}
 			if err != nil && ctx.Err() == nil {
 				s.log.Warn("garbage collection failed", "err", err)
 			} else if n > 0 {
-				s.log.Info("garbage collected expired OAuth rows", "rows", n)
+				s.log.Info("garbage collected expired codes, tokens and sessions", "rows", n)
 			}
 		}
 	}

@@ -68,7 +68,8 @@ func newEnv(t *testing.T) *env {
 	e.full, e.narrow = full.Token, narrow.Token
 	cfg := config.Default()
 	cfg.AccessLog = false
-	e.srv = New(cfg, s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	e.srv, err = New(cfg, s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	must(err)
 	e.h = e.srv.Handler()
 	return e
 }

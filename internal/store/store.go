@@ -82,6 +82,7 @@ type Store interface {
 	Credentials
 	Revisions
 	OAuth
+	Sessions
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Transactions", func(t *testing.T) { runTransactions(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { runConcurrency(t, open) })
 	t.Run("OAuth", func(t *testing.T) { runOAuth(t, open) })
+	t.Run("Sessions", func(t *testing.T) { runSessions(t, open) })
 }
 
 type subTest struct {

@@ -1,0 +1,44 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/cozeauth/cozeauth/internal/store"
+)
+
+// Sessions are not security facts any cache holds, so none of these methods
+// advances the revision: a deleted session is simply not found next time.
+
+func (s *DB) CreateSession(ctx context.Context, se store.Session) error {
+	if se.IDHash == "" || se.UserID == "" || se.CSRFSecret == "" {
+		return fmt.Errorf("%w: session needs an ID hash, a user and a CSRF secret", store.ErrInvalid)
+	}
+	return s.inTx(ctx, false, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q("INSERT INTO sessions (id_hash, user_id, csrf_secret, created_at, expires_at) VALUES (?, ?, ?, ?, ?)"),
+			se.IDHash, se.UserID, se.CSRFSecret, se.CreatedAt, se.ExpiresAt)
+		return mapErr(err)
+	})
+}
+
+func (s *DB) GetSession(ctx context.Context, idHash string, now int64) (store.Session, error) {
+	var se store.Session
+	err := s.db.QueryRowContext(ctx, s.q("SELECT id_hash, user_id, csrf_secret, created_at, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?"),
+		idHash, now).Scan(&se.IDHash, &se.UserID, &se.CSRFSecret, &se.CreatedAt, &se.ExpiresAt)
+	return se, mapErr(err)
+}
+
+func (s *DB) DeleteSession(ctx context.Context, idHash string) error {
+	return s.inTx(ctx, false, func(tx *sql.Tx) error {
+		return deleteOne(ctx, tx, s.q("DELETE FROM sessions WHERE id_hash = ?"), idHash)
+	})
+}
+
+func (s *DB) DeleteExpiredSessions(ctx context.Context, now int64) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.q("DELETE FROM sessions WHERE expires_at <= ?"), now)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	return res.RowsAffected()
+}

@@ -1,0 +1,136 @@
+package web
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/cozeauth/cozeauth/internal/store"
+)
+
+func TestCatalogComplete(t *testing.T) {
+	for key, m := range messages {
+		if strings.TrimSpace(m[0]) == "" || strings.TrimSpace(m[1]) == "" {
+			t.Errorf("message %q lacks a language: %q", key, m)
+		}
+		if strings.Count(m[0], "%") != strings.Count(m[1], "%") {
+			t.Errorf("message %q: the languages take different arguments: %q", key, m)
+		}
+	}
+	// Keys built in Go code rather than written in templates.
+	var keys []string
+	for _, typ := range []store.ClientType{store.ClientWebBackend, store.ClientSinglePageOrNative, store.ClientTerminal, store.ClientService} {
+		keys = append(keys, "client."+string(typ), "client."+string(typ)+".help")
+	}
+	keys = append(keys, "login.failed", "login.missing", "login.rate_limited", "device.unknown", "device.missing",
+		"consent.err.account", "consent.err.workspaces", "error.bad_request", "error.csrf", "error.csrf.title",
+		"error.internal", "error.title", "consent.title", "login.title", "device.title",
+		"device.approved.title", "device.denied.title", "consent.account.personal")
+	for _, k := range keys {
+		if _, ok := messages[k]; !ok {
+			t.Errorf("catalog lacks %q", k)
+		}
+	}
+}
+
+func TestParsePages(t *testing.T) {
+	ok := fstest.MapFS{"templates/layout.html": {Data: []byte(`{{define "layout"}}{{template "content" .}}{{end}}`)}}
+	for _, n := range pageNames {
+		ok["templates/"+n+".html"] = &fstest.MapFile{Data: []byte(`{{define "content"}}{{.T "login.title"}}{{end}}`)}
+	}
+	if _, err := parsePages(ok); err != nil {
+		t.Fatalf("parsePages(complete set): %v", err)
+	}
+	if _, err := parsePages(templateFiles); err != nil {
+		t.Fatalf("parsePages(embedded): %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(fstest.MapFS)
+		want string
+	}{
+		{"missing page", func(m fstest.MapFS) { delete(m, "templates/consent.html") }, "consent.html"},
+		{"missing layout", func(m fstest.MapFS) { delete(m, "templates/layout.html") }, "layout.html"},
+		{"unknown message", func(m fstest.MapFS) {
+			m["templates/login.html"] = &fstest.MapFile{Data: []byte(`{{define "content"}}{{.T "no.such.key"}}{{end}}`)}
+		}, "no.such.key"},
+		{"no content", func(m fstest.MapFS) {
+			m["templates/error.html"] = &fstest.MapFile{Data: []byte(`hello`)}
+		}, "content"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := fstest.MapFS{}
+			for k, v := range ok {
+				m[k] = v
+			}
+			tc.edit(m)
+			_, err := parsePages(m)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("parsePages = %v, want an error naming %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"/device?user_code=AB", "/device?user_code=AB"},
+		{"/", "/"},
+		{"", ""},
+		{"//evil.com", ""},
+		{"///evil.com", ""},
+		{"/\\evil.com", ""},
+		{"/a\\b", ""},
+		{"https://evil.com", ""},
+		{"evil.com", ""},
+		{"javascript:alert(1)", ""},
+		{"/x\r\nSet-Cookie: a=b", ""},
+		{"/\tevil", ""},
+	} {
+		if got := safeNext(tc.in); got != tc.want {
+			t.Errorf("safeNext(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestAcceptLanguage(t *testing.T) {
+	for _, tc := range []struct {
+		header string
+		want   Lang
+	}{
+		{"", En},
+		{"fr-FR,fr;q=0.9", En},
+		{"zh-CN", ZhCN},
+		{"zh-TW,zh;q=0.9", ZhCN},
+		{"en-US,en;q=0.9,zh-CN;q=0.8", En},
+		{"fr;q=1, zh-CN;q=0.5, en;q=0.4", ZhCN},
+		{"en;q=0.2, zh;q=0.8", ZhCN},
+		{"zh;q=0, en", En},
+		{"*", En},
+	} {
+		if got := acceptLanguage(tc.header); got != tc.want {
+			t.Errorf("acceptLanguage(%q) = %q, want %q", tc.header, got, tc.want)
+		}
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	l := newLimiter(2, time.Minute)
+	now := time.Unix(1_700_000_000, 0)
+	l.fail(now, "ip:1", "user:a")
+	if l.blocked(now, "ip:1", "user:a") {
+		t.Fatal("blocked after one failure")
+	}
+	l.fail(now, "ip:1", "user:a")
+	if !l.blocked(now, "user:a") || !l.blocked(now, "ip:1", "user:b") {
+		t.Fatal("not blocked after two failures")
+	}
+	if l.blocked(now.Add(time.Minute), "ip:1", "user:a") {
+		t.Error("still blocked after the window")
+	}
+	l.reset("user:a")
+	if l.blocked(now, "user:a") {
+		t.Error("blocked after reset")
+	}
+}

@@ -1,0 +1,140 @@
+package web
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/cozeauth/cozeauth/internal/identity"
+	"github.com/cozeauth/cozeauth/internal/store"
+)
+
+type loginView struct {
+	CSRF     string
+	Next     string
+	Username string
+	Error    string // catalog key
+	// SignedIn: the browser already has a session (and no next).
+	SignedIn bool
+}
+
+func loginURL(next string) string {
+	if next == "" {
+		return "/login"
+	}
+	return "/login?next=" + url.QueryEscape(next)
+}
+
+func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
+	l := h.langOf(w, r)
+	next := safeNext(r.URL.Query().Get("next"))
+	sess, err := h.currentSession(r)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	if sess != nil && next != "" {
+		http.Redirect(w, r, next, http.StatusFound)
+		return
+	}
+	v := h.baseView(l, sess, "login.title")
+	if sess != nil {
+		v.P = loginView{SignedIn: true}
+	} else {
+		v.P = loginView{CSRF: h.loginCSRF(w, r), Next: next}
+	}
+	h.render(w, r, http.StatusOK, "login", v, loginURL(next))
+}
+
+// baseView fills what the layout shows.
+func (h *Handler) baseView(l Lang, sess *session, titleKey string, args ...any) view {
+	v := view{Lang: l, Title: l.T(titleKey, args...)}
+	if sess != nil {
+		v.User = sess.User.Username
+		v.LogoutCSRF = sess.csrf(formLogout)
+	}
+	return v
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	if !checkLoginCSRF(r) {
+		h.forbidden(w, r)
+		return
+	}
+	l := h.langOf(w, r)
+	username := strings.TrimSpace(r.PostFormValue("username"))
+	password := r.PostFormValue("password")
+	next := safeNext(r.PostFormValue("next"))
+	again := func(status int, msg string) {
+		v := h.baseView(l, nil, "login.title")
+		v.P = loginView{CSRF: h.loginCSRF(w, r), Next: next, Username: username, Error: msg}
+		h.render(w, r, status, "login", v, loginURL(next))
+	}
+	if username == "" || password == "" {
+		again(http.StatusBadRequest, "login.missing")
+		return
+	}
+	now := h.Now()
+	ipKey, userKey := "ip:"+clientIP(r), "user:"+strings.ToLower(username)
+	if h.limiter.blocked(now, ipKey, userKey) {
+		h.Log.WarnContext(r.Context(), "web: sign-in rate limited", "ip", clientIP(r), "username", username)
+		again(http.StatusTooManyRequests, "login.rate_limited")
+		return
+	}
+	u, err := h.Store.GetUserByUsername(r.Context(), username)
+	hash := u.PasswordHash
+	if errors.Is(err, store.ErrNotFound) {
+		hash = h.dummyHash // same work for unknown users: timing does not tell them apart
+	} else if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	ok, verr := identity.VerifyPassword(hash, password)
+	if err != nil || verr != nil || !ok {
+		if verr != nil {
+			h.Log.WarnContext(r.Context(), "web: password hash unusable", "username", username, "err", verr)
+		}
+		h.limiter.fail(now, ipKey, userKey)
+		again(http.StatusUnauthorized, "login.failed")
+		return
+	}
+	h.limiter.reset(userKey)
+	if err := h.startSession(w, r, u); err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	if next == "" {
+		next = "/login"
+	}
+	http.Redirect(w, r, next, http.StatusFound)
+}
+
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
+	sess, err := h.currentSession(r)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	if sess != nil {
+		if !sess.checkCSRF(r, formLogout) {
+			h.forbidden(w, r)
+			return
+		}
+		if err := h.Store.DeleteSession(r.Context(), sess.IDHash); err != nil && !errors.Is(err, store.ErrNotFound) {
+			h.internal(w, r, err)
+			return
+		}
+	}
+	h.clearCookie(w, sessionCookie)
+	http.Redirect(w, r, "/login", http.StatusFound)
+}
