@@ -42,7 +42,7 @@ func (refreshGrant) handle(ctx context.Context, s *Service, req *tokenRequest) (
 	} else if err != nil {
 		return tokenResponse{}, err
 	}
-	out := s.mint(g, old.FamilyID, true, 0, tokenScope{permissions: old.Permissions, botIDs: old.BotIDs})
+	out := s.mint(g, old.FamilyID, true, 0, scopeOf(old))
 	err = s.Store.RotateRefresh(ctx, hash, now, out.accessRec, out.refreshRec)
 	switch {
 	case errors.Is(err, store.ErrUsed):

@@ -56,7 +56,9 @@ type issued struct {
 }
 
 // mint makes an access token (and a refresh token when withRefresh) for
-// grant g in family (new family when "").
+// grant g in family (new family when ""). The tokens snapshot the grant's
+// permissions and workspaces (unless narrow already names them), so a later,
+// wider consent does not widen them.
 func (s *Service) mint(g store.Grant, family string, withRefresh bool, accessTTLSeconds int64, narrow tokenScope) issued {
 	now := s.Now().Unix()
 	if family == "" {
@@ -65,15 +67,23 @@ func (s *Service) mint(g store.Grant, family string, withRefresh bool, accessTTL
 	if accessTTLSeconds <= 0 {
 		accessTTLSeconds = int64(s.Lifetimes.AccessToken.Seconds())
 	}
+	if narrow.permissions == nil {
+		narrow.permissions = g.Permissions
+	}
+	if !narrow.scoped {
+		narrow.allWorkspaces, narrow.workspaceIDs, narrow.scoped = g.AllWorkspaces, g.WorkspaceIDs, true
+	}
 	var out issued
 	out.access = credential.NewToken(PrefixAccess)
 	out.accessRec = store.OAuthToken{ID: store.NewID(), Hash: credential.Hash(out.access), Kind: store.TokenAccess,
 		AppID: g.AppID, GrantID: g.ID, FamilyID: family, SessionName: narrow.sessionName,
-		Permissions: narrow.permissions, BotIDs: narrow.botIDs, ExpiresAt: now + accessTTLSeconds, CreatedAt: now}
+		Permissions: narrow.permissions, BotIDs: narrow.botIDs, AllWorkspaces: narrow.allWorkspaces,
+		WorkspaceIDs: narrow.workspaceIDs, ExpiresAt: now + accessTTLSeconds, CreatedAt: now}
 	if withRefresh {
 		out.refresh = credential.NewToken(PrefixRefresh)
 		out.refreshRec = store.OAuthToken{ID: store.NewID(), Hash: credential.Hash(out.refresh), Kind: store.TokenRefresh,
 			AppID: g.AppID, GrantID: g.ID, FamilyID: family, Permissions: narrow.permissions, BotIDs: narrow.botIDs,
+			AllWorkspaces: narrow.allWorkspaces, WorkspaceIDs: narrow.workspaceIDs,
 			ExpiresAt: now + int64(s.Lifetimes.RefreshToken.Seconds()), CreatedAt: now}
 	}
 	return out
@@ -81,9 +91,20 @@ func (s *Service) mint(g store.Grant, family string, withRefresh bool, accessTTL
 
 // tokenScope narrows a token below its grant.
 type tokenScope struct {
-	permissions []string // empty: the grant's
+	permissions []string // nil: the grant's
 	botIDs      []string
 	sessionName string
+	// scoped: allWorkspaces/workspaceIDs are set (a refresh carries its old
+	// token's); otherwise the grant's are snapshot.
+	scoped        bool
+	allWorkspaces bool
+	workspaceIDs  []string
+}
+
+// scopeOf is the scope a refreshed token keeps.
+func scopeOf(t store.OAuthToken) tokenScope {
+	return tokenScope{permissions: t.Permissions, botIDs: t.BotIDs, scoped: true,
+		allWorkspaces: t.AllWorkspaces, workspaceIDs: t.WorkspaceIDs}
 }
 
 // tokenResponse is the WIRE.md §3.4 success body: top level, expires_in an
@@ -144,16 +165,40 @@ func (s *Service) Resolve(ctx context.Context, token string) (*Principal, error)
 		return nil, err
 	}
 	p := &Principal{Name: app.Name, Kind: g.Kind, Session: t.SessionName}
+	all, wss := intersectWorkspaces(g.AllWorkspaces, g.WorkspaceIDs, t.AllWorkspaces, t.WorkspaceIDs)
 	p.View = permission.Credential{
-		ID: t.ID, Account: g.Owner, UserID: g.UserID, AllWorkspaces: g.AllWorkspaces, Workspaces: g.WorkspaceIDs,
+		ID: t.ID, Account: g.Owner, UserID: g.UserID, AllWorkspaces: all, Workspaces: wss,
 		ExpireAt: t.ExpiresAt, Revoked: t.RevokedAt != 0 || !okGrant, Disabled: !okApp || !app.Active,
 		Permissions: effectivePermissions(g.Permissions, app.Permissions, t.Permissions), BotIDs: t.BotIDs,
 	}
 	return p, nil
 }
 
+// intersectWorkspaces intersects two workspace scopes ("all" or a list); the
+// result list is sorted.
+func intersectWorkspaces(allA bool, a []string, allB bool, b []string) (bool, []string) {
+	switch {
+	case allA && allB:
+		return true, nil
+	case allA:
+		return false, slices.Sorted(slices.Values(b))
+	case allB:
+		return false, slices.Sorted(slices.Values(a))
+	}
+	var out []string
+	for _, w := range a {
+		if slices.Contains(b, w) {
+			out = append(out, w)
+		}
+	}
+	slices.Sort(out)
+	return false, out
+}
+
 // effectivePermissions intersects the grant's, the app's declared and (when
-// non-empty) the token's permissions, sorted.
+// non-empty) the token's permissions, sorted. Tokens issued since the scope
+// snapshot always carry permissions; an empty list means an older token that
+// follows its grant.
 func effectivePermissions(grant, app, narrow []string) []string {
 	var out []string
 	for _, p := range grant {

@@ -28,6 +28,9 @@ func unmarshalList(what, s string, dst *[]string) error {
 	if err := json.Unmarshal([]byte(s), dst); err != nil {
 		return fmt.Errorf("%s: corrupt list: %w", what, err)
 	}
+	if len(*dst) == 0 {
+		*dst = nil // an empty list reads back as written by Go code: nil
+	}
 	return nil
 }
 

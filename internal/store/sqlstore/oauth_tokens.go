@@ -215,16 +215,21 @@ func (s *DB) MarkDeviceCodeRedeemed(ctx context.Context, deviceHash string) erro
 
 // ---- tokens
 
-const tokenCols = "id, hash, kind, app_id, grant_id, family_id, session_name, permissions, bot_ids, expires_at, created_at, revoked_at, rotated_at"
+const tokenCols = "id, hash, kind, app_id, grant_id, family_id, session_name, permissions, bot_ids, all_workspaces, workspace_ids, expires_at, created_at, revoked_at, rotated_at"
 
 func scanToken(row scanner) (store.OAuthToken, error) {
 	var t store.OAuthToken
-	var perms, bots string
+	var perms, bots, wss string
+	var all int64
 	if err := row.Scan(&t.ID, &t.Hash, &t.Kind, &t.AppID, &t.GrantID, &t.FamilyID, &t.SessionName, &perms, &bots,
-		&t.ExpiresAt, &t.CreatedAt, &t.RevokedAt, &t.RotatedAt); err != nil {
+		&all, &wss, &t.ExpiresAt, &t.CreatedAt, &t.RevokedAt, &t.RotatedAt); err != nil {
 		return t, mapErr(err)
 	}
+	t.AllWorkspaces = all != 0
 	if err := unmarshalList("token "+t.ID, perms, &t.Permissions); err != nil {
+		return t, err
+	}
+	if err := unmarshalList("token "+t.ID, wss, &t.WorkspaceIDs); err != nil {
 		return t, err
 	}
 	return t, unmarshalList("token "+t.ID, bots, &t.BotIDs)
@@ -246,9 +251,13 @@ func (s *DB) insertTokens(ctx context.Context, tx *sql.Tx, ts []store.OAuthToken
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO oauth_tokens ("+tokenCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		wss, err := marshalList(t.WorkspaceIDs)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO oauth_tokens ("+tokenCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 			t.ID, t.Hash, string(t.Kind), t.AppID, t.GrantID, t.FamilyID, t.SessionName, perms, bots,
-			t.ExpiresAt, t.CreatedAt, t.RevokedAt, t.RotatedAt); err != nil {
+			boolInt(t.AllWorkspaces), wss, t.ExpiresAt, t.CreatedAt, t.RevokedAt, t.RotatedAt); err != nil {
 			return mapErr(err)
 		}
 	}

@@ -364,7 +364,7 @@ func testGrants(t *testing.T, f *fixture) {
 	again.UpdatedAt = again.CreatedAt
 	got, err = f.s.PutGrant(f.ctx, again)
 	want = g
-	want.Permissions, want.AllWorkspaces, want.WorkspaceIDs, want.UpdatedAt = again.Permissions, true, []string{}, again.UpdatedAt
+	want.Permissions, want.AllWorkspaces, want.WorkspaceIDs, want.UpdatedAt = again.Permissions, true, nil, again.UpdatedAt
 	if checkErr(t, "PutGrant(upsert)", err, nil) {
 		checkEqual(t, "PutGrant(upsert)", got, want)
 	}
