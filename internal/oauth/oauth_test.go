@@ -117,6 +117,7 @@ func (f *fixture) approve(app store.App, challenge, method string, all bool, ws 
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	f.s.Init(&cache.Generation{}) // the consent advanced the revision: what the watcher does
 	u, _ := url.Parse(loc)
 	if u.Query().Get("state") != "st" {
 		f.t.Fatalf("state not echoed: %s", loc)
@@ -203,7 +204,6 @@ func TestCodeGrant(t *testing.T) {
 	t.Run("a later, wider consent does not widen earlier tokens", func(t *testing.T) {
 		_, narrow := exchange(web, secret, f.approve(web, "", "", false, f.ws1.ID), "")
 		_, wide := exchange(web, secret, f.approve(web, "", "", true), "")
-		f.s.Init(&cache.Generation{}) // PutGrant advanced the revision: what the watcher does
 		n, w := f.view(narrow["access_token"].(string)), f.view(wide["access_token"].(string))
 		if n.View.AllWorkspaces || len(n.View.Workspaces) != 1 || n.View.Workspaces[0] != f.ws1.ID || !w.View.AllWorkspaces {
 			t.Fatalf("narrow %+v wide %+v", n.View, w.View)
