@@ -242,7 +242,13 @@ func (s *Service) grantFor(ctx context.Context, app store.App, fixedWorkspace st
 			return store.Grant{}, &ChoiceError{"workspaces", "choose all workspaces or at least one workspace"}
 		}
 	}
-	return s.Store.PutGrant(ctx, g)
+	g, err = s.Store.PutGrant(ctx, g)
+	if err == nil {
+		// This process sees the new consent at once; other replicas within
+		// a revision poll.
+		s.gen.Invalidate()
+	}
+	return g, err
 }
 
 // Approve records the user's consent to req and returns where to send the

@@ -54,6 +54,7 @@ type Service struct {
 	Now       func() time.Time
 	Log       *slog.Logger
 
+	gen     *cache.Generation
 	apps    *cache.Cache[string, store.App]
 	grants  *cache.Cache[string, store.Grant]
 	appAuth *cache.Cache[appAuthKey, store.Grant]
@@ -70,6 +71,7 @@ type appAuthKey struct {
 // Init prepares the service's caches, which share gen with the rest of the
 // server so a revision change (revocation, deactivation) drops them.
 func (s *Service) Init(gen *cache.Generation) *Service {
+	s.gen = gen
 	s.apps = cache.New[string, store.App](gen, 50_000)
 	s.grants = cache.New[string, store.Grant](gen, 100_000)
 	s.appAuth = cache.New[appAuthKey, store.Grant](gen, 100_000)
