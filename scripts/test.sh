@@ -39,6 +39,7 @@ install_system_deps() {
 	local pkgs=()
 	compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || pkgs+=(postgresql)
 	[ -x /usr/bin/chromium ] || pkgs+=(chromium fonts-liberation) # for the browser tests
+	[ -d /usr/share/fonts/truetype/wqy ] || pkgs+=(fonts-wqy-zenhei)      # Chinese glyphs in page screenshots
 	command -v gcc >/dev/null 2>&1 || pkgs+=(gcc libc6-dev)        # go test -race needs cgo
 	command -v go >/dev/null 2>&1 || die "go not found (expected in PATH or /usr/local/go/bin)"
 	command -v node >/dev/null 2>&1 || die "node not found"
