@@ -27,6 +27,9 @@ type Client struct {
 	baseURL   string
 	http      *http.Client
 	userAgent string
+	// OAuth settings (oauth.go).
+	wwwURL     string
+	devicePoll time.Duration
 }
 
 // Option configures a Client.

@@ -261,8 +261,8 @@ describe('oauth: browser flows with @coze/api and headless Chromium', {
   before(async () => {
     missing = await pagesMissing(srv);
     redirectURI = `http://127.0.0.1:${await freePort()}/callback`; // nothing listens: the route answers
-    // One app per flow: cozeauth keeps one grant per (app, account, user), and a later, narrower consent narrows
-    // every token already issued from it, so flows sharing an app could interfere.
+    // One app per flow keeps each flow's consent independent (cozeauth keeps one grant per app, account and user;
+    // tokens keep the scope granted when they were issued).
     const redirect = ['--redirect-uri', redirectURI];
     apps.web = await createApp(srv, 'web', 'Web backend', redirect);
     apps.webWs = await createApp(srv, 'web', 'Web backend (one workspace)', redirect);
@@ -368,7 +368,7 @@ describe('oauth: browser flows with @coze/api and headless Chromium', {
     }, 'web workspace variant');
   });
 
-  // cozeauth keeps one grant per (app, account, user) and updates it on every consent; tokens snapshot the scope they
+  // cozeauth keeps one grant per (app, account, user) and updates it on every consent; tokens keep the scope they
   // were issued with, so a later, wider consent must not widen a token from the workspace variant (limited to Alpha).
   it('a token keeps the workspaces consented when it was issued, after a later wider consent', async (t) => {
     if (missing) return t.skip(missing);

@@ -57,8 +57,8 @@ type issued struct {
 
 // mint makes an access token (and a refresh token when withRefresh) for
 // grant g in family (new family when ""). The tokens snapshot the grant's
-// permissions and workspaces (unless narrow already names them), so a later,
-// wider consent does not widen them.
+// permissions and workspaces (unless narrow already names them): a token
+// reaches exactly what was granted when it was issued.
 func (s *Service) mint(g store.Grant, family string, withRefresh bool, accessTTLSeconds int64, narrow tokenScope) issued {
 	now := s.Now().Unix()
 	if family == "" {
@@ -165,44 +165,24 @@ func (s *Service) Resolve(ctx context.Context, token string) (*Principal, error)
 		return nil, err
 	}
 	p := &Principal{Name: app.Name, Kind: g.Kind, Session: t.SessionName}
-	all, wss := intersectWorkspaces(g.AllWorkspaces, g.WorkspaceIDs, t.AllWorkspaces, t.WorkspaceIDs)
+	// The token reaches exactly what was granted when it was issued (its
+	// snapshot); the grant supplies the account and user, and its removal
+	// revokes the token. A later consent, wider or narrower, makes new tokens.
 	p.View = permission.Credential{
-		ID: t.ID, Account: g.Owner, UserID: g.UserID, AllWorkspaces: all, Workspaces: wss,
+		ID: t.ID, Account: g.Owner, UserID: g.UserID, AllWorkspaces: t.AllWorkspaces, Workspaces: t.WorkspaceIDs,
 		ExpireAt: t.ExpiresAt, Revoked: t.RevokedAt != 0 || !okGrant, Disabled: !okApp || !app.Active,
-		Permissions: effectivePermissions(g.Permissions, app.Permissions, t.Permissions), BotIDs: t.BotIDs,
+		Permissions: effectivePermissions(t.Permissions, app.Permissions), BotIDs: t.BotIDs,
 	}
 	return p, nil
 }
 
-// intersectWorkspaces intersects two workspace scopes ("all" or a list); the
-// result list is sorted.
-func intersectWorkspaces(allA bool, a []string, allB bool, b []string) (bool, []string) {
-	switch {
-	case allA && allB:
-		return true, nil
-	case allA:
-		return false, slices.Sorted(slices.Values(b))
-	case allB:
-		return false, slices.Sorted(slices.Values(a))
-	}
+// effectivePermissions is the token's permissions (snapshot at issue) that
+// the app still declares, sorted: an app owner removing a permission takes
+// it from every token at once.
+func effectivePermissions(token, app []string) []string {
 	var out []string
-	for _, w := range a {
-		if slices.Contains(b, w) {
-			out = append(out, w)
-		}
-	}
-	slices.Sort(out)
-	return false, out
-}
-
-// effectivePermissions intersects the grant's, the app's declared and (when
-// non-empty) the token's permissions, sorted. Tokens issued since the scope
-// snapshot always carry permissions; an empty list means an older token that
-// follows its grant.
-func effectivePermissions(grant, app, narrow []string) []string {
-	var out []string
-	for _, p := range grant {
-		if slices.Contains(app, p) && (len(narrow) == 0 || slices.Contains(narrow, p)) {
+	for _, p := range token {
+		if slices.Contains(app, p) {
 			out = append(out, p)
 		}
 	}

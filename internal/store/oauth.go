@@ -173,14 +173,13 @@ type OAuthToken struct {
 	Permissions []string // narrowed scope; empty: the grant's
 	BotIDs      []string // Connector.botChat limited to these bots; empty: no limit
 	// AllWorkspaces and WorkspaceIDs snapshot the grant's workspace scope at
-	// issue: the token reaches the grant's current workspaces ∩ these, so a
-	// later, wider consent does not widen it.
+	// issue: the token reaches these, whatever later consents change.
 	AllWorkspaces bool
 	WorkspaceIDs  []string
 	ExpiresAt     int64
-	CreatedAt   int64
-	RevokedAt   int64 // 0: not revoked
-	RotatedAt   int64 // refresh tokens: when used; 0: unused
+	CreatedAt     int64
+	RevokedAt     int64 // 0: not revoked
+	RotatedAt     int64 // refresh tokens: when used; 0: unused
 }
 
 // Apps stores OAuth apps.

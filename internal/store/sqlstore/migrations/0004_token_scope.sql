@@ -1,6 +1,7 @@
--- cozeauth schema, version 4: a token keeps the workspace scope of its grant
--- at issue, so a later, wider consent by the same user does not widen tokens
--- issued before it (the token reaches the grant's workspaces ∩ these). Tokens
--- issued before this version keep following their grant.
+-- cozeauth schema, version 4: a token keeps the workspace scope granted when
+-- it was issued, so a later consent by the same user (which updates the one
+-- grant per app, user and account) does not change tokens issued before it.
+-- Tokens issued before this version get all workspaces of their account,
+-- bounded as before by the account and, for OBO, the user's memberships.
 ALTER TABLE oauth_tokens ADD COLUMN all_workspaces BIGINT NOT NULL DEFAULT 1;
 ALTER TABLE oauth_tokens ADD COLUMN workspace_ids TEXT NOT NULL DEFAULT '[]';
