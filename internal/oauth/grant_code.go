@@ -21,8 +21,31 @@ func (codeGrant) handle(ctx context.Context, s *Service, req *tokenRequest) (tok
 		return tokenResponse{}, err
 	}
 	now := s.Now().Unix()
-	hash := credential.Hash(req.Code)
-	c, err := s.Store.ConsumeAuthCode(ctx, hash, now)
+	var out issued
+	// One transaction: consume the code, check it, store the tokens and
+	// remember their family (so a second use can revoke them).
+	_, err = s.Store.ExchangeAuthCode(ctx, credential.Hash(req.Code), now, func(c store.AuthCode) ([]store.OAuthToken, error) {
+		switch {
+		case c.AppID != app.ID:
+			return nil, ErrInvalidGrant("authorization code was issued to another client")
+		case now >= c.ExpiresAt:
+			return nil, ErrInvalidGrant("authorization code expired")
+		case req.RedirectURI != "" && req.RedirectURI != c.RedirectURI:
+			return nil, ErrInvalidGrant("redirect_uri does not match the authorization request")
+		}
+		if err := checkPKCE(c, req.CodeVerifier); err != nil {
+			return nil, err
+		}
+		g, ok, err := s.grantByID(ctx, c.GrantID)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, ErrInvalidGrant("the authorization was revoked")
+		}
+		out = s.mint(g, "", true, 0, tokenScope{})
+		return []store.OAuthToken{out.accessRec, out.refreshRec}, nil
+	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return tokenResponse{}, ErrInvalidGrant("unknown authorization code")
@@ -30,32 +53,6 @@ func (codeGrant) handle(ctx context.Context, s *Service, req *tokenRequest) (tok
 		// RFC 6749 §4.1.2 / RFC 9700 §4.5.1: the store revoked what the first use issued.
 		return tokenResponse{}, ErrInvalidGrant("authorization code already used; the tokens it issued are revoked")
 	case err != nil:
-		return tokenResponse{}, err
-	}
-	switch {
-	case c.AppID != app.ID:
-		return tokenResponse{}, ErrInvalidGrant("authorization code was issued to another client")
-	case now >= c.ExpiresAt:
-		return tokenResponse{}, ErrInvalidGrant("authorization code expired")
-	case req.RedirectURI != "" && req.RedirectURI != c.RedirectURI:
-		return tokenResponse{}, ErrInvalidGrant("redirect_uri does not match the authorization request")
-	}
-	if err := checkPKCE(c, req.CodeVerifier); err != nil {
-		return tokenResponse{}, err
-	}
-	g, err := s.Store.GetGrant(ctx, c.GrantID)
-	if errors.Is(err, store.ErrNotFound) {
-		return tokenResponse{}, ErrInvalidGrant("the authorization was revoked")
-	} else if err != nil {
-		return tokenResponse{}, err
-	}
-	out := s.mint(g, "", true, 0, tokenScope{})
-	if err := s.Store.CreateOAuthTokens(ctx, out.accessRec, out.refreshRec); err != nil {
-		return tokenResponse{}, err
-	}
-	if err := s.Store.SetAuthCodeFamily(ctx, hash, out.accessRec.FamilyID, now); errors.Is(err, store.ErrUsed) {
-		return tokenResponse{}, ErrInvalidGrant("authorization code already used; the tokens it issued are revoked")
-	} else if err != nil {
 		return tokenResponse{}, err
 	}
 	return out.response(), nil

@@ -89,15 +89,14 @@ func (jwtGrant) handle(ctx context.Context, s *Service, req *tokenRequest) (toke
 		}
 		return tokenResponse{}, ErrInvalidGrant("account %s has not authorized this app", owner.ID)
 	}
-	// The jti is spent last, once the request is otherwise good, so a
-	// rejected request does not burn it (RFC 7523 §3 item 7).
-	if err := s.Store.UseJTI(ctx, app.ID, claims.ID, claims.ExpiresAt.Unix()); errors.Is(err, store.ErrAlreadyExists) {
+	// The jti is spent with the token, in one transaction, once the request
+	// is otherwise good, so a rejected request does not burn it (RFC 7523 §3
+	// item 7).
+	out := s.mint(g, "", false, duration, narrow)
+	err = s.Store.CreateOAuthTokensForJTI(ctx, app.ID, claims.ID, claims.ExpiresAt.Unix(), out.accessRec)
+	if errors.Is(err, store.ErrAlreadyExists) {
 		return tokenResponse{}, ErrInvalidGrant("the JWT was used before (jti %q); sign a new one", claims.ID)
 	} else if err != nil {
-		return tokenResponse{}, err
-	}
-	out := s.mint(g, "", false, duration, narrow)
-	if err := s.Store.CreateOAuthTokens(ctx, out.accessRec); err != nil {
 		return tokenResponse{}, err
 	}
 	return out.response(), nil

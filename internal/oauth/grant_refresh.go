@@ -36,11 +36,12 @@ func (refreshGrant) handle(ctx context.Context, s *Service, req *tokenRequest) (
 	case now >= old.ExpiresAt:
 		return tokenResponse{}, ErrInvalidGrant("refresh token expired")
 	}
-	g, err := s.Store.GetGrant(ctx, old.GrantID)
-	if errors.Is(err, store.ErrNotFound) {
-		return tokenResponse{}, ErrInvalidGrant("the authorization was revoked")
-	} else if err != nil {
+	g, ok, err := s.grantByID(ctx, old.GrantID)
+	if err != nil {
 		return tokenResponse{}, err
+	}
+	if !ok {
+		return tokenResponse{}, ErrInvalidGrant("the authorization was revoked")
 	}
 	out := s.mint(g, old.FamilyID, true, 0, scopeOf(old))
 	err = s.Store.RotateRefresh(ctx, hash, now, out.accessRec, out.refreshRec)

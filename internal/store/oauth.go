@@ -249,6 +249,13 @@ type AuthCodes interface {
 	// use. Call it after the tokens are stored: if the code was reused in the
 	// meantime it revokes that family and returns ErrUsed.
 	SetAuthCodeFamily(ctx context.Context, hash, familyID string, now int64) error
+	// ExchangeAuthCode is ConsumeAuthCode, token creation and
+	// SetAuthCodeFamily in one transaction (one commit per exchange). issue
+	// sees the consumed code and returns the tokens to store (all of one
+	// family); if it fails, the code stays consumed, nothing is stored and its
+	// error is returned. Unknown: ErrNotFound; reuse: the code and ErrUsed,
+	// after revoking what the first use issued.
+	ExchangeAuthCode(ctx context.Context, hash string, now int64, issue func(AuthCode) ([]OAuthToken, error)) (AuthCode, error)
 }
 
 // DeviceCodes stores device authorizations.
@@ -278,6 +285,10 @@ type OAuthTokens interface {
 	// CreateOAuthTokens stores the tokens in one transaction (an access and
 	// refresh pair is all or nothing).
 	CreateOAuthTokens(ctx context.Context, ts ...OAuthToken) error
+	// CreateOAuthTokensForJTI spends the app's jti (until jtiExpiresAt) and
+	// stores the tokens in one transaction; a replayed jti gets
+	// ErrAlreadyExists and stores nothing.
+	CreateOAuthTokensForJTI(ctx context.Context, appID, jti string, jtiExpiresAt int64, ts ...OAuthToken) error
 	GetOAuthTokenByHash(ctx context.Context, hash string) (OAuthToken, error)
 	// RotateRefresh atomically marks the refresh token with oldHash rotated
 	// (at now) and stores newAccess and newRefresh, which must carry its

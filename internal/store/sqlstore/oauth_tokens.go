@@ -76,6 +76,65 @@ func (s *DB) ConsumeAuthCode(ctx context.Context, hash string, now int64) (store
 	return out, nil
 }
 
+func (s *DB) ExchangeAuthCode(ctx context.Context, hash string, now int64, issue func(store.AuthCode) ([]store.OAuthToken, error)) (store.AuthCode, error) {
+	var out store.AuthCode
+	var reused bool
+	var issueErr error
+	err := s.inTxRetry(ctx, false, func(tx *sql.Tx) error {
+		reused, issueErr = false, nil
+		res, err := tx.ExecContext(ctx, s.q("UPDATE oauth_auth_codes SET used_at = ? WHERE hash = ? AND used_at = 0"), now, hash)
+		if err != nil {
+			return mapErr(err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if out, err = scanAuthCode(tx.QueryRowContext(ctx, s.q("SELECT "+authCodeCols+" FROM oauth_auth_codes WHERE hash = ?"), hash)); err != nil {
+			return err
+		}
+		if n == 0 { // reuse: what ConsumeAuthCode does
+			reused = true
+			if _, err := tx.ExecContext(ctx, s.q("UPDATE oauth_auth_codes SET reused_at = ? WHERE hash = ? AND reused_at = 0"), now, hash); err != nil {
+				return mapErr(err)
+			}
+			if out.IssuedFamily != "" {
+				if err := s.revokeTx(ctx, tx, "family_id", out.IssuedFamily, now); err != nil {
+					return err
+				}
+				return s.bumpTx(ctx, tx)
+			}
+			return nil
+		}
+		ts, err := issue(out)
+		if err != nil {
+			issueErr = err // commit: the code stays consumed
+			return nil
+		}
+		if len(ts) == 0 {
+			return nil
+		}
+		for _, t := range ts {
+			if t.FamilyID != ts[0].FamilyID {
+				return fmt.Errorf("%w: tokens of one exchange share a family", store.ErrInvalid)
+			}
+		}
+		if err := s.insertTokens(ctx, tx, ts); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.q("UPDATE oauth_auth_codes SET issued_family = ? WHERE hash = ?"), ts[0].FamilyID, hash)
+		out.IssuedFamily = ts[0].FamilyID
+		return mapErr(err)
+	})
+	switch {
+	case err != nil:
+		return store.AuthCode{}, err
+	case reused:
+		return out, fmt.Errorf("authorization code: %w", store.ErrUsed)
+	}
+	return out, issueErr
+}
+
 func (s *DB) SetAuthCodeFamily(ctx context.Context, hash, familyID string, now int64) error {
 	reused := false
 	err := s.inTxRetry(ctx, false, func(tx *sql.Tx) error {
@@ -266,6 +325,18 @@ func (s *DB) insertTokens(ctx context.Context, tx *sql.Tx, ts []store.OAuthToken
 
 func (s *DB) CreateOAuthTokens(ctx context.Context, ts ...store.OAuthToken) error {
 	return s.inTx(ctx, false, func(tx *sql.Tx) error { return s.insertTokens(ctx, tx, ts) })
+}
+
+func (s *DB) CreateOAuthTokensForJTI(ctx context.Context, appID, jti string, jtiExpiresAt int64, ts ...store.OAuthToken) error {
+	if appID == "" || jti == "" {
+		return fmt.Errorf("%w: jti needs an app and a value", store.ErrInvalid)
+	}
+	return s.inTx(ctx, false, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO oauth_jtis (app_id, jti, expires_at) VALUES (?, ?, ?)"), appID, jti, jtiExpiresAt); err != nil {
+			return mapErr(err)
+		}
+		return s.insertTokens(ctx, tx, ts)
+	})
 }
 
 func (s *DB) GetOAuthTokenByHash(ctx context.Context, hash string) (store.OAuthToken, error) {
