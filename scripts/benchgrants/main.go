@@ -1,0 +1,372 @@
+// Command benchgrants measures cozeauth's token endpoint under load: the
+// JWT-bearer grant, the authorization-code exchange and the refresh grant,
+// each for a fixed time with concurrent keep-alive clients against the real
+// binary on loopback. It prints tokens/s and latency percentiles per grant.
+//
+// Clients' own work (RSA signing of JWTs, consenting to make codes) happens
+// before the timed part: JWTs are signed and authorization codes are stored
+// ahead, so the figures are the server's.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/cozeauth/cozeauth/internal/cache"
+	"github.com/cozeauth/cozeauth/internal/credential"
+	"github.com/cozeauth/cozeauth/internal/identity"
+	"github.com/cozeauth/cozeauth/internal/oauth"
+	"github.com/cozeauth/cozeauth/internal/permission"
+	"github.com/cozeauth/cozeauth/internal/store"
+	"github.com/cozeauth/cozeauth/internal/store/sqlstore"
+)
+
+func main() {
+	bin := flag.String("bin", "bin/cozeauth", "cozeauth binary")
+	dsn := flag.String("db", "", "database DSN (default: a fresh SQLite file in a temp dir)")
+	dur := flag.Duration("duration", 5*time.Second, "load time per grant")
+	conns := flag.Int("conns", 32, "concurrent clients")
+	rate := flag.Int("max-rate", 8000, "JWTs and codes prepared per second of -duration (upper bound of the measurable rate)")
+	flag.Parse()
+	if err := run(*bin, *dsn, *dur, *conns, *rate); err != nil {
+		fmt.Fprintln(os.Stderr, "benchgrants:", err)
+		os.Exit(1)
+	}
+}
+
+func run(bin, dsn string, dur time.Duration, conns, rate int) error {
+	ctx := context.Background()
+	tmp, err := os.MkdirTemp("", "cozeauth-benchgrants-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if dsn == "" {
+		dsn = filepath.Join(tmp, "bench.db")
+	}
+	db, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	base := "http://" + addr
+	svc := (&oauth.Service{Store: db, Catalog: permission.Default(), Lifetimes: oauth.DefaultLifetimes(), PublicURL: base,
+		Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Init(&cache.Generation{})
+	ids := &identity.Service{Store: db, Now: time.Now}
+	user, err := ids.CreateUser(ctx, fmt.Sprintf("bench%d", time.Now().UnixNano()), "password-1", "")
+	if err != nil {
+		return err
+	}
+	jwtApp, _, err := svc.CreateApp(ctx, oauth.AppSpec{Owner: user.Account(), CreatedBy: user.ID, Type: store.ClientService, Name: "bench jwt", Permissions: []string{"Bot.chat"}})
+	if err != nil {
+		return err
+	}
+	key, privPEM, err := svc.GenerateKey(ctx, jwtApp.ID)
+	if err != nil {
+		return err
+	}
+	if _, err := svc.AuthorizeApp(ctx, jwtApp.ID, user.ID, true, nil); err != nil {
+		return err
+	}
+	webApp, secret, err := svc.CreateApp(ctx, oauth.AppSpec{Owner: user.Account(), CreatedBy: user.ID, Type: store.ClientWebBackend, Name: "bench web",
+		RedirectURIs: []string{"http://127.0.0.1:9/cb"}, Permissions: []string{"Bot.chat"}})
+	if err != nil {
+		return err
+	}
+	grant, err := db.PutGrant(ctx, store.Grant{ID: store.NewID(), AppID: webApp.ID, Kind: store.GrantOBO, UserID: user.ID, Owner: user.Account(),
+		Permissions: []string{"Bot.chat"}, AllWorkspaces: true, CreatedAt: time.Now().Unix(), UpdatedAt: time.Now().Unix()})
+	if err != nil {
+		return err
+	}
+
+	n := int(dur.Seconds()) * rate
+	fmt.Printf("preparing %d signed JWTs and %d authorization codes (client-side work, not timed)…\n", n, n)
+	block, _ := pem.Decode([]byte(privPEM))
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return err
+	}
+	jwts, err := signJWTs(k.(*rsa.PrivateKey), jwtApp.ClientID, key.ID, addr, n)
+	if err != nil {
+		return err
+	}
+	codes, err := storeCodes(ctx, db, webApp, grant, n)
+	if err != nil {
+		return err
+	}
+
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--db", dsn, "--access-log=false", "--log-level", "warn")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
+	if err := waitReady(base+"/readyz", 20*time.Second); err != nil {
+		return err
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}, Timeout: 10 * time.Second}
+	tokenURL := base + "/api/permission/oauth2/token"
+
+	jwtBody := []byte(`{"grant_type":"urn:ietf:params:oauth:grant-type:jwt-bearer","duration_seconds":900}`)
+	var next atomic.Int64
+	report("jwt-bearer", load(dur, conns, func() error {
+		i := next.Add(1) - 1
+		if int(i) >= len(jwts) {
+			return errExhausted
+		}
+		_, err := post(client, tokenURL, jwts[i], jwtBody)
+		return err
+	}))
+
+	next.Store(0)
+	refreshes := make(chan string, conns*4)
+	report("authorization_code", load(dur, conns, func() error {
+		i := next.Add(1) - 1
+		if int(i) >= len(codes) {
+			return errExhausted
+		}
+		body, _ := json.Marshal(map[string]string{"grant_type": "authorization_code", "client_id": webApp.ClientID,
+			"code": codes[i], "redirect_uri": webApp.RedirectURIs[0]})
+		out, err := post(client, tokenURL, secret, body)
+		if err == nil {
+			select {
+			case refreshes <- out.RefreshToken:
+			default:
+			}
+		}
+		return err
+	}))
+
+	// Each client rotates its own refresh token chain.
+	var mu sync.Mutex
+	chains := map[int]string{}
+	var worker atomic.Int64
+	report("refresh_token", load(dur, conns, func() error {
+		return errors.New("unused")
+	}, func() func() error {
+		id := int(worker.Add(1))
+		mu.Lock()
+		select {
+		case chains[id] = <-refreshes:
+		default:
+		}
+		mu.Unlock()
+		return func() error {
+			mu.Lock()
+			rt := chains[id]
+			mu.Unlock()
+			if rt == "" {
+				return errExhausted
+			}
+			body, _ := json.Marshal(map[string]string{"grant_type": "refresh_token", "client_id": webApp.ClientID, "refresh_token": rt})
+			out, err := post(client, tokenURL, secret, body)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			chains[id] = out.RefreshToken
+			mu.Unlock()
+			return nil
+		}
+	}))
+	return nil
+}
+
+var errExhausted = errors.New("prepared inputs exhausted")
+
+type tokenOut struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+}
+
+func post(c *http.Client, url, bearer string, body []byte) (tokenOut, error) {
+	req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	resp, err := c.Do(req)
+	if err != nil {
+		return tokenOut{}, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		return tokenOut{}, fmt.Errorf("HTTP %d: %s", resp.StatusCode, b)
+	}
+	var out tokenOut
+	return out, json.Unmarshal(b, &out)
+}
+
+type result struct {
+	ok, failed int
+	elapsed    time.Duration
+	lat        []time.Duration
+	firstErr   error
+	exhausted  bool
+}
+
+// load runs do from conns goroutines for dur. perWorker, when given, makes
+// each goroutine's own do.
+func load(dur time.Duration, conns int, do func() error, perWorker ...func() func() error) result {
+	var mu sync.Mutex
+	var res result
+	deadline := time.Now().Add(dur)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < conns; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f := do
+			if len(perWorker) > 0 {
+				f = perWorker[0]()
+			}
+			var lat []time.Duration
+			ok, failed := 0, 0
+			var first error
+			exhausted := false
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				err := f()
+				if errors.Is(err, errExhausted) {
+					exhausted = true
+					break
+				}
+				if err != nil {
+					failed++
+					if first == nil {
+						first = err
+					}
+					continue
+				}
+				ok++
+				lat = append(lat, time.Since(t0))
+			}
+			mu.Lock()
+			res.ok += ok
+			res.failed += failed
+			res.lat = append(res.lat, lat...)
+			res.exhausted = res.exhausted || exhausted
+			if res.firstErr == nil {
+				res.firstErr = first
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	return res
+}
+
+func report(name string, r result) {
+	sort.Slice(r.lat, func(i, j int) bool { return r.lat[i] < r.lat[j] })
+	pct := func(p float64) time.Duration {
+		if len(r.lat) == 0 {
+			return 0
+		}
+		return r.lat[min(len(r.lat)-1, int(p*float64(len(r.lat))))]
+	}
+	fmt.Printf("%-20s %8.0f tokens/s  ok=%d failed=%d  p50=%v p99=%v", name, float64(r.ok)/r.elapsed.Seconds(), r.ok, r.failed,
+		pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond))
+	if r.exhausted {
+		fmt.Print("  (stopped early: prepared inputs exhausted; raise -max-rate)")
+	}
+	fmt.Println()
+	if r.firstErr != nil {
+		fmt.Printf("  first error: %v\n", r.firstErr)
+	}
+}
+
+func signJWTs(priv *rsa.PrivateKey, clientID, kid, aud string, n int) ([]string, error) {
+	out := make([]string, n)
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	workers := 4
+	now := time.Now()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				t := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": clientID, "aud": aud,
+					"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": fmt.Sprintf("bench-%d-%d", now.UnixNano(), i)})
+				t.Header["kid"] = kid
+				s, err := t.SignedString(priv)
+				if err != nil {
+					firstErr.Store(err)
+					return
+				}
+				out[i] = s
+			}
+		}(w)
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// storeCodes stores n authorization codes for grant, as consents would.
+func storeCodes(ctx context.Context, db *sqlstore.DB, app store.App, g store.Grant, n int) ([]string, error) {
+	codes := make([]string, n)
+	now := time.Now()
+	for i := range codes {
+		codes[i] = credential.NewToken("czc_")
+		if err := db.CreateAuthCode(ctx, store.AuthCode{Hash: credential.Hash(codes[i]), AppID: app.ID, GrantID: g.ID,
+			RedirectURI: app.RedirectURIs[0], ExpiresAt: now.Add(time.Hour).Unix(), CreatedAt: now.Unix()}); err != nil {
+			return nil, err
+		}
+	}
+	return codes, nil
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func waitReady(url string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("server not ready at %s", strings.TrimSuffix(url, "/readyz"))
+}
