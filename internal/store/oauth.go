@@ -9,7 +9,7 @@ import (
 var (
 	// ErrUsed: a single-use thing (authorization code, device code, refresh
 	// token) was used before. The store has already revoked what the first use
-	// issued when it could (see ConsumeAuthCode, RotateRefresh).
+	// issued when it could (see ExchangeAuthCode, RotateRefresh).
 	ErrUsed = errors.New("already used")
 	// ErrRevoked: the token was revoked.
 	ErrRevoked = errors.New("revoked")
@@ -123,8 +123,8 @@ type AuthCode struct {
 	ExpiresAt       int64
 	CreatedAt       int64
 	UsedAt          int64 // 0: unused
-	// IssuedFamily is the token family issued by the first use (set with
-	// SetAuthCodeFamily), so a second use can revoke it.
+	// IssuedFamily is the token family issued by the first use (recorded by
+	// ExchangeAuthCode), so a second use can revoke it.
 	IssuedFamily string
 }
 
@@ -239,22 +239,15 @@ type Grants interface {
 // AuthCodes stores authorization codes.
 type AuthCodes interface {
 	CreateAuthCode(ctx context.Context, c AuthCode) error
-	// ConsumeAuthCode atomically marks the code used and returns it. Unknown:
-	// ErrNotFound. Used before: the code and ErrUsed; the store then revokes
-	// the family the first use issued (if SetAuthCodeFamily ran already) and
-	// remembers the reuse, so a later SetAuthCodeFamily revokes it instead.
-	// Expiry is the caller's to check.
-	ConsumeAuthCode(ctx context.Context, hash string, now int64) (AuthCode, error)
-	// SetAuthCodeFamily records the token family issued by the code's first
-	// use. Call it after the tokens are stored: if the code was reused in the
-	// meantime it revokes that family and returns ErrUsed.
-	SetAuthCodeFamily(ctx context.Context, hash, familyID string, now int64) error
-	// ExchangeAuthCode is ConsumeAuthCode, token creation and
-	// SetAuthCodeFamily in one transaction (one commit per exchange). issue
-	// sees the consumed code and returns the tokens to store (all of one
-	// family); if it fails, the code stays consumed, nothing is stored and its
-	// error is returned. Unknown: ErrNotFound; reuse: the code and ErrUsed,
-	// after revoking what the first use issued.
+	// ExchangeAuthCode marks the code used, stores the tokens issue returns
+	// and records their family, in one transaction (one commit per exchange):
+	// of concurrent exchanges of one code exactly one issues. issue sees the
+	// consumed code and returns the tokens to store (all of one family, else
+	// ErrInvalid and nothing is stored); if issue fails, the code stays
+	// consumed, nothing is stored and its error is returned. Unknown:
+	// ErrNotFound. Used before: the code and ErrUsed, after revoking the
+	// family the first use issued (which advances the revision). Expiry is the
+	// caller's to check.
 	ExchangeAuthCode(ctx context.Context, hash string, now int64, issue func(AuthCode) ([]OAuthToken, error)) (AuthCode, error)
 }
 
@@ -287,7 +280,8 @@ type OAuthTokens interface {
 	CreateOAuthTokens(ctx context.Context, ts ...OAuthToken) error
 	// CreateOAuthTokensForJTI spends the app's jti (until jtiExpiresAt) and
 	// stores the tokens in one transaction; a replayed jti gets
-	// ErrAlreadyExists and stores nothing.
+	// ErrAlreadyExists and stores nothing. The jti is remembered until
+	// DeleteExpired passes jtiExpiresAt; callers reject expired JWTs first.
 	CreateOAuthTokensForJTI(ctx context.Context, appID, jti string, jtiExpiresAt int64, ts ...OAuthToken) error
 	GetOAuthTokenByHash(ctx context.Context, hash string) (OAuthToken, error)
 	// RotateRefresh atomically marks the refresh token with oldHash rotated
@@ -301,13 +295,6 @@ type OAuthTokens interface {
 	RevokeTokenFamily(ctx context.Context, familyID string, now int64) error
 	RevokeTokensByGrant(ctx context.Context, grantID string, now int64) error
 	RevokeTokensByApp(ctx context.Context, appID string, now int64) error
-}
-
-// JTIs remembers JWT IDs until their JWT expires.
-type JTIs interface {
-	// UseJTI records the app's jti until expiresAt; a replay gets
-	// ErrAlreadyExists. Callers reject expired JWTs before calling it.
-	UseJTI(ctx context.Context, appID, jti string, expiresAt int64) error
 }
 
 // OAuthGC removes expired OAuth rows (STYLE practice 11).
@@ -327,6 +314,5 @@ type OAuth interface {
 	AuthCodes
 	DeviceCodes
 	OAuthTokens
-	JTIs
 	OAuthGC
 }

@@ -33,55 +33,16 @@ func (s *DB) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 	return mapErr(err)
 }
 
-func (s *DB) ConsumeAuthCode(ctx context.Context, hash string, now int64) (store.AuthCode, error) {
-	var out store.AuthCode
-	reused := false
-	err := s.inTxRetry(ctx, false, func(tx *sql.Tx) error {
-		reused = false
-		// The conditional UPDATE is the atomic step: of concurrent consumers
-		// exactly one changes the row (PostgreSQL re-checks used_at after
-		// waiting for the row lock; SQLite serialises writers).
-		res, err := tx.ExecContext(ctx, s.q("UPDATE oauth_auth_codes SET used_at = ? WHERE hash = ? AND used_at = 0"), now, hash)
-		if err != nil {
-			return mapErr(err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if out, err = scanAuthCode(tx.QueryRowContext(ctx, s.q("SELECT "+authCodeCols+" FROM oauth_auth_codes WHERE hash = ?"), hash)); err != nil {
-			return err
-		}
-		if n == 1 {
-			return nil
-		}
-		reused = true
-		if _, err := tx.ExecContext(ctx, s.q("UPDATE oauth_auth_codes SET reused_at = ? WHERE hash = ? AND reused_at = 0"), now, hash); err != nil {
-			return mapErr(err)
-		}
-		if out.IssuedFamily != "" {
-			if err := s.revokeTx(ctx, tx, "family_id", out.IssuedFamily, now); err != nil {
-				return err
-			}
-			return s.bumpTx(ctx, tx)
-		}
-		return nil
-	})
-	if err != nil {
-		return store.AuthCode{}, err
-	}
-	if reused {
-		return out, fmt.Errorf("authorization code: %w", store.ErrUsed)
-	}
-	return out, nil
-}
-
 func (s *DB) ExchangeAuthCode(ctx context.Context, hash string, now int64, issue func(store.AuthCode) ([]store.OAuthToken, error)) (store.AuthCode, error) {
 	var out store.AuthCode
 	var reused bool
 	var issueErr error
 	err := s.inTxRetry(ctx, false, func(tx *sql.Tx) error {
 		reused, issueErr = false, nil
+		// The conditional UPDATE is the atomic step: of concurrent exchanges
+		// exactly one changes the row (PostgreSQL re-checks used_at after
+		// waiting for the row lock, which the winner holds until its tokens
+		// and family are committed; SQLite serialises writers).
 		res, err := tx.ExecContext(ctx, s.q("UPDATE oauth_auth_codes SET used_at = ? WHERE hash = ? AND used_at = 0"), now, hash)
 		if err != nil {
 			return mapErr(err)
@@ -93,7 +54,7 @@ func (s *DB) ExchangeAuthCode(ctx context.Context, hash string, now int64, issue
 		if out, err = scanAuthCode(tx.QueryRowContext(ctx, s.q("SELECT "+authCodeCols+" FROM oauth_auth_codes WHERE hash = ?"), hash)); err != nil {
 			return err
 		}
-		if n == 0 { // reuse: what ConsumeAuthCode does
+		if n == 0 { // reuse: revoke what the first use issued
 			reused = true
 			if _, err := tx.ExecContext(ctx, s.q("UPDATE oauth_auth_codes SET reused_at = ? WHERE hash = ? AND reused_at = 0"), now, hash); err != nil {
 				return mapErr(err)
@@ -133,35 +94,6 @@ func (s *DB) ExchangeAuthCode(ctx context.Context, hash string, now int64, issue
 		return out, fmt.Errorf("authorization code: %w", store.ErrUsed)
 	}
 	return out, issueErr
-}
-
-func (s *DB) SetAuthCodeFamily(ctx context.Context, hash, familyID string, now int64) error {
-	reused := false
-	err := s.inTxRetry(ctx, false, func(tx *sql.Tx) error {
-		reused = false
-		if err := s.lockRow(ctx, tx, "oauth_auth_codes", "hash", hash); err != nil {
-			return err
-		}
-		var reusedAt int64
-		if _, err := scanAuthCode(tx.QueryRowContext(ctx, s.q("SELECT "+authCodeCols+", reused_at FROM oauth_auth_codes WHERE hash = ?"), hash), &reusedAt); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, s.q("UPDATE oauth_auth_codes SET issued_family = ? WHERE hash = ?"), familyID, hash); err != nil {
-			return mapErr(err)
-		}
-		if reusedAt == 0 {
-			return nil
-		}
-		reused = true
-		if err := s.revokeTx(ctx, tx, "family_id", familyID, now); err != nil {
-			return err
-		}
-		return s.bumpTx(ctx, tx)
-	})
-	if err == nil && reused {
-		return fmt.Errorf("authorization code reused before its tokens were recorded: %w", store.ErrUsed)
-	}
-	return err
 }
 
 // ---- device codes
@@ -355,7 +287,7 @@ func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now int64, newAc
 		if err := s.lockRow(ctx, tx, "oauth_tokens", "hash", oldHash); err != nil {
 			return err
 		}
-		// Atomic step, as in ConsumeAuthCode: one concurrent rotator wins.
+		// Atomic step, as in ExchangeAuthCode: one concurrent rotator wins.
 		res, err := tx.ExecContext(ctx, s.q("UPDATE oauth_tokens SET rotated_at = ? WHERE hash = ? AND kind = ? AND rotated_at = 0 AND revoked_at = 0"),
 			now, oldHash, string(store.TokenRefresh))
 		if err != nil {
@@ -427,15 +359,7 @@ func (s *DB) RevokeTokensByApp(ctx context.Context, appID string, now int64) err
 	return s.revoke(ctx, "app_id", appID, now)
 }
 
-// ---- JTIs and GC
-
-func (s *DB) UseJTI(ctx context.Context, appID, jti string, expiresAt int64) error {
-	if appID == "" || jti == "" {
-		return fmt.Errorf("%w: jti needs an app and a value", store.ErrInvalid)
-	}
-	_, err := s.db.ExecContext(ctx, s.q("INSERT INTO oauth_jtis (app_id, jti, expires_at) VALUES (?, ?, ?)"), appID, jti, expiresAt)
-	return mapErr(err)
-}
+// ---- GC
 
 func (s *DB) DeleteExpired(ctx context.Context, now int64) (int64, error) {
 	var total int64

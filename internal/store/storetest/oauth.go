@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -18,7 +20,7 @@ func runOAuth(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Grants", testGrants},
 		{"DeleteGrant", testDeleteGrant},
 		{"AuthCodes", testAuthCodes},
-		{"AuthCodeReuseBeforeFamily", testAuthCodeReuseBeforeFamily},
+		{"AuthCodeFailedExchange", testAuthCodeFailedExchange},
 		{"DeviceCodes", testDeviceCodes},
 		{"Tokens", testOAuthTokens},
 		{"RefreshRotation", testRefreshRotation},
@@ -133,6 +135,34 @@ func (f *fixture) newAuthCode(o oauthSetup) store.AuthCode {
 		Hash: tokenHash("code" + store.NewID()), AppID: o.app.ID, GrantID: o.grant.ID,
 		RedirectURI: o.app.RedirectURIs[0], CodeChallenge: "challenge", ChallengeMethod: "S256",
 		ExpiresAt: now + 300, CreatedAt: now,
+	}
+}
+
+// issueTokens is an ExchangeAuthCode issue callback that returns ts.
+func issueTokens(ts ...store.OAuthToken) func(store.AuthCode) ([]store.OAuthToken, error) {
+	return func(store.AuthCode) ([]store.OAuthToken, error) { return ts, nil }
+}
+
+// mustNotIssue is an issue callback for exchanges that must fail before
+// issuing (unknown or used codes).
+func (f *fixture) mustNotIssue(what string) func(store.AuthCode) ([]store.OAuthToken, error) {
+	return func(c store.AuthCode) ([]store.OAuthToken, error) {
+		f.t.Errorf("%s: issue called for code %+v", what, c)
+		return nil, errors.New("issue must not be called")
+	}
+}
+
+// checkStored checks whether each token is stored (true) or not (false).
+func (f *fixture) checkStored(what string, stored bool, ts ...store.OAuthToken) {
+	f.t.Helper()
+	for _, tok := range ts {
+		_, err := f.s.GetOAuthTokenByHash(f.ctx, tok.Hash)
+		switch {
+		case stored && err != nil:
+			f.t.Errorf("%s: token %s (%s): %v, want it stored", what, tok.ID, tok.Kind, err)
+		case !stored && !errors.Is(err, store.ErrNotFound):
+			f.t.Errorf("%s: token %s (%s): %v, want ErrNotFound", what, tok.ID, tok.Kind, err)
+		}
 	}
 }
 
@@ -306,7 +336,8 @@ func testDeleteAppCascades(t *testing.T, f *fixture) {
 	dev := f.newDeviceCode(o, "ABCD-EFGH")
 	checkErr(t, "CreateDeviceCode", f.s.CreateDeviceCode(f.ctx, dev), nil)
 	access, refresh := f.tokenPair(o)
-	checkErr(t, "UseJTI", f.s.UseJTI(f.ctx, o.app.ID, "jti-1", f.tick()+100), nil)
+	jtiTok := f.newToken(o, store.TokenAccess, store.NewID())
+	checkErr(t, "CreateOAuthTokensForJTI", f.s.CreateOAuthTokensForJTI(f.ctx, o.app.ID, "jti-1", f.tick()+100, jtiTok), nil)
 	keepGrant := f.grant(store.Grant{AppID: keep.ID, UserID: o.user.ID, Owner: o.user.Account(), AllWorkspaces: true})
 
 	checkErr(t, "DeleteApp", f.s.DeleteApp(f.ctx, o.app.ID), nil)
@@ -320,11 +351,11 @@ func testDeleteAppCascades(t *testing.T, f *fixture) {
 	}
 	_, err = f.s.GetGrant(f.ctx, o.grant.ID)
 	checkErr(t, "GetGrant after DeleteApp", err, store.ErrNotFound)
-	_, err = f.s.ConsumeAuthCode(f.ctx, code.Hash, f.tick())
-	checkErr(t, "ConsumeAuthCode after DeleteApp", err, store.ErrNotFound)
+	_, err = f.s.ExchangeAuthCode(f.ctx, code.Hash, f.tick(), f.mustNotIssue("ExchangeAuthCode after DeleteApp"))
+	checkErr(t, "ExchangeAuthCode after DeleteApp", err, store.ErrNotFound)
 	_, err = f.s.GetDeviceCodeByDeviceHash(f.ctx, dev.DeviceHash)
 	checkErr(t, "GetDeviceCodeByDeviceHash after DeleteApp", err, store.ErrNotFound)
-	for _, tok := range []store.OAuthToken{access, refresh} {
+	for _, tok := range []store.OAuthToken{access, refresh, jtiTok} {
 		_, err = f.s.GetOAuthTokenByHash(f.ctx, tok.Hash)
 		checkErr(t, "GetOAuthTokenByHash after DeleteApp", err, store.ErrNotFound)
 	}
@@ -445,8 +476,8 @@ func testDeleteGrant(t *testing.T, f *fixture) {
 	checkErr(t, "GetGrant after delete", err, store.ErrNotFound)
 	f.checkRevoked("tokens of the deleted grant", true, access, refresh)
 	f.checkRevoked("tokens of another grant", false, otherAccess)
-	_, err = f.s.ConsumeAuthCode(f.ctx, code.Hash, f.tick())
-	checkErr(t, "ConsumeAuthCode after DeleteGrant", err, store.ErrNotFound)
+	_, err = f.s.ExchangeAuthCode(f.ctx, code.Hash, f.tick(), f.mustNotIssue("ExchangeAuthCode after DeleteGrant"))
+	checkErr(t, "ExchangeAuthCode after DeleteGrant", err, store.ErrNotFound)
 	_, err = f.s.GetDeviceCodeByDeviceHash(f.ctx, dev.DeviceHash)
 	checkErr(t, "device code approved for the deleted grant", err, store.ErrNotFound)
 	checkErr(t, "DeleteGrant again", f.s.DeleteGrant(f.ctx, o.grant.ID, f.tick()), store.ErrNotFound)
@@ -464,45 +495,102 @@ func testAuthCodes(t *testing.T, f *fixture) {
 	checkErr(t, "CreateAuthCode(unknown grant)", f.s.CreateAuthCode(f.ctx, bad), store.ErrInvalid)
 
 	now := f.tick()
-	got, err := f.s.ConsumeAuthCode(f.ctx, c.Hash, now)
+	fam := store.NewID()
+	access, refresh := f.newToken(o, store.TokenAccess, fam), f.newToken(o, store.TokenRefresh, fam)
+	var seen store.AuthCode
+	rev := f.revision()
+	got, err := f.s.ExchangeAuthCode(f.ctx, c.Hash, now, func(c store.AuthCode) ([]store.OAuthToken, error) {
+		seen = c
+		return []store.OAuthToken{access, refresh}, nil
+	})
 	want := c
 	want.UsedAt = now
-	if checkErr(t, "ConsumeAuthCode", err, nil) {
-		checkEqual(t, "ConsumeAuthCode", got, want)
+	checkEqual(t, "code seen by issue", seen, want)
+	want.IssuedFamily = fam
+	if checkErr(t, "ExchangeAuthCode", err, nil) {
+		checkEqual(t, "ExchangeAuthCode", got, want)
 	}
-	access, refresh := f.tokenPair(o)
-	checkErr(t, "SetAuthCodeFamily", f.s.SetAuthCodeFamily(f.ctx, c.Hash, access.FamilyID, f.tick()), nil)
+	f.checkRevoked("tokens issued by the exchange", false, access, refresh)
+	if r := f.revision(); r != rev {
+		t.Errorf("a normal exchange moved the revision %d → %d", rev, r)
+	}
 	unrelatedAccess, _ := f.tokenPair(o)
 
-	rev := f.revision()
-	got, err = f.s.ConsumeAuthCode(f.ctx, c.Hash, f.tick())
-	checkErr(t, "ConsumeAuthCode(second use)", err, store.ErrUsed)
-	if got.IssuedFamily != access.FamilyID || got.UsedAt != now {
-		t.Errorf("second ConsumeAuthCode returned %+v, want the code with the first use's family and time", got)
+	// Second use: ErrUsed, and the first use's tokens are revoked.
+	rev = f.revision()
+	got, err = f.s.ExchangeAuthCode(f.ctx, c.Hash, f.tick(), f.mustNotIssue("second use"))
+	checkErr(t, "ExchangeAuthCode(second use)", err, store.ErrUsed)
+	if got.IssuedFamily != fam || got.UsedAt != now {
+		t.Errorf("second ExchangeAuthCode returned %+v, want the code with the first use's family and time", got)
 	}
 	f.checkRevoked("family issued by the reused code", true, access, refresh)
 	f.checkRevoked("another family", false, unrelatedAccess)
 	if r := f.revision(); r <= rev {
 		t.Errorf("revoking on code reuse did not advance the revision")
 	}
-	_, err = f.s.ConsumeAuthCode(f.ctx, tokenHash("unknown"), f.tick())
-	checkErr(t, "ConsumeAuthCode(unknown)", err, store.ErrNotFound)
-	checkErr(t, "SetAuthCodeFamily(unknown)", f.s.SetAuthCodeFamily(f.ctx, tokenHash("unknown"), "x", f.tick()), store.ErrNotFound)
+	_, err = f.s.ExchangeAuthCode(f.ctx, tokenHash("unknown"), f.tick(), f.mustNotIssue("unknown code"))
+	checkErr(t, "ExchangeAuthCode(unknown)", err, store.ErrNotFound)
 }
 
-// testAuthCodeReuseBeforeFamily: the second use comes between the first use
-// and the recording of its family; recording it then revokes the family.
-func testAuthCodeReuseBeforeFamily(t *testing.T, f *fixture) {
+// testAuthCodeFailedExchange: an exchange whose tokens cannot be issued or
+// stored stores none of them.
+func testAuthCodeFailedExchange(t *testing.T, f *fixture) {
 	o := f.oauthSetup()
-	c := f.newAuthCode(o)
-	checkErr(t, "CreateAuthCode", f.s.CreateAuthCode(f.ctx, c), nil)
-	_, err := f.s.ConsumeAuthCode(f.ctx, c.Hash, f.tick())
-	checkErr(t, "ConsumeAuthCode", err, nil)
-	_, err = f.s.ConsumeAuthCode(f.ctx, c.Hash, f.tick())
-	checkErr(t, "ConsumeAuthCode(second use)", err, store.ErrUsed)
-	access, refresh := f.tokenPair(o)
-	checkErr(t, "SetAuthCodeFamily after a reuse", f.s.SetAuthCodeFamily(f.ctx, c.Hash, access.FamilyID, f.tick()), store.ErrUsed)
-	f.checkRevoked("family recorded after the reuse", true, access, refresh)
+	errIssue := errors.New("issue failed")
+	existing, _ := f.tokenPair(o)
+	for _, tc := range []struct {
+		name     string
+		tokens   func(fam string) []store.OAuthToken
+		issueErr error // returned by issue with the tokens
+		want     error
+		// consumed: the code stays used, so a later exchange gets ErrUsed.
+		consumed bool
+	}{
+		{
+			name:     "issue fails",
+			tokens:   func(fam string) []store.OAuthToken { return []store.OAuthToken{f.newToken(o, store.TokenAccess, fam)} },
+			issueErr: errIssue, want: errIssue, consumed: true,
+		},
+		{
+			name: "mixed families",
+			tokens: func(fam string) []store.OAuthToken {
+				return []store.OAuthToken{f.newToken(o, store.TokenAccess, fam), f.newToken(o, store.TokenRefresh, store.NewID())}
+			},
+			want: store.ErrInvalid,
+		},
+		{
+			name: "duplicate hash",
+			tokens: func(fam string) []store.OAuthToken {
+				dup := f.newToken(o, store.TokenRefresh, fam)
+				dup.Hash = existing.Hash
+				return []store.OAuthToken{f.newToken(o, store.TokenAccess, fam), dup}
+			},
+			want: store.ErrAlreadyExists,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := f.newAuthCode(o)
+			checkErr(t, "CreateAuthCode", f.s.CreateAuthCode(f.ctx, c), nil)
+			ts := tc.tokens(store.NewID())
+			_, err := f.s.ExchangeAuthCode(f.ctx, c.Hash, f.tick(), func(store.AuthCode) ([]store.OAuthToken, error) {
+				return ts, tc.issueErr
+			})
+			checkErr(t, "ExchangeAuthCode", err, tc.want)
+			for _, tok := range ts {
+				if tok.Hash == existing.Hash {
+					continue
+				}
+				if _, err := f.s.GetOAuthTokenByHash(f.ctx, tok.Hash); !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("token %s (%s) of the failed exchange: %v, want ErrNotFound", tok.ID, tok.Kind, err)
+				}
+			}
+			if tc.consumed {
+				_, err = f.s.ExchangeAuthCode(f.ctx, c.Hash, f.tick(), f.mustNotIssue("exchange after a failed issue"))
+				checkErr(t, "ExchangeAuthCode after a failed issue", err, store.ErrUsed)
+			}
+		})
+	}
+	f.checkRevoked("the token whose hash was duplicated", false, existing)
 }
 
 // ---- device codes
@@ -676,16 +764,34 @@ func testRevokeTokens(t *testing.T, f *fixture) {
 func testJTI(t *testing.T, f *fixture) {
 	o := f.oauthSetup()
 	other := f.app(o.user.Account(), o.user.ID, store.ClientService)
+	oo := oauthSetup{user: o.user, app: other, grant: f.grant(store.Grant{AppID: other.ID, Kind: store.GrantAppAuth, UserID: o.user.ID, Owner: o.user.Account(), AllWorkspaces: true})}
 	exp := f.tick() + 3600
-	checkErr(t, "UseJTI", f.s.UseJTI(f.ctx, o.app.ID, "jti-1", exp), nil)
-	checkErr(t, "UseJTI(replay)", f.s.UseJTI(f.ctx, o.app.ID, "jti-1", exp), store.ErrAlreadyExists)
-	checkErr(t, "UseJTI(same jti, other app)", f.s.UseJTI(f.ctx, other.ID, "jti-1", exp), nil)
 	long := ""
 	for range 8 {
 		long += "0123456789abcdef"
 	}
-	checkErr(t, "UseJTI(128 chars)", f.s.UseJTI(f.ctx, o.app.ID, long, exp), nil)
-	checkErr(t, "UseJTI(unknown app)", f.s.UseJTI(f.ctx, store.NewID(), "jti-2", exp), store.ErrInvalid)
+	tok := func(o oauthSetup) store.OAuthToken { return f.newToken(o, store.TokenAccess, store.NewID()) }
+	badKind := tok(o)
+	badKind.Kind = "id_token"
+	// Steps run in order; a step's tokens are stored exactly when it succeeds.
+	for _, st := range []struct {
+		name       string
+		appID, jti string
+		tokens     []store.OAuthToken
+		want       error
+	}{
+		{"first use", o.app.ID, "jti-1", []store.OAuthToken{tok(o)}, nil},
+		{"replay", o.app.ID, "jti-1", []store.OAuthToken{tok(o)}, store.ErrAlreadyExists},
+		{"same jti, other app", other.ID, "jti-1", []store.OAuthToken{tok(oo)}, nil},
+		{"128 chars, no tokens", o.app.ID, long, nil, nil},
+		{"unknown app", store.NewID(), "jti-2", nil, store.ErrInvalid},
+		{"invalid token", o.app.ID, "jti-3", []store.OAuthToken{tok(o), badKind}, store.ErrInvalid},
+		{"jti of a failed call is not spent", o.app.ID, "jti-3", []store.OAuthToken{tok(o)}, nil},
+	} {
+		err := f.s.CreateOAuthTokensForJTI(f.ctx, st.appID, st.jti, exp, st.tokens...)
+		checkErr(t, "CreateOAuthTokensForJTI("+st.name+")", err, st.want)
+		f.checkStored(st.name, st.want == nil, st.tokens...)
+	}
 }
 
 func testDeleteExpired(t *testing.T, f *fixture) {
@@ -702,8 +808,8 @@ func testDeleteExpired(t *testing.T, f *fixture) {
 	for _, d := range []store.DeviceCode{oldDev, liveDev} {
 		checkErr(t, "CreateDeviceCode", f.s.CreateDeviceCode(f.ctx, d), nil)
 	}
-	checkErr(t, "UseJTI(old)", f.s.UseJTI(f.ctx, o.app.ID, "old", now), nil)
-	checkErr(t, "UseJTI(live)", f.s.UseJTI(f.ctx, o.app.ID, "live", now+10), nil)
+	checkErr(t, "CreateOAuthTokensForJTI(old)", f.s.CreateOAuthTokensForJTI(f.ctx, o.app.ID, "old", now), nil)
+	checkErr(t, "CreateOAuthTokensForJTI(live)", f.s.CreateOAuthTokensForJTI(f.ctx, o.app.ID, "live", now+10), nil)
 	fam := store.NewID()
 	oldTok, liveTok := f.newToken(o, store.TokenAccess, fam), f.newToken(o, store.TokenRefresh, fam)
 	oldTok.ExpiresAt, liveTok.ExpiresAt = now-100, now+1
@@ -717,16 +823,16 @@ func testDeleteExpired(t *testing.T, f *fixture) {
 	if got := f.revision(); got != rev {
 		t.Errorf("DeleteExpired moved the revision %d → %d", rev, got)
 	}
-	_, err = f.s.ConsumeAuthCode(f.ctx, oldCode.Hash, now)
+	_, err = f.s.ExchangeAuthCode(f.ctx, oldCode.Hash, now, f.mustNotIssue("expired code"))
 	checkErr(t, "expired code", err, store.ErrNotFound)
-	_, err = f.s.ConsumeAuthCode(f.ctx, liveCode.Hash, now)
+	_, err = f.s.ExchangeAuthCode(f.ctx, liveCode.Hash, now, issueTokens())
 	checkErr(t, "live code", err, nil)
 	_, err = f.s.GetDeviceCodeByDeviceHash(f.ctx, oldDev.DeviceHash)
 	checkErr(t, "expired device code", err, store.ErrNotFound)
 	_, err = f.s.GetDeviceCodeByDeviceHash(f.ctx, liveDev.DeviceHash)
 	checkErr(t, "live device code", err, nil)
-	checkErr(t, "expired JTI is forgotten", f.s.UseJTI(f.ctx, o.app.ID, "old", now+10), nil)
-	checkErr(t, "live JTI is remembered", f.s.UseJTI(f.ctx, o.app.ID, "live", now+10), store.ErrAlreadyExists)
+	checkErr(t, "expired JTI is forgotten", f.s.CreateOAuthTokensForJTI(f.ctx, o.app.ID, "old", now+10), nil)
+	checkErr(t, "live JTI is remembered", f.s.CreateOAuthTokensForJTI(f.ctx, o.app.ID, "live", now+10), store.ErrAlreadyExists)
 	_, err = f.s.GetOAuthTokenByHash(f.ctx, oldTok.Hash)
 	checkErr(t, "expired token", err, store.ErrNotFound)
 	_, err = f.s.GetOAuthTokenByHash(f.ctx, liveTok.Hash)
@@ -753,6 +859,9 @@ func testOAuthRevision(t *testing.T, f *fixture) {
 	access, refresh := f.newToken(o, store.TokenAccess, fam), f.newToken(o, store.TokenRefresh, fam)
 	a1, r1 := f.newToken(o, store.TokenAccess, fam), f.newToken(o, store.TokenRefresh, fam)
 	code := f.newAuthCode(o)
+	codeFam := store.NewID()
+	codeAccess, codeRefresh := f.newToken(o, store.TokenAccess, codeFam), f.newToken(o, store.TokenRefresh, codeFam)
+	jtiAccess := f.newToken(o, store.TokenAccess, store.NewID())
 	dev := f.newDeviceCode(o, "REV0-REV0")
 	sec := store.AppSecret{ID: store.NewID(), AppID: a.ID, Hash: tokenHash("sec"), CreatedAt: f.tick()}
 	key := store.AppKey{ID: "kid", AppID: a.ID, PublicKeyPEM: "pem", CreatedAt: f.tick()}
@@ -768,13 +877,22 @@ func testOAuthRevision(t *testing.T, f *fixture) {
 		{"put grant", func() error { _, err := s.PutGrant(ctx, g); return err }, true},
 		{"create tokens", func() error { return s.CreateOAuthTokens(ctx, access, refresh) }, false},
 		{"create code", func() error { return s.CreateAuthCode(ctx, code) }, false},
-		{"consume code", func() error { _, err := s.ConsumeAuthCode(ctx, code.Hash, f.tick()); return err }, false},
-		{"set code family", func() error { return s.SetAuthCodeFamily(ctx, code.Hash, fam, f.tick()) }, false},
+		{"exchange code", func() error {
+			_, err := s.ExchangeAuthCode(ctx, code.Hash, f.tick(), issueTokens(codeAccess, codeRefresh))
+			return err
+		}, false},
+		{"reuse code (revokes)", func() error {
+			_, err := s.ExchangeAuthCode(ctx, code.Hash, f.tick(), f.mustNotIssue("reuse code"))
+			if !errors.Is(err, store.ErrUsed) {
+				return fmt.Errorf("reuse: %v, want ErrUsed", err)
+			}
+			return nil
+		}, true},
 		{"create device code", func() error { return s.CreateDeviceCode(ctx, dev) }, false},
 		{"poll device", func() error { _, _, err := s.PollDevice(ctx, dev.DeviceHash, f.tick()); return err }, false},
 		{"approve device", func() error { return s.ApproveDeviceCode(ctx, dev.UserCode, g.ID, f.tick()) }, false},
 		{"redeem device", func() error { return s.MarkDeviceCodeRedeemed(ctx, dev.DeviceHash) }, false},
-		{"use jti", func() error { return s.UseJTI(ctx, a.ID, "j", f.tick()+60) }, false},
+		{"create tokens for jti", func() error { return s.CreateOAuthTokensForJTI(ctx, a.ID, "j", f.tick()+60, jtiAccess) }, false},
 		{"rotate refresh", func() error { return s.RotateRefresh(ctx, refresh.Hash, f.tick(), a1, r1) }, false},
 		{"reads", func() error {
 			if _, err := s.GetOAuthTokenByHash(ctx, access.Hash); err != nil {

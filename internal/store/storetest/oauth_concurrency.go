@@ -14,9 +14,9 @@ import (
 func runOAuthConcurrency(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Helper()
 	runTests(t, open, []subTest{
-		{"ConsumeAuthCode", testConcurrentConsumeAuthCode},
+		{"ExchangeAuthCode", testConcurrentExchangeAuthCode},
 		{"RotateRefresh", testConcurrentRotateRefresh},
-		{"UseJTI", testConcurrentUseJTI},
+		{"CreateOAuthTokensForJTI", testConcurrentCreateTokensForJTI},
 		{"RedeemDevice", testConcurrentRedeemDevice},
 		{"PollDevice", testConcurrentPollDevice},
 		{"PutGrant", testConcurrentPutGrant},
@@ -41,17 +41,43 @@ func countResults(t *testing.T, what string, want error, fn func(i int) error) (
 	return okN.Load(), wantN.Load()
 }
 
-func testConcurrentConsumeAuthCode(t *testing.T, f *fixture) {
+// testConcurrentExchangeAuthCode: one exchange issues; the others are reuse,
+// so they get ErrUsed and revoke what the winner issued.
+func testConcurrentExchangeAuthCode(t *testing.T, f *fixture) {
 	o := f.oauthSetup()
 	c := f.newAuthCode(o)
 	checkErr(t, "CreateAuthCode", f.s.CreateAuthCode(f.ctx, c), nil)
+	pairs := make([][2]store.OAuthToken, workers)
+	for i := range pairs {
+		fam := store.NewID()
+		pairs[i] = [2]store.OAuthToken{f.newToken(o, store.TokenAccess, fam), f.newToken(o, store.TokenRefresh, fam)}
+	}
 	now := f.tick()
-	ok, used := countResults(t, "ConsumeAuthCode", store.ErrUsed, func(int) error {
-		_, err := f.s.ConsumeAuthCode(f.ctx, c.Hash, now)
+	ok, used := countResults(t, "ExchangeAuthCode", store.ErrUsed, func(i int) error {
+		_, err := f.s.ExchangeAuthCode(f.ctx, c.Hash, now, issueTokens(pairs[i][0], pairs[i][1]))
 		return err
 	})
 	if ok != 1 || used != workers-1 {
-		t.Errorf("concurrent ConsumeAuthCode: %d successes, %d ErrUsed; want 1 and %d", ok, used, workers-1)
+		t.Errorf("concurrent ExchangeAuthCode: %d successes, %d ErrUsed; want 1 and %d", ok, used, workers-1)
+	}
+	stored := 0
+	for _, p := range pairs {
+		for _, tok := range p {
+			got, err := f.s.GetOAuthTokenByHash(f.ctx, tok.Hash)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				t.Fatalf("GetOAuthTokenByHash: %v", err)
+			}
+			stored++
+			if got.RevokedAt == 0 && workers > 1 {
+				t.Errorf("token %s of the winning exchange survived the concurrent reuse", got.ID)
+			}
+		}
+	}
+	if stored != 2 {
+		t.Errorf("%d tokens stored, want the winner's 2", stored)
 	}
 }
 
@@ -91,14 +117,29 @@ func testConcurrentRotateRefresh(t *testing.T, f *fixture) {
 	}
 }
 
-func testConcurrentUseJTI(t *testing.T, f *fixture) {
+func testConcurrentCreateTokensForJTI(t *testing.T, f *fixture) {
 	o := f.oauthSetup()
 	exp := f.tick() + 600
-	ok, dup := countResults(t, "UseJTI", store.ErrAlreadyExists, func(int) error {
-		return f.s.UseJTI(f.ctx, o.app.ID, "same-jti", exp)
+	toks := make([]store.OAuthToken, workers)
+	for i := range toks {
+		toks[i] = f.newToken(o, store.TokenAccess, store.NewID())
+	}
+	ok, dup := countResults(t, "CreateOAuthTokensForJTI", store.ErrAlreadyExists, func(i int) error {
+		return f.s.CreateOAuthTokensForJTI(f.ctx, o.app.ID, "same-jti", exp, toks[i])
 	})
 	if ok != 1 || dup != workers-1 {
-		t.Errorf("concurrent UseJTI: %d successes, %d ErrAlreadyExists; want 1 and %d", ok, dup, workers-1)
+		t.Errorf("concurrent CreateOAuthTokensForJTI: %d successes, %d ErrAlreadyExists; want 1 and %d", ok, dup, workers-1)
+	}
+	stored := 0
+	for _, tok := range toks {
+		if _, err := f.s.GetOAuthTokenByHash(f.ctx, tok.Hash); err == nil {
+			stored++
+		} else if !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("GetOAuthTokenByHash: %v", err)
+		}
+	}
+	if stored != 1 {
+		t.Errorf("%d tokens stored, want the winner's 1", stored)
 	}
 }
 
