@@ -30,10 +30,9 @@ import (
 // token costs in the server, without HTTP transport.
 
 type benchEnv struct {
-	s     *Service
-	user  store.User
-	mux   *http.ServeMux
-	token string
+	s    *Service
+	user store.User
+	mux  *http.ServeMux
 }
 
 func newBenchEnv(b *testing.B) *benchEnv {
