@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -191,6 +192,69 @@ func adminApp(run runner) *cobra.Command {
 		}
 		return struct{}{}, env.store.DeleteApp(ctx, appID)
 	})
-	cmd.AddCommand(create, list, addSecret, addKey, genKey, authorize, deactivate, del)
+	secrets := leaf("secrets", "List a web app's client secrets, masked")
+	appFlag(secrets)
+	secrets.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		if _, err := env.oauth.GetApp(ctx, appID); err != nil {
+			return nil, err
+		}
+		ss, err := env.store.ListAppSecrets(ctx, appID)
+		if err != nil {
+			return nil, err
+		}
+		out := []map[string]any{}
+		for _, sec := range ss {
+			out = append(out, map[string]any{"secret_id": sec.ID, "masked": "czs_…" + sec.Hint, "created_at": sec.CreatedAt})
+		}
+		return map[string]any{"client_secrets": out}, nil
+	})
+
+	var secretID string
+	delSecret := leaf("delete-secret", "Delete a client secret: clients using it can no longer authenticate")
+	appFlag(delSecret)
+	delSecret.Flags().StringVar(&secretID, "secret-id", "", "secret ID (from app secrets)")
+	required(delSecret, "secret-id")
+	delSecret.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		if err := env.store.DeleteAppSecret(ctx, appID, secretID); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, errorf("app %q has no secret %q", appID, secretID)
+			}
+			return nil, err
+		}
+		return struct{}{}, nil
+	})
+
+	keys := leaf("keys", "List a jwt app's public keys (their IDs are the JWT kid)")
+	appFlag(keys)
+	keys.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		if _, err := env.oauth.GetApp(ctx, appID); err != nil {
+			return nil, err
+		}
+		ks, err := env.store.ListAppKeys(ctx, appID)
+		if err != nil {
+			return nil, err
+		}
+		out := []map[string]any{}
+		for _, k := range ks {
+			out = append(out, map[string]any{"public_key_id": k.ID, "created_at": k.CreatedAt})
+		}
+		return map[string]any{"public_keys": out}, nil
+	})
+
+	var keyID string
+	delKey := leaf("delete-key", "Delete a public key: JWTs signed with it are refused")
+	appFlag(delKey)
+	delKey.Flags().StringVar(&keyID, "public-key-id", "", "public key ID")
+	required(delKey, "public-key-id")
+	delKey.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		if err := env.store.DeleteAppKey(ctx, appID, keyID); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, errorf("app %q has no public key %q", appID, keyID)
+			}
+			return nil, err
+		}
+		return struct{}{}, nil
+	})
+	cmd.AddCommand(create, list, addSecret, secrets, delSecret, addKey, genKey, keys, delKey, authorize, deactivate, del)
 	return cmd
 }
