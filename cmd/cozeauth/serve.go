@@ -55,9 +55,13 @@ func newServe() *cobra.Command {
 }
 
 func serve(cmd *cobra.Command, cfg config.Config) error {
-	log := cfg.Logger(os.Stderr)
+	log, logBuf := cfg.Logger(os.Stderr)
+	defer logBuf.Flush()
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	flushCtx, stopFlush := context.WithCancel(context.Background())
+	defer stopFlush()
+	go logBuf.Run(flushCtx, 200*time.Millisecond)
 
 	s, err := sqlstore.Open(ctx, cfg.DB)
 	if err != nil {

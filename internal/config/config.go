@@ -5,12 +5,14 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/cozeauth/cozeauth/internal/logging"
 	"github.com/cozeauth/cozeauth/internal/store/sqlstore"
 )
 
@@ -119,13 +121,17 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Logger builds the slog logger the config asks for.
-func (c *Config) Logger(w interface{ Write([]byte) (int, error) }) *slog.Logger {
+// Logger builds the slog logger the config asks for, writing to w through a
+// buffer: the caller runs the buffer's flush loop (b.Run) and flushes at exit.
+// Warnings and errors are written at once.
+func (c *Config) Logger(w io.Writer) (*slog.Logger, *logging.Buffered) {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(c.LogLevel))
 	opts := &slog.HandlerOptions{Level: lvl}
+	b := logging.NewBuffered(w)
+	newHandler := func(w io.Writer, o *slog.HandlerOptions) slog.Handler { return slog.NewJSONHandler(w, o) }
 	if c.LogFormat == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+		newHandler = func(w io.Writer, o *slog.HandlerOptions) slog.Handler { return slog.NewTextHandler(w, o) }
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return logging.New(b, newHandler, opts), b
 }

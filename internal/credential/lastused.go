@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -13,24 +14,32 @@ type Toucher interface {
 }
 
 // LastUsed collects last-use times in memory and writes them in batches, so
-// the verified request path never writes to the database.
+// the verified request path never writes to the database. Recording a time
+// already recorded (the common case: many requests per second per token) is
+// a lock-free read.
 type LastUsed struct {
-	store   Toucher
-	log     *slog.Logger
-	mu      sync.Mutex
-	pending map[string]int64
+	store Toucher
+	log   *slog.Logger
+	mu    sync.Mutex // serialises writers of the current map and flushes
+	cur   atomic.Pointer[sync.Map]
 }
 
 // NewLastUsed returns an empty batcher writing to s.
 func NewLastUsed(s Toucher, log *slog.Logger) *LastUsed {
-	return &LastUsed{store: s, log: log, pending: map[string]int64{}}
+	l := &LastUsed{store: s, log: log}
+	l.cur.Store(new(sync.Map))
+	return l
 }
 
 // Record notes that credential id was used at unix seconds.
 func (l *LastUsed) Record(id string, unix int64) {
+	if v, ok := l.cur.Load().Load(id); ok && v.(int64) >= unix {
+		return
+	}
 	l.mu.Lock()
-	if l.pending[id] < unix {
-		l.pending[id] = unix
+	m := l.cur.Load()
+	if v, ok := m.Load(id); !ok || v.(int64) < unix {
+		m.Store(id, unix)
 	}
 	l.mu.Unlock()
 }
@@ -39,20 +48,17 @@ func (l *LastUsed) Record(id string, unix int64) {
 // are kept for the next flush.
 func (l *LastUsed) Flush(ctx context.Context) error {
 	l.mu.Lock()
-	batch := l.pending
-	l.pending = map[string]int64{}
+	old := l.cur.Swap(new(sync.Map))
 	l.mu.Unlock()
+	batch := map[string]int64{}
+	old.Range(func(k, v any) bool { batch[k.(string)] = v.(int64); return true })
 	if len(batch) == 0 {
 		return nil
 	}
 	if err := l.store.TouchCredentials(ctx, batch); err != nil {
-		l.mu.Lock()
 		for id, t := range batch {
-			if l.pending[id] < t {
-				l.pending[id] = t
-			}
+			l.Record(id, t)
 		}
-		l.mu.Unlock()
 		return err
 	}
 	return nil

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -104,8 +105,10 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 			s.metrics.requests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
 			s.metrics.duration.WithLabelValues(route).Observe(elapsed.Seconds())
 			if s.cfg.AccessLog {
-				s.log.Info("request", "method", r.Method, "path", r.URL.Path, "route", route,
-					"status", sw.status, "duration_ms", float64(elapsed.Microseconds())/1000, "logid", id)
+				// Typed attributes: no boxing, no float formatting.
+				s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method),
+					slog.String("path", r.URL.Path), slog.String("route", route), slog.Int("status", sw.status),
+					slog.Int64("duration_us", elapsed.Microseconds()), slog.String("logid", id))
 			}
 		}()
 		mux.ServeHTTP(sw, r)

@@ -76,7 +76,7 @@ func benchServer(b *testing.B, accessLog bool, logTo io.Writer) {
 	if err := cfg.Validate(); err != nil {
 		b.Fatal(err)
 	}
-	srv, err := server.New(cfg, s, cfg.Logger(logTo))
+	srv, err := server.New(cfg, s, logger(cfg, logTo))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
+	"time"
 
 	"github.com/cozeauth/cozeauth/internal/config"
 	"github.com/cozeauth/cozeauth/internal/server"
@@ -76,7 +79,7 @@ func (b *bench) profileOne(ctx context.Context, d *database, token string, acces
 	var runErr error
 	go func() {
 		defer close(done)
-		srv, err := server.New(cfg, s, cfg.Logger(lf))
+		srv, err := server.New(cfg, s, logger(cfg, lf))
 		if err != nil {
 			runErr = err
 			return
@@ -105,4 +108,12 @@ func (b *bench) profileOne(ctx context.Context, d *database, token string, acces
 	r, err := b.measure(ctx, t, b.o.load.duration, true)
 	pprof.StopCPUProfile()
 	return r, path, err
+}
+
+// logger is the server's buffered logger as `cozeauth serve` sets it up
+// (flushed every 200 ms for the life of the process).
+func logger(cfg config.Config, w io.Writer) *slog.Logger {
+	l, b := cfg.Logger(w)
+	go b.Run(context.Background(), 200*time.Millisecond)
+	return l
 }
