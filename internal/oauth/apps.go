@@ -153,15 +153,18 @@ func (s *Service) AddSecret(ctx context.Context, appID string) (store.AppSecret,
 	return sec, secret, nil
 }
 
-// checkSecret authenticates a confidential client's secret.
+// checkSecret authenticates a confidential client's secret. Known secrets
+// are cached until the revision changes (deleting a secret advances it).
 func (s *Service) checkSecret(ctx context.Context, app store.App, secret string) error {
 	h := credential.Hash(secret)
-	sec, err := s.Store.GetAppSecretByHash(ctx, app.ID, h)
-	if errors.Is(err, store.ErrNotFound) {
-		return ErrInvalidClient("client authentication failed: wrong client secret")
-	}
+	sec, ok, err := lookup(s.secrets, [2]string{app.ID, h}, func() (store.AppSecret, error) {
+		return s.Store.GetAppSecretByHash(ctx, app.ID, h)
+	})
 	if err != nil {
 		return err
+	}
+	if !ok {
+		return ErrInvalidClient("client authentication failed: wrong client secret")
 	}
 	if !credential.HashesEqual(sec.Hash, h) {
 		return ErrInvalidClient("client authentication failed: wrong client secret")

@@ -59,6 +59,7 @@ type Service struct {
 	grants  *cache.Cache[string, store.Grant]
 	appAuth *cache.Cache[appAuthKey, store.Grant]
 	keys    *cache.Cache[[2]string, *rsa.PublicKey]
+	secrets *cache.Cache[[2]string, store.AppSecret]
 	tokens  *cache.Cache[string, *store.OAuthToken]
 }
 
@@ -76,6 +77,7 @@ func (s *Service) Init(gen *cache.Generation) *Service {
 	s.grants = cache.New[string, store.Grant](gen, 100_000)
 	s.appAuth = cache.New[appAuthKey, store.Grant](gen, 100_000)
 	s.keys = cache.New[[2]string, *rsa.PublicKey](gen, 10_000)
+	s.secrets = cache.New[[2]string, store.AppSecret](gen, 10_000)
 	s.tokens = cache.New[string, *store.OAuthToken](gen, 200_000)
 	return s
 }
