@@ -40,7 +40,7 @@ func (s *DB) CreateCredential(ctx context.Context, c store.Credential) error {
 		if err := s.checkOwner(ctx, tx, c.Owner); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO credentials ("+credentialCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		if _, err := s.txExec(ctx, tx, s.q("INSERT INTO credentials ("+credentialCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 			c.ID, string(c.Kind), c.Name, c.TokenHash, c.UserID, string(c.Owner.Type), c.Owner.ID, string(perms),
 			boolInt(c.AllWorkspaces), c.ExpireAt, c.CreatedAt, c.UpdatedAt, c.LastUsedAt); err != nil {
 			return mapErr(err)
@@ -50,7 +50,7 @@ func (s *DB) CreateCredential(ctx context.Context, c store.Credential) error {
 }
 
 func (s *DB) putCredentialWorkspaces(ctx context.Context, tx *sql.Tx, id string, workspaces []string) error {
-	if _, err := tx.ExecContext(ctx, s.q("DELETE FROM credential_workspaces WHERE credential_id = ?"), id); err != nil {
+	if _, err := s.txExec(ctx, tx, s.q("DELETE FROM credential_workspaces WHERE credential_id = ?"), id); err != nil {
 		return mapErr(err)
 	}
 	seen := map[string]bool{}
@@ -60,13 +60,13 @@ func (s *DB) putCredentialWorkspaces(ctx context.Context, tx *sql.Tx, id string,
 		}
 		seen[w] = true
 		var n int
-		if err := tx.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM workspaces WHERE id = ?"), w).Scan(&n); err != nil {
+		if err := s.txQueryRow(ctx, tx, s.q("SELECT COUNT(*) FROM workspaces WHERE id = ?"), w).Scan(&n); err != nil {
 			return mapErr(err)
 		}
 		if n == 0 {
 			return fmt.Errorf("%w: no workspace %q", store.ErrInvalid, w)
 		}
-		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO credential_workspaces (credential_id, workspace_id) VALUES (?, ?)"), id, w); err != nil {
+		if _, err := s.txExec(ctx, tx, s.q("INSERT INTO credential_workspaces (credential_id, workspace_id) VALUES (?, ?)"), id, w); err != nil {
 			return mapErr(err)
 		}
 	}
@@ -215,7 +215,7 @@ func (s *DB) UpdateCredential(ctx context.Context, id string, update func(store.
 			// READ COMMITTED reads take no lock: without this two updates read
 			// the same record and the later write loses the earlier one.
 			// SQLite's BEGIN IMMEDIATE already serialises writers.
-			if _, err := tx.ExecContext(ctx, s.q("SELECT id FROM credentials WHERE id = ? FOR UPDATE"), id); err != nil {
+			if _, err := s.txExec(ctx, tx, s.q("SELECT id FROM credentials WHERE id = ? FOR UPDATE"), id); err != nil {
 				return mapErr(err)
 			}
 		}
@@ -240,7 +240,7 @@ func (s *DB) UpdateCredential(ctx context.Context, id string, update func(store.
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q("UPDATE credentials SET name = ?, user_id = ?, owner_type = ?, owner_id = ?, permissions = ?, all_workspaces = ?, expire_at = ?, updated_at = ?, last_used_at = ? WHERE id = ?"),
+		if _, err := s.txExec(ctx, tx, s.q("UPDATE credentials SET name = ?, user_id = ?, owner_type = ?, owner_id = ?, permissions = ?, all_workspaces = ?, expire_at = ?, updated_at = ?, last_used_at = ? WHERE id = ?"),
 			nc.Name, nc.UserID, string(nc.Owner.Type), nc.Owner.ID, string(perms), boolInt(nc.AllWorkspaces), nc.ExpireAt, nc.UpdatedAt, nc.LastUsedAt, id); err != nil {
 			return mapErr(err)
 		}
@@ -257,7 +257,7 @@ func (s *DB) UpdateCredential(ctx context.Context, id string, update func(store.
 
 func (s *DB) DeleteCredential(ctx context.Context, id string) error {
 	return s.inTx(ctx, true, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM credential_workspaces WHERE credential_id = ?"), id); err != nil {
+		if _, err := s.txExec(ctx, tx, s.q("DELETE FROM credential_workspaces WHERE credential_id = ?"), id); err != nil {
 			return mapErr(err)
 		}
 		return deleteOne(ctx, tx, s.q("DELETE FROM credentials WHERE id = ?"), id)
@@ -277,7 +277,7 @@ func (s *DB) TouchCredentials(ctx context.Context, lastUsed map[string]int64) er
 	sort.Strings(ids) // a fixed lock order avoids deadlocks between flushers on PostgreSQL
 	return s.inTx(ctx, false, func(tx *sql.Tx) error {
 		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, s.q("UPDATE credentials SET last_used_at = ? WHERE id = ? AND last_used_at < ?"),
+			if _, err := s.txExec(ctx, tx, s.q("UPDATE credentials SET last_used_at = ? WHERE id = ? AND last_used_at < ?"),
 				lastUsed[id], id, lastUsed[id]); err != nil {
 				return mapErr(err)
 			}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -39,6 +40,8 @@ type DB struct {
 	db      *sql.DB
 	dialect Dialect
 	queries sync.Map // query with ? placeholders → dialect form
+	stmts   sync.Map // dialect query → *sql.Stmt (stmt.go)
+	nstmts  atomic.Int64
 	now     func() time.Time
 }
 
@@ -125,8 +128,11 @@ func (s *DB) Dialect() Dialect { return s.dialect }
 // Ping checks that the database answers.
 func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
-// Close closes the connection pool.
-func (s *DB) Close() error { return s.db.Close() }
+// Close closes the prepared statements and the connection pool.
+func (s *DB) Close() error {
+	s.closeStmts()
+	return s.db.Close()
+}
 
 // q returns query in the backend's placeholder syntax. Queries are written with
 // '?' placeholders; PostgreSQL wants $1, $2, … . Our queries contain no '?'

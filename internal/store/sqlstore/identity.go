@@ -21,14 +21,14 @@ func (s *DB) CreateUser(ctx context.Context, u store.User) error {
 		return fmt.Errorf("%w: user needs an ID, a username and an account ID", store.ErrInvalid)
 	}
 	return s.inTx(ctx, true, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q("INSERT INTO users ("+userCols+") VALUES (?, ?, ?, ?, ?, ?, ?)"),
+		_, err := s.txExec(ctx, tx, s.q("INSERT INTO users ("+userCols+") VALUES (?, ?, ?, ?, ?, ?, ?)"),
 			u.ID, u.Username, u.Nickname, u.AvatarURL, u.PasswordHash, u.AccountID, u.CreatedAt)
 		return mapErr(err)
 	})
 }
 
 func (s *DB) getUserBy(ctx context.Context, col, v string) (store.User, error) {
-	return scanUser(s.db.QueryRowContext(ctx, s.q("SELECT "+userCols+" FROM users WHERE "+col+" = ?"), v))
+	return scanUser(s.dbQueryRow(ctx, s.q("SELECT "+userCols+" FROM users WHERE "+col+" = ?"), v))
 }
 
 func (s *DB) GetUser(ctx context.Context, id string) (store.User, error) {
@@ -67,14 +67,14 @@ func (s *DB) CreateEnterprise(ctx context.Context, e store.Enterprise, superAdmi
 		return fmt.Errorf("%w: enterprise needs an ID and a name", store.ErrInvalid)
 	}
 	return s.inTx(ctx, true, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO enterprises (id, name, created_at) VALUES (?, ?, ?)"),
+		if _, err := s.txExec(ctx, tx, s.q("INSERT INTO enterprises (id, name, created_at) VALUES (?, ?, ?)"),
 			e.ID, e.Name, e.CreatedAt); err != nil {
 			return mapErr(err)
 		}
 		if superAdmin == "" {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, s.q("INSERT INTO enterprise_members (enterprise_id, user_id, role, created_at) VALUES (?, ?, ?, ?)"),
+		_, err := s.txExec(ctx, tx, s.q("INSERT INTO enterprise_members (enterprise_id, user_id, role, created_at) VALUES (?, ?, ?, ?)"),
 			e.ID, superAdmin, string(store.RoleSuperAdmin), e.CreatedAt)
 		return mapErr(err)
 	})
@@ -82,7 +82,7 @@ func (s *DB) CreateEnterprise(ctx context.Context, e store.Enterprise, superAdmi
 
 func (s *DB) GetEnterprise(ctx context.Context, id string) (store.Enterprise, error) {
 	var e store.Enterprise
-	err := s.db.QueryRowContext(ctx, s.q("SELECT id, name, created_at FROM enterprises WHERE id = ?"), id).
+	err := s.dbQueryRow(ctx, s.q("SELECT id, name, created_at FROM enterprises WHERE id = ?"), id).
 		Scan(&e.ID, &e.Name, &e.CreatedAt)
 	return e, mapErr(err)
 }
@@ -95,7 +95,7 @@ func (s *DB) PutEnterpriseMember(ctx context.Context, m store.EnterpriseMember) 
 		// One upsert, not UPDATE-then-INSERT: on PostgreSQL two concurrent puts
 		// of a new member would both find nothing to update and one INSERT
 		// would fail. A role change keeps the original created_at.
-		_, err := tx.ExecContext(ctx, s.q("INSERT INTO enterprise_members (enterprise_id, user_id, role, created_at) VALUES (?, ?, ?, ?) "+
+		_, err := s.txExec(ctx, tx, s.q("INSERT INTO enterprise_members (enterprise_id, user_id, role, created_at) VALUES (?, ?, ?, ?) "+
 			"ON CONFLICT (enterprise_id, user_id) DO UPDATE SET role = excluded.role"),
 			m.EnterpriseID, m.UserID, string(m.Role), m.CreatedAt)
 		return mapErr(err)
@@ -164,7 +164,7 @@ func (s *DB) CreateWorkspace(ctx context.Context, w store.Workspace, owner *stor
 		if err := s.checkOwner(ctx, tx, w.Owner); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO workspaces (id, name, icon_url, owner_type, owner_id, created_at) VALUES (?, ?, ?, ?, ?, ?)"),
+		if _, err := s.txExec(ctx, tx, s.q("INSERT INTO workspaces (id, name, icon_url, owner_type, owner_id, created_at) VALUES (?, ?, ?, ?, ?, ?)"),
 			w.ID, w.Name, w.IconURL, string(w.Owner.Type), w.Owner.ID, w.CreatedAt); err != nil {
 			return mapErr(err)
 		}
@@ -174,7 +174,7 @@ func (s *DB) CreateWorkspace(ctx context.Context, w store.Workspace, owner *stor
 		if !owner.Role.Valid() {
 			return fmt.Errorf("%w: workspace role %q", store.ErrInvalid, owner.Role)
 		}
-		_, err := tx.ExecContext(ctx, s.q("INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?)"),
+		_, err := s.txExec(ctx, tx, s.q("INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?)"),
 			w.ID, owner.UserID, string(owner.Role), owner.CreatedAt)
 		return mapErr(err)
 	})
@@ -204,7 +204,7 @@ func (s *DB) checkOwner(ctx context.Context, q querier, o store.Owner) error {
 
 func (s *DB) GetWorkspace(ctx context.Context, id string) (store.Workspace, error) {
 	var w store.Workspace
-	err := s.db.QueryRowContext(ctx, s.q("SELECT "+workspaceCols+" FROM workspaces w WHERE w.id = ?"), id).Scan(scanWorkspace(&w)...)
+	err := s.dbQueryRow(ctx, s.q("SELECT "+workspaceCols+" FROM workspaces w WHERE w.id = ?"), id).Scan(scanWorkspace(&w)...)
 	return w, mapErr(err)
 }
 
@@ -232,7 +232,7 @@ func (s *DB) PutWorkspaceMember(ctx context.Context, m store.WorkspaceMember) er
 	}
 	return s.inTx(ctx, true, func(tx *sql.Tx) error {
 		// An upsert for the reason given in PutEnterpriseMember.
-		_, err := tx.ExecContext(ctx, s.q("INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?) "+
+		_, err := s.txExec(ctx, tx, s.q("INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?) "+
 			"ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role"),
 			m.WorkspaceID, m.UserID, string(m.Role), m.CreatedAt)
 		return mapErr(err)
@@ -248,7 +248,7 @@ func (s *DB) DeleteWorkspaceMember(ctx context.Context, workspaceID, userID stri
 func (s *DB) GetWorkspaceMember(ctx context.Context, workspaceID, userID string) (store.WorkspaceMember, error) {
 	var m store.WorkspaceMember
 	var role string
-	err := s.db.QueryRowContext(ctx, s.q("SELECT workspace_id, user_id, role, created_at FROM workspace_members WHERE workspace_id = ? AND user_id = ?"),
+	err := s.dbQueryRow(ctx, s.q("SELECT workspace_id, user_id, role, created_at FROM workspace_members WHERE workspace_id = ? AND user_id = ?"),
 		workspaceID, userID).Scan(&m.WorkspaceID, &m.UserID, &role, &m.CreatedAt)
 	m.Role = store.WorkspaceRole(role)
 	return m, mapErr(err)
@@ -282,7 +282,7 @@ func (s *DB) CreateResource(ctx context.Context, r store.Resource) error {
 	return s.inTx(ctx, true, func(tx *sql.Tx) error {
 		if r.WorkspaceID != "" {
 			var n int
-			if err := tx.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM workspaces WHERE id = ?"), r.WorkspaceID).Scan(&n); err != nil {
+			if err := s.txQueryRow(ctx, tx, s.q("SELECT COUNT(*) FROM workspaces WHERE id = ?"), r.WorkspaceID).Scan(&n); err != nil {
 				return mapErr(err)
 			}
 			if n == 0 {
@@ -291,7 +291,7 @@ func (s *DB) CreateResource(ctx context.Context, r store.Resource) error {
 		} else if err := s.checkAccount(ctx, tx, r.AccountID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.q("INSERT INTO resources (type, id, workspace_id, account_id, created_at) VALUES (?, ?, ?, ?, ?)"),
+		_, err := s.txExec(ctx, tx, s.q("INSERT INTO resources (type, id, workspace_id, account_id, created_at) VALUES (?, ?, ?, ?, ?)"),
 			r.Type, r.ID, r.WorkspaceID, r.AccountID, r.CreatedAt)
 		return mapErr(err)
 	})
@@ -307,7 +307,7 @@ func (s *DB) checkAccount(ctx context.Context, q querier, id string) error {
 
 func (s *DB) GetResource(ctx context.Context, typ, id string) (store.Resource, error) {
 	var r store.Resource
-	err := s.db.QueryRowContext(ctx, s.q("SELECT type, id, workspace_id, account_id, created_at FROM resources WHERE type = ? AND id = ?"), typ, id).
+	err := s.dbQueryRow(ctx, s.q("SELECT type, id, workspace_id, account_id, created_at FROM resources WHERE type = ? AND id = ?"), typ, id).
 		Scan(&r.Type, &r.ID, &r.WorkspaceID, &r.AccountID, &r.CreatedAt)
 	return r, mapErr(err)
 }

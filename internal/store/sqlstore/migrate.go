@@ -84,7 +84,7 @@ func (s *DB) Migrate(ctx context.Context) error {
 				return err
 			}
 			var n int
-			if err := tx.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM schema_migrations WHERE version = ?"), m.version).Scan(&n); err != nil {
+			if err := s.txQueryRow(ctx, tx, s.q("SELECT COUNT(*) FROM schema_migrations WHERE version = ?"), m.version).Scan(&n); err != nil {
 				return err
 			}
 			if n > 0 {
@@ -95,7 +95,7 @@ func (s *DB) Migrate(ctx context.Context) error {
 					return fmt.Errorf("%s: %w", m.name, err)
 				}
 			}
-			_, err := tx.ExecContext(ctx, s.q("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"),
+			_, err := s.txExec(ctx, tx, s.q("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"),
 				m.version, m.name, s.now().Unix())
 			return err
 		})

@@ -63,7 +63,7 @@ func (s *DB) lockRow(ctx context.Context, tx *sql.Tx, table, col, v string) erro
 	if s.dialect != Postgres {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, s.q("SELECT 1 FROM "+table+" WHERE "+col+" = ? FOR UPDATE"), v)
+	_, err := s.txExec(ctx, tx, s.q("SELECT 1 FROM "+table+" WHERE "+col+" = ? FOR UPDATE"), v)
 	return mapErr(err)
 }
 
@@ -114,7 +114,7 @@ func (s *DB) CreateApp(ctx context.Context, a store.App) error {
 		if err := s.checkOwner(ctx, tx, a.Owner); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.q("INSERT INTO oauth_apps ("+appCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		_, err := s.txExec(ctx, tx, s.q("INSERT INTO oauth_apps ("+appCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 			a.ID, a.ClientID, a.Name, a.Description, string(a.Owner.Type), a.Owner.ID, a.CreatedBy, string(a.ClientType),
 			uris, perms, boolInt(a.Active), boolInt(a.AllowRefreshWithoutSecret), a.CreatedAt, a.UpdatedAt)
 		return mapErr(err)
@@ -177,7 +177,7 @@ func (s *DB) UpdateApp(ctx context.Context, id string, update func(store.App) (s
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q("UPDATE oauth_apps SET name = ?, description = ?, client_type = ?, redirect_uris = ?, permissions = ?, active = ?, allow_refresh_without_secret = ?, updated_at = ? WHERE id = ?"),
+		if _, err := s.txExec(ctx, tx, s.q("UPDATE oauth_apps SET name = ?, description = ?, client_type = ?, redirect_uris = ?, permissions = ?, active = ?, allow_refresh_without_secret = ?, updated_at = ? WHERE id = ?"),
 			na.Name, na.Description, string(na.ClientType), uris, perms, boolInt(na.Active), boolInt(na.AllowRefreshWithoutSecret), na.UpdatedAt, id); err != nil {
 			return mapErr(err)
 		}
@@ -200,7 +200,7 @@ func (s *DB) AddAppSecret(ctx context.Context, sec store.AppSecret) error {
 	if sec.ID == "" || sec.AppID == "" || sec.Hash == "" {
 		return fmt.Errorf("%w: app secret needs an ID, an app and a hash", store.ErrInvalid)
 	}
-	_, err := s.db.ExecContext(ctx, s.q("INSERT INTO oauth_app_secrets (id, app_id, hash, hint, created_at) VALUES (?, ?, ?, ?, ?)"),
+	_, err := s.dbExec(ctx, s.q("INSERT INTO oauth_app_secrets (id, app_id, hash, hint, created_at) VALUES (?, ?, ?, ?, ?)"),
 		sec.ID, sec.AppID, sec.Hash, sec.Hint, sec.CreatedAt)
 	return mapErr(err)
 }
@@ -231,7 +231,7 @@ func (s *DB) ListAppSecrets(ctx context.Context, appID string) ([]store.AppSecre
 }
 
 func (s *DB) GetAppSecretByHash(ctx context.Context, appID, hash string) (store.AppSecret, error) {
-	return scanSecret(s.db.QueryRowContext(ctx, s.q("SELECT "+secretCols+" FROM oauth_app_secrets WHERE app_id = ? AND hash = ?"), appID, hash))
+	return scanSecret(s.dbQueryRow(ctx, s.q("SELECT "+secretCols+" FROM oauth_app_secrets WHERE app_id = ? AND hash = ?"), appID, hash))
 }
 
 func (s *DB) DeleteAppSecret(ctx context.Context, appID, id string) error {
@@ -246,7 +246,7 @@ func (s *DB) AddAppKey(ctx context.Context, k store.AppKey) error {
 	if k.ID == "" || k.AppID == "" || k.PublicKeyPEM == "" {
 		return fmt.Errorf("%w: app key needs an ID, an app and a PEM", store.ErrInvalid)
 	}
-	_, err := s.db.ExecContext(ctx, s.q("INSERT INTO oauth_app_keys (app_id, id, public_key_pem, created_at) VALUES (?, ?, ?, ?)"),
+	_, err := s.dbExec(ctx, s.q("INSERT INTO oauth_app_keys (app_id, id, public_key_pem, created_at) VALUES (?, ?, ?, ?)"),
 		k.AppID, k.ID, k.PublicKeyPEM, k.CreatedAt)
 	return mapErr(err)
 }
@@ -260,7 +260,7 @@ func scanKey(row scanner) (store.AppKey, error) {
 }
 
 func (s *DB) GetAppKey(ctx context.Context, appID, kid string) (store.AppKey, error) {
-	return scanKey(s.db.QueryRowContext(ctx, s.q("SELECT "+keyCols+" FROM oauth_app_keys WHERE app_id = ? AND id = ?"), appID, kid))
+	return scanKey(s.dbQueryRow(ctx, s.q("SELECT "+keyCols+" FROM oauth_app_keys WHERE app_id = ? AND id = ?"), appID, kid))
 }
 
 func (s *DB) ListAppKeys(ctx context.Context, appID string) ([]store.AppKey, error) {
@@ -335,7 +335,7 @@ func (s *DB) PutGrant(ctx context.Context, g store.Grant) (store.Grant, error) {
 		}
 		if g.UserID != "" {
 			var n int
-			if err := tx.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM users WHERE id = ?"), g.UserID).Scan(&n); err != nil {
+			if err := s.txQueryRow(ctx, tx, s.q("SELECT COUNT(*) FROM users WHERE id = ?"), g.UserID).Scan(&n); err != nil {
 				return mapErr(err)
 			}
 			if n == 0 {
@@ -344,7 +344,7 @@ func (s *DB) PutGrant(ctx context.Context, g store.Grant) (store.Grant, error) {
 		}
 		for _, w := range ws {
 			var n int
-			if err := tx.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM workspaces WHERE id = ?"), w).Scan(&n); err != nil {
+			if err := s.txQueryRow(ctx, tx, s.q("SELECT COUNT(*) FROM workspaces WHERE id = ?"), w).Scan(&n); err != nil {
 				return mapErr(err)
 			}
 			if n == 0 {
@@ -353,7 +353,7 @@ func (s *DB) PutGrant(ctx context.Context, g store.Grant) (store.Grant, error) {
 		}
 		// ON CONFLICT … DO UPDATE is atomic on both backends, so concurrent
 		// puts of the same key never fail on each other.
-		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO oauth_grants ("+grantCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "+
+		if _, err := s.txExec(ctx, tx, s.q("INSERT INTO oauth_grants ("+grantCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "+
 			"ON CONFLICT (app_id, kind, owner_type, owner_id, user_id) DO UPDATE SET permissions = excluded.permissions, "+
 			"all_workspaces = excluded.all_workspaces, workspace_ids = excluded.workspace_ids, updated_at = excluded.updated_at"),
 			g.ID, g.AppID, string(g.Kind), g.UserID, string(g.Owner.Type), g.Owner.ID, perms, boolInt(g.AllWorkspaces), wsJSON,
@@ -361,7 +361,7 @@ func (s *DB) PutGrant(ctx context.Context, g store.Grant) (store.Grant, error) {
 			return mapErr(err)
 		}
 		var err error
-		out, err = scanGrant(tx.QueryRowContext(ctx, s.q("SELECT "+grantCols+" FROM oauth_grants WHERE app_id = ? AND kind = ? AND owner_type = ? AND owner_id = ? AND user_id = ?"),
+		out, err = scanGrant(s.txQueryRow(ctx, tx, s.q("SELECT "+grantCols+" FROM oauth_grants WHERE app_id = ? AND kind = ? AND owner_type = ? AND owner_id = ? AND user_id = ?"),
 			g.AppID, string(g.Kind), string(g.Owner.Type), g.Owner.ID, g.UserID))
 		return err
 	})
@@ -369,7 +369,7 @@ func (s *DB) PutGrant(ctx context.Context, g store.Grant) (store.Grant, error) {
 }
 
 func (s *DB) GetGrant(ctx context.Context, id string) (store.Grant, error) {
-	return scanGrant(s.db.QueryRowContext(ctx, s.q("SELECT "+grantCols+" FROM oauth_grants WHERE id = ?"), id))
+	return scanGrant(s.dbQueryRow(ctx, s.q("SELECT "+grantCols+" FROM oauth_grants WHERE id = ?"), id))
 }
 
 func (s *DB) ListGrants(ctx context.Context, f store.GrantFilter) ([]store.Grant, error) {
@@ -412,7 +412,7 @@ func (s *DB) DeleteGrant(ctx context.Context, id string, now int64) error {
 		if err := s.revokeTx(ctx, tx, "grant_id", id, now); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM oauth_device_codes WHERE grant_id = ?"), id); err != nil {
+		if _, err := s.txExec(ctx, tx, s.q("DELETE FROM oauth_device_codes WHERE grant_id = ?"), id); err != nil {
 			return mapErr(err)
 		}
 		// Authorization codes go by cascade.

@@ -28,7 +28,7 @@ func (s *DB) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 	if c.Hash == "" || c.AppID == "" || c.GrantID == "" {
 		return fmt.Errorf("%w: authorization code needs a hash, an app and a grant", store.ErrInvalid)
 	}
-	_, err := s.db.ExecContext(ctx, s.q("INSERT INTO oauth_auth_codes ("+authCodeCols+", reused_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, '', 0)"),
+	_, err := s.dbExec(ctx, s.q("INSERT INTO oauth_auth_codes ("+authCodeCols+", reused_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, '', 0)"),
 		c.Hash, c.AppID, c.GrantID, c.RedirectURI, c.CodeChallenge, c.ChallengeMethod, c.ExpiresAt, c.CreatedAt)
 	return mapErr(err)
 }
@@ -43,7 +43,7 @@ func (s *DB) ExchangeAuthCode(ctx context.Context, hash string, now int64, issue
 		// exactly one changes the row (PostgreSQL re-checks used_at after
 		// waiting for the row lock, which the winner holds until its tokens
 		// and family are committed; SQLite serialises writers).
-		res, err := tx.ExecContext(ctx, s.q("UPDATE oauth_auth_codes SET used_at = ? WHERE hash = ? AND used_at = 0"), now, hash)
+		res, err := s.txExec(ctx, tx, s.q("UPDATE oauth_auth_codes SET used_at = ? WHERE hash = ? AND used_at = 0"), now, hash)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -51,12 +51,12 @@ func (s *DB) ExchangeAuthCode(ctx context.Context, hash string, now int64, issue
 		if err != nil {
 			return err
 		}
-		if out, err = scanAuthCode(tx.QueryRowContext(ctx, s.q("SELECT "+authCodeCols+" FROM oauth_auth_codes WHERE hash = ?"), hash)); err != nil {
+		if out, err = scanAuthCode(s.txQueryRow(ctx, tx, s.q("SELECT "+authCodeCols+" FROM oauth_auth_codes WHERE hash = ?"), hash)); err != nil {
 			return err
 		}
 		if n == 0 { // reuse: revoke what the first use issued
 			reused = true
-			if _, err := tx.ExecContext(ctx, s.q("UPDATE oauth_auth_codes SET reused_at = ? WHERE hash = ? AND reused_at = 0"), now, hash); err != nil {
+			if _, err := s.txExec(ctx, tx, s.q("UPDATE oauth_auth_codes SET reused_at = ? WHERE hash = ? AND reused_at = 0"), now, hash); err != nil {
 				return mapErr(err)
 			}
 			if out.IssuedFamily != "" {
@@ -83,7 +83,7 @@ func (s *DB) ExchangeAuthCode(ctx context.Context, hash string, now int64, issue
 		if err := s.insertTokens(ctx, tx, ts); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, s.q("UPDATE oauth_auth_codes SET issued_family = ? WHERE hash = ?"), ts[0].FamilyID, hash)
+		_, err = s.txExec(ctx, tx, s.q("UPDATE oauth_auth_codes SET issued_family = ? WHERE hash = ?"), ts[0].FamilyID, hash)
 		out.IssuedFamily = ts[0].FamilyID
 		return mapErr(err)
 	})
@@ -115,26 +115,26 @@ func (s *DB) CreateDeviceCode(ctx context.Context, d store.DeviceCode) error {
 	}
 	return s.inTx(ctx, false, func(tx *sql.Tx) error {
 		// User codes are short: free the one of an expired request.
-		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM oauth_device_codes WHERE user_code = ? AND expires_at <= ?"), d.UserCode, d.CreatedAt); err != nil {
+		if _, err := s.txExec(ctx, tx, s.q("DELETE FROM oauth_device_codes WHERE user_code = ? AND expires_at <= ?"), d.UserCode, d.CreatedAt); err != nil {
 			return mapErr(err)
 		}
-		_, err := tx.ExecContext(ctx, s.q("INSERT INTO oauth_device_codes ("+deviceCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		_, err := s.txExec(ctx, tx, s.q("INSERT INTO oauth_device_codes ("+deviceCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 			d.DeviceHash, d.UserCode, d.AppID, d.WorkspaceID, d.GrantID, string(d.Status), d.ExpiresAt, d.CreatedAt, d.LastPolledAt)
 		return mapErr(err)
 	})
 }
 
 func (s *DB) GetDeviceCodeByUserCode(ctx context.Context, userCode string, now int64) (store.DeviceCode, error) {
-	return scanDevice(s.db.QueryRowContext(ctx, s.q("SELECT "+deviceCols+" FROM oauth_device_codes WHERE user_code = ? AND expires_at > ?"), userCode, now))
+	return scanDevice(s.dbQueryRow(ctx, s.q("SELECT "+deviceCols+" FROM oauth_device_codes WHERE user_code = ? AND expires_at > ?"), userCode, now))
 }
 
 func (s *DB) GetDeviceCodeByDeviceHash(ctx context.Context, deviceHash string) (store.DeviceCode, error) {
-	return scanDevice(s.db.QueryRowContext(ctx, s.q("SELECT "+deviceCols+" FROM oauth_device_codes WHERE device_hash = ?"), deviceHash))
+	return scanDevice(s.dbQueryRow(ctx, s.q("SELECT "+deviceCols+" FROM oauth_device_codes WHERE device_hash = ?"), deviceHash))
 }
 
 func (s *DB) decideDevice(ctx context.Context, userCode, grantID string, status store.DeviceStatus, now int64) error {
 	return s.inTx(ctx, false, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q("UPDATE oauth_device_codes SET status = ?, grant_id = ? WHERE user_code = ? AND status = ? AND expires_at > ?"),
+		res, err := s.txExec(ctx, tx, s.q("UPDATE oauth_device_codes SET status = ?, grant_id = ? WHERE user_code = ? AND status = ? AND expires_at > ?"),
 			string(status), grantID, userCode, string(store.DevicePending), now)
 		if err != nil {
 			return mapErr(err)
@@ -143,7 +143,7 @@ func (s *DB) decideDevice(ctx context.Context, userCode, grantID string, status 
 			return err
 		}
 		var st string
-		if err := tx.QueryRowContext(ctx, s.q("SELECT status FROM oauth_device_codes WHERE user_code = ? AND expires_at > ?"), userCode, now).Scan(&st); err != nil {
+		if err := s.txQueryRow(ctx, tx, s.q("SELECT status FROM oauth_device_codes WHERE user_code = ? AND expires_at > ?"), userCode, now).Scan(&st); err != nil {
 			return mapErr(err)
 		}
 		return fmt.Errorf("device code is %s: %w", st, store.ErrUsed)
@@ -169,12 +169,12 @@ func (s *DB) PollDevice(ctx context.Context, deviceHash string, now int64) (stor
 			return err
 		}
 		var err error
-		if d, err = scanDevice(tx.QueryRowContext(ctx, s.q("SELECT "+deviceCols+" FROM oauth_device_codes WHERE device_hash = ?"), deviceHash)); err != nil {
+		if d, err = scanDevice(s.txQueryRow(ctx, tx, s.q("SELECT "+deviceCols+" FROM oauth_device_codes WHERE device_hash = ?"), deviceHash)); err != nil {
 			return err
 		}
 		prev = d.LastPolledAt
 		d.LastPolledAt = now
-		_, err = tx.ExecContext(ctx, s.q("UPDATE oauth_device_codes SET last_polled_at = ? WHERE device_hash = ?"), now, deviceHash)
+		_, err = s.txExec(ctx, tx, s.q("UPDATE oauth_device_codes SET last_polled_at = ? WHERE device_hash = ?"), now, deviceHash)
 		return mapErr(err)
 	})
 	if err != nil {
@@ -185,7 +185,7 @@ func (s *DB) PollDevice(ctx context.Context, deviceHash string, now int64) (stor
 
 func (s *DB) MarkDeviceCodeRedeemed(ctx context.Context, deviceHash string) error {
 	return s.inTx(ctx, false, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q("UPDATE oauth_device_codes SET status = ? WHERE device_hash = ? AND status = ?"),
+		res, err := s.txExec(ctx, tx, s.q("UPDATE oauth_device_codes SET status = ? WHERE device_hash = ? AND status = ?"),
 			string(store.DeviceRedeemed), deviceHash, string(store.DeviceApproved))
 		if err != nil {
 			return mapErr(err)
@@ -194,7 +194,7 @@ func (s *DB) MarkDeviceCodeRedeemed(ctx context.Context, deviceHash string) erro
 			return err
 		}
 		var st string
-		if err := tx.QueryRowContext(ctx, s.q("SELECT status FROM oauth_device_codes WHERE device_hash = ?"), deviceHash).Scan(&st); err != nil {
+		if err := s.txQueryRow(ctx, tx, s.q("SELECT status FROM oauth_device_codes WHERE device_hash = ?"), deviceHash).Scan(&st); err != nil {
 			return mapErr(err)
 		}
 		if store.DeviceStatus(st) == store.DeviceRedeemed {
@@ -246,7 +246,7 @@ func (s *DB) insertTokens(ctx context.Context, tx *sql.Tx, ts []store.OAuthToken
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO oauth_tokens ("+tokenCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		if _, err := s.txExec(ctx, tx, s.q("INSERT INTO oauth_tokens ("+tokenCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 			t.ID, t.Hash, string(t.Kind), t.AppID, t.GrantID, t.FamilyID, t.SessionName, perms, bots,
 			boolInt(t.AllWorkspaces), wss, t.ExpiresAt, t.CreatedAt, t.RevokedAt, t.RotatedAt); err != nil {
 			return mapErr(err)
@@ -264,7 +264,7 @@ func (s *DB) CreateOAuthTokensForJTI(ctx context.Context, appID, jti string, jti
 		return fmt.Errorf("%w: jti needs an app and a value", store.ErrInvalid)
 	}
 	return s.inTx(ctx, false, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO oauth_jtis (app_id, jti, expires_at) VALUES (?, ?, ?)"), appID, jti, jtiExpiresAt); err != nil {
+		if _, err := s.txExec(ctx, tx, s.q("INSERT INTO oauth_jtis (app_id, jti, expires_at) VALUES (?, ?, ?)"), appID, jti, jtiExpiresAt); err != nil {
 			return mapErr(err)
 		}
 		return s.insertTokens(ctx, tx, ts)
@@ -272,7 +272,7 @@ func (s *DB) CreateOAuthTokensForJTI(ctx context.Context, appID, jti string, jti
 }
 
 func (s *DB) GetOAuthTokenByHash(ctx context.Context, hash string) (store.OAuthToken, error) {
-	return scanToken(s.db.QueryRowContext(ctx, s.q("SELECT "+tokenCols+" FROM oauth_tokens WHERE hash = ?"), hash))
+	return scanToken(s.dbQueryRow(ctx, s.q("SELECT "+tokenCols+" FROM oauth_tokens WHERE hash = ?"), hash))
 }
 
 var errReuse = errors.New("refresh token reused")
@@ -288,7 +288,7 @@ func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now int64, newAc
 			return err
 		}
 		// Atomic step, as in ExchangeAuthCode: one concurrent rotator wins.
-		res, err := tx.ExecContext(ctx, s.q("UPDATE oauth_tokens SET rotated_at = ? WHERE hash = ? AND kind = ? AND rotated_at = 0 AND revoked_at = 0"),
+		res, err := s.txExec(ctx, tx, s.q("UPDATE oauth_tokens SET rotated_at = ? WHERE hash = ? AND kind = ? AND rotated_at = 0 AND revoked_at = 0"),
 			now, oldHash, string(store.TokenRefresh))
 		if err != nil {
 			return mapErr(err)
@@ -297,7 +297,7 @@ func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now int64, newAc
 		if err != nil {
 			return err
 		}
-		old, err := scanToken(tx.QueryRowContext(ctx, s.q("SELECT "+tokenCols+" FROM oauth_tokens WHERE hash = ?"), oldHash))
+		old, err := scanToken(s.txQueryRow(ctx, tx, s.q("SELECT "+tokenCols+" FROM oauth_tokens WHERE hash = ?"), oldHash))
 		if err != nil {
 			return err
 		}
@@ -335,11 +335,11 @@ func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now int64, newAc
 // whatever order their plans visit them and deadlock.
 func (s *DB) revokeTx(ctx context.Context, tx *sql.Tx, col, v string, now int64) error {
 	if s.dialect == Postgres {
-		if _, err := tx.ExecContext(ctx, s.q("SELECT id FROM oauth_tokens WHERE "+col+" = ? AND revoked_at = 0 ORDER BY id FOR UPDATE"), v); err != nil {
+		if _, err := s.txExec(ctx, tx, s.q("SELECT id FROM oauth_tokens WHERE "+col+" = ? AND revoked_at = 0 ORDER BY id FOR UPDATE"), v); err != nil {
 			return mapErr(err)
 		}
 	}
-	_, err := tx.ExecContext(ctx, s.q("UPDATE oauth_tokens SET revoked_at = ? WHERE "+col+" = ? AND revoked_at = 0"), now, v)
+	_, err := s.txExec(ctx, tx, s.q("UPDATE oauth_tokens SET revoked_at = ? WHERE "+col+" = ? AND revoked_at = 0"), now, v)
 	return mapErr(err)
 }
 
@@ -366,7 +366,7 @@ func (s *DB) DeleteExpired(ctx context.Context, now int64) (int64, error) {
 	err := s.inTxRetry(ctx, false, func(tx *sql.Tx) error {
 		total = 0
 		for _, table := range []string{"oauth_auth_codes", "oauth_device_codes", "oauth_jtis", "oauth_tokens"} {
-			res, err := tx.ExecContext(ctx, s.q("DELETE FROM "+table+" WHERE expires_at <= ?"), now)
+			res, err := s.txExec(ctx, tx, s.q("DELETE FROM "+table+" WHERE expires_at <= ?"), now)
 			if err != nil {
 				return mapErr(err)
 			}

@@ -16,7 +16,7 @@ func (s *DB) CreateSession(ctx context.Context, se store.Session) error {
 		return fmt.Errorf("%w: session needs an ID hash, a user and a CSRF secret", store.ErrInvalid)
 	}
 	return s.inTx(ctx, false, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q("INSERT INTO sessions (id_hash, user_id, csrf_secret, created_at, expires_at) VALUES (?, ?, ?, ?, ?)"),
+		_, err := s.txExec(ctx, tx, s.q("INSERT INTO sessions (id_hash, user_id, csrf_secret, created_at, expires_at) VALUES (?, ?, ?, ?, ?)"),
 			se.IDHash, se.UserID, se.CSRFSecret, se.CreatedAt, se.ExpiresAt)
 		return mapErr(err)
 	})
@@ -24,7 +24,7 @@ func (s *DB) CreateSession(ctx context.Context, se store.Session) error {
 
 func (s *DB) GetSession(ctx context.Context, idHash string, now int64) (store.Session, error) {
 	var se store.Session
-	err := s.db.QueryRowContext(ctx, s.q("SELECT id_hash, user_id, csrf_secret, created_at, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?"),
+	err := s.dbQueryRow(ctx, s.q("SELECT id_hash, user_id, csrf_secret, created_at, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?"),
 		idHash, now).Scan(&se.IDHash, &se.UserID, &se.CSRFSecret, &se.CreatedAt, &se.ExpiresAt)
 	return se, mapErr(err)
 }
@@ -36,7 +36,7 @@ func (s *DB) DeleteSession(ctx context.Context, idHash string) error {
 }
 
 func (s *DB) DeleteExpiredSessions(ctx context.Context, now int64) (int64, error) {
-	res, err := s.db.ExecContext(ctx, s.q("DELETE FROM sessions WHERE expires_at <= ?"), now)
+	res, err := s.dbExec(ctx, s.q("DELETE FROM sessions WHERE expires_at <= ?"), now)
 	if err != nil {
 		return 0, mapErr(err)
 	}

@@ -1,0 +1,85 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// Prepared statements. modernc.org/sqlite parses every statement that is not
+// prepared, which was about a quarter of a token grant's CPU; database/sql
+// keeps a prepared statement per connection and binds it to a transaction's
+// connection (Tx.StmtContext). Queries are cached by their text, so only
+// fixed texts are cached; dynamic ones (IN lists) pass through.
+
+// maxStmts bounds the cache; beyond it statements run unprepared.
+const maxStmts = 256
+
+// prepared returns the cached statement for query, or nil after starting its
+// preparation in the background. Preparing needs a connection of its own; a
+// transaction waiting for one while other connections wait for its write lock
+// would deadlock, so callers run the statement unprepared this once.
+func (s *DB) prepared(query string) *sql.Stmt {
+	if v, ok := s.stmts.Load(query); ok {
+		return v.(*sql.Stmt)
+	}
+	if s.nstmts.Add(1) > maxStmts {
+		s.nstmts.Add(-1)
+		return nil
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		st, err := s.db.PrepareContext(ctx, query)
+		if err != nil {
+			s.nstmts.Add(-1)
+			return
+		}
+		if _, loaded := s.stmts.LoadOrStore(query, st); loaded {
+			st.Close()
+			s.nstmts.Add(-1)
+		}
+	}()
+	return nil
+}
+
+// txExec is tx.ExecContext through a prepared statement.
+func (s *DB) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if st := s.prepared(query); st != nil {
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, query, args...)
+}
+
+// txQueryRow is tx.QueryRowContext through a prepared statement.
+func (s *DB) txQueryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	if st := s.prepared(query); st != nil {
+		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, query, args...)
+}
+
+// dbExec is s.db.ExecContext through a prepared statement.
+func (s *DB) dbExec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := s.prepared(query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return s.db.ExecContext(ctx, query, args...)
+}
+
+// dbQueryRow is s.db.QueryRowContext through a prepared statement.
+func (s *DB) dbQueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := s.prepared(query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return s.db.QueryRowContext(ctx, query, args...)
+}
+
+func (s *DB) closeStmts() {
+	s.stmts.Range(func(k, v any) bool {
+		v.(*sql.Stmt).Close()
+		s.stmts.Delete(k)
+		return true
+	})
+	s.nstmts.Store(0)
+}
