@@ -391,9 +391,3 @@ func checkKind(ctx context.Context, env *adminEnv, id string, kind store.Credent
 	}
 	return err
 }
-
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
-
-func oauthSpec(t store.ClientType, name, desc string, uris, perms []string) oauth.AppSpec {
-	return oauth.AppSpec{Type: t, Name: name, Description: desc, RedirectURIs: uris, Permissions: perms}
-}

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/cozeauth/cozeauth/internal/oauth"
 	"github.com/cozeauth/cozeauth/internal/store"
 )
 
@@ -54,10 +56,10 @@ func adminApp(run runner) *cobra.Command {
 			if st := store.ClientType(typ); st.Valid() {
 				ct = st
 			} else {
-				return nil, errorf("--type %q: want web, pkce, device or jwt", typ)
+				return nil, fmt.Errorf("--type %q: want web, pkce, device or jwt", typ)
 			}
 		}
-		spec := oauthSpec(ct, name, desc, uris, perms)
+		spec := oauth.AppSpec{Type: ct, Name: name, Description: desc, RedirectURIs: uris, Permissions: perms}
 		if owner != "" {
 			u, err := env.ids.ResolveUser(ctx, owner)
 			if err != nil {
@@ -75,7 +77,7 @@ func adminApp(run runner) *cobra.Command {
 					return nil, err
 				}
 				if _, err := env.store.GetEnterpriseMember(ctx, ent, u.ID); err != nil {
-					return nil, errorf("user %q is not a member of enterprise %q", by, ent)
+					return nil, fmt.Errorf("user %q is not a member of enterprise %q", by, ent)
 				}
 				spec.CreatedBy = u.ID
 			}
@@ -217,7 +219,7 @@ func adminApp(run runner) *cobra.Command {
 	delSecret.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
 		if err := env.store.DeleteAppSecret(ctx, appID, secretID); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return nil, errorf("app %q has no secret %q", appID, secretID)
+				return nil, fmt.Errorf("app %q has no secret %q", appID, secretID)
 			}
 			return nil, err
 		}
@@ -249,7 +251,7 @@ func adminApp(run runner) *cobra.Command {
 	delKey.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
 		if err := env.store.DeleteAppKey(ctx, appID, keyID); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return nil, errorf("app %q has no public key %q", appID, keyID)
+				return nil, fmt.Errorf("app %q has no public key %q", appID, keyID)
 			}
 			return nil, err
 		}

@@ -51,9 +51,6 @@ type Authorizer struct {
 	Now    func() time.Time
 }
 
-// ErrUnauthenticated wraps every reason a token is not accepted.
-var ErrUnauthenticated = errors.New("unauthenticated")
-
 // Authenticate resolves a bearer token to a principal and checks that it is
 // live (decision step 1). Store failures are returned as they are, so callers
 // answer 5xx rather than 401 for an outage.
