@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/cozeauth/cozeauth/internal/store"
 )
@@ -226,7 +227,14 @@ func scanToken(row scanner) (store.OAuthToken, error) {
 	return t, unmarshalList("token "+t.ID, bots, &t.BotIDs)
 }
 
+// insertTokens stores ts with one multi-row INSERT (a grant issues one or
+// two tokens: one statement per transaction instead of two).
 func (s *DB) insertTokens(ctx context.Context, tx *sql.Tx, ts []store.OAuthToken) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	args := make([]any, 0, 15*len(ts))
 	for _, t := range ts {
 		switch {
 		case t.ID == "" || t.Hash == "" || t.AppID == "" || t.GrantID == "" || t.FamilyID == "":
@@ -246,13 +254,12 @@ func (s *DB) insertTokens(ctx context.Context, tx *sql.Tx, ts []store.OAuthToken
 		if err != nil {
 			return err
 		}
-		if _, err := s.txExec(ctx, tx, s.q("INSERT INTO oauth_tokens ("+tokenCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-			t.ID, t.Hash, string(t.Kind), t.AppID, t.GrantID, t.FamilyID, t.SessionName, perms, bots,
-			boolInt(t.AllWorkspaces), wss, t.ExpiresAt, t.CreatedAt, t.RevokedAt, t.RotatedAt); err != nil {
-			return mapErr(err)
-		}
+		args = append(args, t.ID, t.Hash, string(t.Kind), t.AppID, t.GrantID, t.FamilyID, t.SessionName, perms, bots,
+			boolInt(t.AllWorkspaces), wss, t.ExpiresAt, t.CreatedAt, t.RevokedAt, t.RotatedAt)
 	}
-	return nil
+	query := "INSERT INTO oauth_tokens (" + tokenCols + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", len(ts)), ", ")
+	_, err := s.txExec(ctx, tx, s.q(query), args...)
+	return mapErr(err)
 }
 
 func (s *DB) CreateOAuthTokens(ctx context.Context, ts ...store.OAuthToken) error {
