@@ -81,6 +81,8 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 	mux.HandleFunc("POST /api/permission/oauth2/device/code", oa.DeviceCode)
 	mux.HandleFunc("POST /api/permission/oauth2/workspace_id/{workspace_id}/device/code", oa.DeviceCode)
 	pages, err := web.New(web.Handler{OAuth: oa, Store: s, Now: time.Now, Log: log,
+		Creds:   &credential.Manager{Store: s, Catalog: permission.Default(), Now: time.Now},
+		Catalog: permission.Default(), Invalidate: gen.Invalidate,
 		Secure: strings.HasPrefix(cfg.PublicURL, "https://")})
 	if err != nil {
 		return nil, err

@@ -26,7 +26,13 @@ func TestCatalogComplete(t *testing.T) {
 	keys = append(keys, "login.failed", "login.missing", "login.rate_limited", "device.unknown", "device.missing",
 		"consent.err.account", "consent.err.workspaces", "error.bad_request", "error.csrf", "error.csrf.title",
 		"error.internal", "error.title", "consent.title", "login.title", "device.title",
-		"device.approved.title", "device.denied.title", "consent.account.personal")
+		"device.approved.title", "device.denied.title", "consent.account.personal",
+		"nav.tokens", "nav.apps", "nav.authorized", "nav.workspaces", "console.title", "error.not_found.title",
+		"tokens.title", "tokens.new.title", "tokens.edit.title", "tokens.created.title", "tokens.delete.title",
+		"tokens.exp.day", "tokens.exp.days", "tokens.exp.custom", "tokens.exp.permanent",
+		"tokens.done.updated", "tokens.done.deleted", "tokens.err.name", "tokens.err.name_long",
+		"tokens.err.expiration", "tokens.err.date", "tokens.err.date_past", "tokens.err.account",
+		"tokens.err.workspaces", "tokens.err.permissions")
 	for _, k := range keys {
 		if _, ok := messages[k]; !ok {
 			t.Errorf("catalog lacks %q", k)

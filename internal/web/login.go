@@ -114,7 +114,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if next == "" {
-		next = "/login"
+		next = consolePath
 	}
 	http.Redirect(w, r, next, http.StatusFound)
 }

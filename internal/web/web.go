@@ -13,9 +13,11 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/cozeauth/cozeauth/internal/credential"
 	"github.com/cozeauth/cozeauth/internal/identity"
 	"github.com/cozeauth/cozeauth/internal/logid"
 	"github.com/cozeauth/cozeauth/internal/oauth"
+	"github.com/cozeauth/cozeauth/internal/permission"
 	"github.com/cozeauth/cozeauth/internal/store"
 )
 
@@ -26,21 +28,34 @@ var templateFiles embed.FS
 var staticFiles embed.FS
 
 // pageNames are the templates New requires; each is parsed with layout.html.
-var pageNames = []string{"login", "consent", "device", "device_done", "error"}
+var pageNames = []string{"login", "consent", "device", "device_done", "error",
+	"console_home", "console_soon", "console_tokens", "console_token_form", "console_token_created", "console_token_delete"}
 
-// Store is what the pages need from storage: sessions and the users who sign in.
+// Store is what the pages need from storage: sessions and the users who sign
+// in, and for the console the user's credentials, enterprises and workspaces.
 type Store interface {
 	store.Sessions
+	store.Credentials
 	GetUser(ctx context.Context, id string) (store.User, error)
 	GetUserByUsername(ctx context.Context, username string) (store.User, error)
+	GetEnterprise(ctx context.Context, id string) (store.Enterprise, error)
+	ListUserEnterprises(ctx context.Context, userID string) ([]store.EnterpriseMember, error)
+	ListMemberWorkspaces(ctx context.Context, userID string) ([]store.MemberWorkspace, error)
 }
 
 // Handler serves the browser pages. Fill the exported fields and call New.
 type Handler struct {
 	OAuth *oauth.Service
 	Store Store
-	Now   func() time.Time
-	Log   *slog.Logger
+	// Creds creates, changes and deletes the console's personal access tokens.
+	Creds *credential.Manager
+	// Catalog lists the permissions the token form offers (default: permission.Default()).
+	Catalog *permission.Catalog
+	// Invalidate, when set, is called after a console change to credentials so
+	// this replica's caches drop them at once (others follow the revision poll).
+	Invalidate func()
+	Now        func() time.Time
+	Log        *slog.Logger
 	// Secure marks cookies Secure; set it when the public URL is https.
 	Secure bool
 	// SessionTTL is how long a sign-in lasts (default 12 h).
@@ -59,8 +74,14 @@ type Handler struct {
 // returns the ready handler; it fails if a template is missing or uses a
 // message the catalog lacks (STYLE practice 10).
 func New(h Handler) (*Handler, error) {
-	if h.OAuth == nil || h.Store == nil {
-		return nil, errors.New("web: OAuth and Store are required")
+	if h.OAuth == nil || h.Store == nil || h.Creds == nil {
+		return nil, errors.New("web: OAuth, Store and Creds are required")
+	}
+	if h.Catalog == nil {
+		h.Catalog = permission.Default()
+	}
+	if h.Invalidate == nil {
+		h.Invalidate = func() {}
 	}
 	if h.Now == nil {
 		h.Now = time.Now
@@ -145,6 +166,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	handle("GET "+oauth.VerificationPath, h.devicePage)
 	handle("POST "+oauth.VerificationPath, h.deviceLookup)
 	handle("POST "+oauth.VerificationPath+"/consent", h.deviceConsent)
+	h.registerConsole(handle)
 	static, _ := fs.Sub(staticFiles, "static")
 	fileServer := http.StripPrefix("/static/", http.FileServerFS(static))
 	mux.Handle("GET /static/", h.headers(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -193,7 +215,11 @@ type view struct {
 	OtherLang  Lang
 	User       string // the signed-in username, or ""
 	LogoutCSRF string
-	P          any
+	// Nav is the console section the page belongs to ("tokens", "apps", …);
+	// non-empty shows the console navigation and a wide page.
+	Nav      string
+	NavItems []navItem
+	P        any
 }
 
 // render writes page name with status. switchURL is the GET URL of the same

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/cozeauth/cozeauth/internal/cache"
+	"github.com/cozeauth/cozeauth/internal/credential"
 	"github.com/cozeauth/cozeauth/internal/identity"
 	"github.com/cozeauth/cozeauth/internal/oauth"
 	"github.com/cozeauth/cozeauth/internal/permission"
@@ -73,7 +74,8 @@ func newEnv(t *testing.T, tweak ...func(*web.Handler)) *env {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := (&oauth.Service{Store: s, Catalog: permission.Default(), Lifetimes: oauth.DefaultLifetimes(),
 		PublicURL: "http://x", Now: time.Now, Log: log}).Init(&cache.Generation{})
-	cfg := web.Handler{OAuth: svc, Store: s, Now: time.Now, Log: log}
+	cfg := web.Handler{OAuth: svc, Store: s, Now: time.Now, Log: log,
+		Creds: &credential.Manager{Store: s, Catalog: permission.Default(), Now: time.Now}}
 	for _, f := range tweak {
 		f(&cfg)
 	}
@@ -204,7 +206,7 @@ func TestLogin(t *testing.T) {
 	}{
 		{name: "success", form: func(c string) url.Values {
 			return url.Values{"csrf_token": {c}, "username": {"alice"}, "password": {password}}
-		}, status: http.StatusFound, location: "/login"},
+		}, status: http.StatusFound, location: "/console"},
 		{name: "success with next", form: func(c string) url.Values {
 			return url.Values{"csrf_token": {c}, "username": {"alice"}, "password": {password}, "next": {"/device?user_code=ABCD-EFGH"}}
 		}, status: http.StatusFound, location: "/device?user_code=ABCD-EFGH"},
@@ -228,7 +230,7 @@ func TestLogin(t *testing.T) {
 		}, hdr: []string{"Origin", "https://evil.example"}, status: http.StatusForbidden},
 		{name: "Origin null is allowed (Referrer-Policy no-referrer)", form: func(c string) url.Values {
 			return url.Values{"csrf_token": {c}, "username": {"alice"}, "password": {password}}
-		}, hdr: []string{"Origin", "null"}, status: http.StatusFound, location: "/login"},
+		}, hdr: []string{"Origin", "null"}, status: http.StatusFound, location: "/console"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := e.browser()
@@ -279,11 +281,11 @@ func TestLoginNext(t *testing.T) {
 	e := newEnv(t)
 	for _, tc := range []struct{ name, next, want string }{
 		{"local path", "/api/permission/oauth2/authorize?client_id=1", "/api/permission/oauth2/authorize?client_id=1"},
-		{"protocol-relative", "//evil.com", "/login"},
-		{"absolute URL", "https://evil.com", "/login"},
-		{"backslash", "/\\evil.com", "/login"},
-		{"scheme-less host", "evil.com/x", "/login"},
-		{"javascript", "javascript:alert(1)", "/login"},
+		{"protocol-relative", "//evil.com", "/console"},
+		{"absolute URL", "https://evil.com", "/console"},
+		{"backslash", "/\\evil.com", "/console"},
+		{"scheme-less host", "evil.com/x", "/console"},
+		{"javascript", "javascript:alert(1)", "/console"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := e.browser().login("alice", password, tc.next)

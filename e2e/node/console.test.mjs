@@ -1,0 +1,161 @@
+// Console end-to-end tests: a person signs in to the web console in headless Chromium, creates a personal access
+// token, uses it with the official @coze/api SDK, edits and deletes it (then it gets 4100), and switches the
+// console to Simplified Chinese. Users and workspaces are made by the admin CLI.
+import assert from 'node:assert/strict';
+import { describe, it, before } from 'node:test';
+
+import { AuthenticationError, CozeAPI } from '@coze/api';
+
+import { browserSkipReason, screenshot, signIn, useBrowser } from './lib/browser.mjs';
+import { skipReason, useServer } from './lib/server.mjs';
+
+const PASSWORD = 'correct horse battery staple';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function expectReject(p) {
+  try {
+    const v = await p;
+    assert.fail(`expected a rejection, got ${JSON.stringify(v)}`);
+  } catch (err) {
+    if (err instanceof assert.AssertionError) throw err;
+    return err;
+  }
+}
+
+// eventually retries fn (which throws until its condition holds) for up to ms milliseconds.
+async function eventually(ms, fn) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(50);
+    }
+  }
+}
+
+const skip = skipReason() || browserSkipReason();
+
+describe('web console: personal access tokens', { skip }, () => {
+  const srv = useServer();
+  const browser = useBrowser();
+  const fx = {};
+
+  before(async () => {
+    fx.alice = await srv.admin(['user', 'create', '--username', 'alice', '--password-stdin'], { input: `${PASSWORD}\n` });
+    fx.alpha = (await srv.admin(['workspace', 'create', '--name', 'Alpha', '--owner', 'alice'])).workspace_id;
+  });
+
+  // signedIn opens the console in a fresh context and signs in (the console sends to /login and back).
+  async function signedIn(opts) {
+    const context = await browser.newContext(opts);
+    const page = await context.newPage();
+    await page.goto(`${srv.baseURL}/console`);
+    assert.match(new URL(page.url()).pathname, /^\/login$/);
+    await signIn(page, 'alice', PASSWORD);
+    await page.waitForURL(`${srv.baseURL}/console`);
+    return { context, page };
+  }
+
+  it('creates a token, uses it, edits it, deletes it (then 4100)', async () => {
+    const { context, page } = await signedIn({ permissions: ['clipboard-read', 'clipboard-write'] });
+    try {
+      await page.getByRole('link', { name: 'Personal access tokens' }).click();
+      await page.waitForURL(`${srv.baseURL}/console/tokens`);
+      await page.getByRole('button', { name: 'Create token' }).click();
+      await page.waitForURL(/\/console\/tokens\/new/);
+
+      await page.getByLabel('Name', { exact: true }).fill('e2e token');
+      await page.getByLabel('Expiration', { exact: true }).selectOption('90');
+      await page.getByLabel('Workspace.list', { exact: true }).check();
+      await page.getByLabel('All workspaces', { exact: true }).check();
+      await screenshot(page, 'console-token-create');
+
+      const [resp] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/console/tokens'),
+        page.getByRole('button', { name: 'Create', exact: true }).click(),
+      ]);
+      assert.equal(resp.status(), 200);
+      assert.equal(resp.headers()['cache-control'], 'no-store');
+      assert.match(resp.headers()['content-security-policy'], /frame-ancestors 'none'/);
+
+      const input = page.getByLabel('Token', { exact: true });
+      const token = await input.inputValue();
+      assert.match(token, /^pat_/);
+      assert.equal(await input.getAttribute('readonly'), '');
+      await page.getByRole('button', { name: 'Copy', exact: true }).click();
+      await page.getByRole('status').filter({ hasText: 'Copied.' }).waitFor();
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), token, 'the clipboard holds the token');
+
+      const coze = new CozeAPI({ token, baseURL: srv.baseURL });
+      const me = await coze.users.me();
+      assert.equal(me.user_name, 'alice', JSON.stringify(me));
+      const wss = await coze.workspaces.list();
+      assert.ok(wss.workspaces.some((w) => w.id === fx.alpha), JSON.stringify(wss));
+
+      // The list never shows the token again.
+      await page.getByRole('link', { name: 'Back to Personal access tokens' }).click();
+      await page.waitForURL(`${srv.baseURL}/console/tokens`);
+      assert.ok(!(await page.content()).includes(token), 'the list shows the token');
+      const row = page.getByRole('row').filter({ hasText: 'e2e token' });
+      await row.waitFor();
+      await screenshot(page, 'console-tokens');
+
+      // Edit the name.
+      await page.getByRole('link', { name: 'Edit e2e token' }).click();
+      await page.getByLabel('Name', { exact: true }).fill('e2e renamed');
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await page.waitForURL(/\/console\/tokens\?done=updated/);
+      await page.getByRole('row').filter({ hasText: 'e2e renamed' }).waitFor();
+      assert.equal((await coze.users.me()).user_name, 'alice');
+
+      // Delete with confirmation; the token stops working at once.
+      await page.getByRole('button', { name: 'Delete e2e renamed' }).click();
+      await page.getByRole('heading', { name: 'Delete e2e renamed?' }).waitFor();
+      await page.getByRole('button', { name: 'Delete token', exact: true }).click();
+      await page.waitForURL(/\/console\/tokens\?done=deleted/);
+      assert.equal(await page.getByRole('row').filter({ hasText: 'e2e renamed' }).count(), 0);
+      const started = Date.now();
+      const err = await eventually(1500, () => expectReject(coze.users.me()));
+      assert.ok(err instanceof AuthenticationError, `got ${err?.constructor?.name}: ${err?.message}`);
+      assert.equal(err.code, 4100);
+      assert.ok(Date.now() - started < 1500);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('switches to 简体中文 and remembers it', async () => {
+    const { context, page } = await signedIn();
+    try {
+      await page.goto(`${srv.baseURL}/console/tokens/new`);
+      await page.getByRole('link', { name: '简体中文' }).click();
+      await page.getByLabel('名称', { exact: true }).waitFor();
+      await page.getByLabel('过期时间', { exact: true }).waitFor();
+      assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
+      await page.goto(`${srv.baseURL}/console/tokens`); // no ?lang=: the cookie remembers
+      await page.getByRole('button', { name: '添加令牌' }).waitFor();
+      await page.getByRole('link', { name: '个人访问令牌' }).waitFor();
+      await page.getByRole('link', { name: 'English' }).click();
+      await page.getByRole('button', { name: 'Create token' }).waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('refuses a console POST without a CSRF token', async () => {
+    const { context, page } = await signedIn();
+    try {
+      const res = await page.request.post(`${srv.baseURL}/console/tokens`, {
+        form: { name: 'forged', expiration: '30', workspaces: 'all' },
+        maxRedirects: 0,
+      });
+      assert.equal(res.status(), 403);
+      await page.goto(`${srv.baseURL}/console/tokens`);
+      assert.equal(await page.getByRole('row').filter({ hasText: 'forged' }).count(), 0);
+    } finally {
+      await context.close();
+    }
+  });
+});

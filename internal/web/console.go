@@ -1,0 +1,158 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/cozeauth/cozeauth/internal/store"
+)
+
+const consolePath = "/console"
+
+// Console form labels (see session.csrf): one token per kind of form.
+const (
+	formTokenCreate = "token-create"
+	formTokenEdit   = "token-edit"
+	formTokenDelete = "token-delete"
+)
+
+// navItem is one link of the console navigation.
+type navItem struct {
+	Key, Href, Label string
+	Current          bool
+}
+
+// consoleSections are the navigation's entries: key → path and label key.
+var consoleSections = []struct{ Key, Path, Label string }{
+	{"tokens", consolePath + "/tokens", "nav.tokens"},
+	{"apps", consolePath + "/apps", "nav.apps"},
+	{"authorized", consolePath + "/authorized", "nav.authorized"},
+	{"workspaces", consolePath + "/workspaces", "nav.workspaces"},
+}
+
+func (h *Handler) registerConsole(handle func(string, http.HandlerFunc)) {
+	handle("GET "+consolePath, h.console(h.consoleHome))
+	handle("GET "+consolePath+"/tokens", h.console(h.tokenList))
+	handle("GET "+consolePath+"/tokens/new", h.console(h.tokenNew))
+	handle("POST "+consolePath+"/tokens", h.consolePost(formTokenCreate, h.tokenCreate))
+	handle("GET "+consolePath+"/tokens/{id}/edit", h.console(h.tokenEdit))
+	handle("POST "+consolePath+"/tokens/{id}", h.consolePost(formTokenEdit, h.tokenUpdate))
+	handle("POST "+consolePath+"/tokens/{id}/confirm-delete", h.consolePost(formTokenDelete, h.tokenConfirmDelete))
+	handle("POST "+consolePath+"/tokens/{id}/delete", h.consolePost(formTokenDelete, h.tokenDelete))
+	for _, s := range consoleSections[1:] {
+		handle("GET "+s.Path, h.console(h.comingSoon(s.Key, s.Label)))
+	}
+	handle("GET "+consolePath+"/", h.console(func(w http.ResponseWriter, r *http.Request, sess *session) {
+		h.notFound(w, r, sess)
+	}))
+}
+
+type consoleHandler func(w http.ResponseWriter, r *http.Request, sess *session)
+
+// console wraps a GET page: it needs a session, else the browser is sent to
+// sign in and come back.
+func (h *Handler) console(fn consoleHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sess, err := h.currentSession(r)
+		if err != nil {
+			h.internal(w, r, err)
+			return
+		}
+		if sess == nil {
+			http.Redirect(w, r, loginURL(r.URL.RequestURI()), http.StatusFound)
+			return
+		}
+		fn(w, r, sess)
+	}
+}
+
+// consolePost wraps a form POST: a session and its CSRF token for label are
+// required, else 403.
+func (h *Handler) consolePost(label string, fn consoleHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if sess := h.postedSession(w, r, label); sess != nil {
+			fn(w, r, sess)
+		}
+	}
+}
+
+// consoleView is baseView plus the console navigation.
+func (h *Handler) consoleView(l Lang, sess *session, nav, titleKey string, args ...any) view {
+	v := h.baseView(l, sess, titleKey, args...)
+	v.Nav = nav
+	for _, s := range consoleSections {
+		v.NavItems = append(v.NavItems, navItem{Key: s.Key, Href: s.Path, Label: l.T(s.Label), Current: s.Key == nav})
+	}
+	return v
+}
+
+func (h *Handler) consoleHome(w http.ResponseWriter, r *http.Request, sess *session) {
+	l := h.langOf(w, r)
+	v := h.consoleView(l, sess, "home", "console.title")
+	h.render(w, r, http.StatusOK, "console_home", v, consolePath)
+}
+
+type soonView struct{ Section string }
+
+func (h *Handler) comingSoon(key, label string) consoleHandler {
+	return func(w http.ResponseWriter, r *http.Request, sess *session) {
+		l := h.langOf(w, r)
+		v := h.consoleView(l, sess, key, label)
+		v.P = soonView{Section: l.T(label)}
+		h.render(w, r, http.StatusOK, "console_soon", v, r.URL.Path)
+	}
+}
+
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, sess *session) {
+	l := h.langOf(w, r)
+	v := h.consoleView(l, sess, "", "error.not_found.title")
+	v.P = errorView{Message: "error.not_found"}
+	h.render(w, r, http.StatusNotFound, "error", v, consolePath)
+}
+
+// account is one account the user can create a credential in, with the
+// user's workspaces there.
+type account struct {
+	Owner      store.Owner
+	Name       string // "" for the personal account (shown translated)
+	Workspaces []store.MemberWorkspace
+}
+
+// accountsOf lists the user's personal account first, then the enterprises
+// they belong to, each with the user's workspaces in it.
+func (h *Handler) accountsOf(ctx context.Context, u store.User) ([]account, error) {
+	accts := []account{{Owner: u.Account()}}
+	mems, err := h.Store.ListUserEnterprises(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range mems {
+		e, err := h.Store.GetEnterprise(ctx, m.EnterpriseID)
+		if err != nil {
+			return nil, err
+		}
+		accts = append(accts, account{Owner: store.Owner{Type: store.OwnerEnterprise, ID: e.ID}, Name: e.Name})
+	}
+	wss, err := h.Store.ListMemberWorkspaces(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, ws := range wss {
+		for i := range accts {
+			if accts[i].Owner == ws.Owner {
+				accts[i].Workspaces = append(accts[i].Workspaces, ws)
+			}
+		}
+	}
+	return accts, nil
+}
+
+// timeView is a moment shown as <time datetime=ISO>UTC text</time>; the
+// console script rewrites the text in the browser's locale and time zone.
+type timeView struct{ ISO, Text string }
+
+func unixTime(t int64) timeView {
+	u := time.Unix(t, 0).UTC()
+	return timeView{ISO: u.Format(time.RFC3339), Text: u.Format("2006-01-02 15:04 UTC")}
+}

@@ -1,0 +1,389 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cozeauth/cozeauth/internal/credential"
+	"github.com/cozeauth/cozeauth/internal/store"
+)
+
+const tokensPath = consolePath + "/tokens"
+
+// tokenRow is one line of the token list.
+type tokenRow struct {
+	ID, Name, Account string
+	Permissions       []string
+	Created           timeView
+	LastUsed          *timeView // nil: never used
+	Expires           *timeView // nil: permanent
+	Expired           bool
+}
+
+type tokenListView struct {
+	Rows       []tokenRow
+	DeleteCSRF string
+	Done       string // catalog key of a status message, or ""
+}
+
+// doneMessages are the status messages a redirect may ask the list to show.
+var doneMessages = map[string]string{"updated": "tokens.done.updated", "deleted": "tokens.done.deleted"}
+
+func (h *Handler) tokenList(w http.ResponseWriter, r *http.Request, sess *session) {
+	l := h.langOf(w, r)
+	creds, err := h.Store.ListCredentials(r.Context(), store.CredentialFilter{Kind: store.KindPAT, UserID: sess.User.ID})
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	accts, err := h.accountsOf(r.Context(), sess.User)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	now := h.Now().Unix()
+	lv := tokenListView{DeleteCSRF: sess.csrf(formTokenDelete), Done: doneMessages[r.URL.Query().Get("done")]}
+	for _, c := range creds {
+		row := tokenRow{ID: c.ID, Name: c.Name, Account: accountName(l, accts, c.Owner), Permissions: c.Permissions,
+			Created: unixTime(c.CreatedAt)}
+		if c.LastUsedAt != 0 {
+			t := unixTime(c.LastUsedAt)
+			row.LastUsed = &t
+		}
+		if c.ExpireAt != 0 {
+			t := unixTime(c.ExpireAt)
+			row.Expires, row.Expired = &t, c.ExpireAt <= now
+		}
+		lv.Rows = append(lv.Rows, row)
+	}
+	v := h.consoleView(l, sess, "tokens", "tokens.title")
+	v.P = lv
+	h.render(w, r, http.StatusOK, "console_tokens", v, tokensPath)
+}
+
+func accountName(l Lang, accts []account, o store.Owner) string {
+	if o.Type == store.OwnerPersonal {
+		return l.T("consent.account.personal")
+	}
+	for _, a := range accts {
+		if a.Owner == o {
+			return a.Name
+		}
+	}
+	return o.ID // an enterprise the user has left
+}
+
+// tokenForm is what the create and edit forms post.
+type tokenForm struct {
+	Name        string
+	Expiration  string // "1", "30", …, "custom", "permanent"
+	ExpireDate  string // YYYY-MM-DD, for "custom"
+	Account     string // ownerValue
+	Permissions []string
+	All         bool
+	Workspaces  []string
+}
+
+func parseTokenForm(f url.Values) tokenForm {
+	tf := tokenForm{Name: f.Get("name"), Expiration: f.Get("expiration"), ExpireDate: strings.TrimSpace(f.Get("expire_date")),
+		Account: f.Get("account"), Permissions: f["perm"], All: f.Get("workspaces") != "selected"}
+	if !tf.All {
+		tf.Workspaces = f["ws."+tf.Account]
+	}
+	return tf
+}
+
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+type permCheck struct {
+	Name, Text, InputID string
+	Checked             bool
+}
+
+type permGroup struct {
+	Name  string
+	Perms []permCheck
+}
+
+type tokenFormView struct {
+	Edit          bool
+	Action, CSRF  string
+	Name          string
+	Expiration    []option
+	Custom        bool
+	ExpireDate    string
+	MinDate       string
+	Groups        []permGroup
+	Accounts      []accountView
+	FixedAccount  string // edit: the account's name
+	AllWorkspaces bool
+	Errors        map[string]string // field → catalog key
+}
+
+// expirationChoice is the default of a new token's expiration select.
+const expirationChoice = "30"
+
+func (h *Handler) tokenFormView(l Lang, accts []account, tf tokenForm, errs map[string]string) tokenFormView {
+	fv := tokenFormView{Name: tf.Name, ExpireDate: tf.ExpireDate, AllWorkspaces: tf.All, Errors: errs,
+		MinDate: h.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly), Custom: tf.Expiration == "custom"}
+	for _, d := range credential.ExpiryDays {
+		label := l.T("tokens.exp.days", d)
+		if d == 1 {
+			label = l.T("tokens.exp.day")
+		}
+		v := strconv.Itoa(d)
+		fv.Expiration = append(fv.Expiration, option{Value: v, Label: label, Selected: tf.Expiration == v})
+	}
+	fv.Expiration = append(fv.Expiration,
+		option{Value: "custom", Label: l.T("tokens.exp.custom"), Selected: tf.Expiration == "custom"},
+		option{Value: "permanent", Label: l.T("tokens.exp.permanent"), Selected: tf.Expiration == "permanent"})
+	for i, p := range h.Catalog.All() {
+		pc := permCheck{Name: p.Name, Text: p.Text(string(l)), InputID: "perm-" + itoa(i), Checked: slices.Contains(tf.Permissions, p.Name)}
+		if n := len(fv.Groups); n > 0 && fv.Groups[n-1].Name == p.Group() {
+			fv.Groups[n-1].Perms = append(fv.Groups[n-1].Perms, pc)
+			continue
+		}
+		fv.Groups = append(fv.Groups, permGroup{Name: p.Group(), Perms: []permCheck{pc}})
+	}
+	chosen := tf.Account
+	if !slices.ContainsFunc(accts, func(a account) bool { return ownerValue(a.Owner) == chosen }) {
+		chosen = ownerValue(accts[0].Owner)
+	}
+	for i, a := range accts {
+		val := ownerValue(a.Owner)
+		av := accountView{Value: val, InputID: "account-" + itoa(i), Name: accountName(l, accts, a.Owner), Checked: val == chosen}
+		for j, ws := range a.Workspaces {
+			av.Workspaces = append(av.Workspaces, workspaceView{ID: ws.ID, InputID: "ws-" + itoa(i) + "-" + itoa(j),
+				Name: ws.Name, Checked: val == chosen && slices.Contains(tf.Workspaces, ws.ID)})
+		}
+		fv.Accounts = append(fv.Accounts, av)
+	}
+	return fv
+}
+
+func (h *Handler) renderTokenForm(w http.ResponseWriter, r *http.Request, status int, sess *session, accts []account, tf tokenForm, errs map[string]string) {
+	l := h.langOf(w, r)
+	fv := h.tokenFormView(l, accts, tf, errs)
+	fv.Action, fv.CSRF = tokensPath, sess.csrf(formTokenCreate)
+	v := h.consoleView(l, sess, "tokens", "tokens.new.title")
+	v.P = fv
+	h.render(w, r, status, "console_token_form", v, tokensPath+"/new")
+}
+
+func (h *Handler) tokenNew(w http.ResponseWriter, r *http.Request, sess *session) {
+	accts, err := h.accountsOf(r.Context(), sess.User)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	h.renderTokenForm(w, r, http.StatusOK, sess, accts, tokenForm{Expiration: expirationChoice, All: true}, nil)
+}
+
+// expiry reads the expiration choice; the error is a catalog key.
+func (tf tokenForm) expiry() (credential.Expiry, string) {
+	switch tf.Expiration {
+	case "permanent":
+		return credential.Expiry{Permanent: true}, ""
+	case "custom":
+		d, err := time.Parse(time.DateOnly, tf.ExpireDate)
+		if err != nil {
+			return credential.Expiry{}, "tokens.err.date"
+		}
+		// The token lasts through the chosen day (UTC).
+		return credential.Expiry{At: d.Add(24*time.Hour - time.Second).Unix()}, ""
+	}
+	days, err := strconv.Atoi(tf.Expiration)
+	if err != nil || !slices.Contains(credential.ExpiryDays, days) {
+		return credential.Expiry{}, "tokens.err.expiration"
+	}
+	return credential.Expiry{Days: days}, ""
+}
+
+// fieldError maps a credential.Manager refusal to the form field it concerns
+// and a message in the catalog; the manager's own text is English only.
+func fieldError(err error) (field, key string, ok bool) {
+	if !errors.Is(err, credential.ErrInvalid) && !errors.Is(err, store.ErrNotFound) {
+		return "", "", false
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "name is longer"):
+		return "name", "tokens.err.name_long", true
+	case strings.Contains(msg, "name is required"):
+		return "name", "tokens.err.name", true
+	case strings.Contains(msg, "not in the future"):
+		return "expiration", "tokens.err.date_past", true
+	case strings.Contains(msg, "expir"):
+		return "expiration", "tokens.err.expiration", true
+	case strings.Contains(msg, "enterprise"):
+		return "account", "tokens.err.account", true
+	case strings.Contains(msg, "workspace"):
+		return "workspaces", "tokens.err.workspaces", true
+	}
+	return "permissions", "tokens.err.permissions", true
+}
+
+type tokenCreatedView struct {
+	Name, Token string
+}
+
+func (h *Handler) tokenCreate(w http.ResponseWriter, r *http.Request, sess *session) {
+	accts, err := h.accountsOf(r.Context(), sess.User)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	tf := parseTokenForm(r.PostForm)
+	errs := map[string]string{}
+	idx := slices.IndexFunc(accts, func(a account) bool { return ownerValue(a.Owner) == tf.Account })
+	if idx < 0 {
+		errs["account"] = "tokens.err.account"
+	}
+	exp, key := tf.expiry()
+	if key != "" {
+		errs["expiration"] = key
+	}
+	if !tf.All && len(tf.Workspaces) == 0 {
+		errs["workspaces"] = "tokens.err.workspaces"
+	}
+	if len(errs) > 0 {
+		h.renderTokenForm(w, r, http.StatusBadRequest, sess, accts, tf, errs)
+		return
+	}
+	spec := credential.Spec{Kind: store.KindPAT, Name: tf.Name, UserID: sess.User.ID, Expiry: exp,
+		Permissions: tf.Permissions, AllWorkspaces: tf.All, WorkspaceIDs: tf.Workspaces}
+	if o := accts[idx].Owner; o.Type == store.OwnerEnterprise {
+		spec.EnterpriseID = o.ID
+	}
+	created, err := h.Creds.Create(r.Context(), spec)
+	if field, key, ok := fieldError(err); ok {
+		h.renderTokenForm(w, r, http.StatusBadRequest, sess, accts, tf, map[string]string{field: key})
+		return
+	}
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	l := h.langOf(w, r)
+	v := h.consoleView(l, sess, "tokens", "tokens.created.title")
+	v.P = tokenCreatedView{Name: created.Credential.Name, Token: created.Token}
+	// The page holds the secret: headers() already sent no-store; the
+	// language link leads to the list, never back to this response.
+	h.render(w, r, http.StatusOK, "console_token_created", v, tokensPath)
+}
+
+// ownToken returns the user's PAT named by the path, or answers 404: another
+// user's token is indistinguishable from a missing one.
+func (h *Handler) ownToken(w http.ResponseWriter, r *http.Request, sess *session) (store.Credential, bool) {
+	c, err := h.Store.GetCredential(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (c.Kind != store.KindPAT || c.UserID != sess.User.ID)) {
+		h.notFound(w, r, sess)
+		return store.Credential{}, false
+	}
+	if err != nil {
+		h.internal(w, r, err)
+		return store.Credential{}, false
+	}
+	return c, true
+}
+
+func (h *Handler) renderTokenEdit(w http.ResponseWriter, r *http.Request, status int, sess *session, c store.Credential, tf tokenForm, errs map[string]string) {
+	l := h.langOf(w, r)
+	accts, err := h.accountsOf(r.Context(), sess.User)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	// Only the token's own account: it cannot move to another.
+	own := account{Owner: c.Owner, Name: accountName(l, accts, c.Owner)}
+	for _, a := range accts {
+		if a.Owner == c.Owner {
+			own.Workspaces = a.Workspaces
+		}
+	}
+	tf.Account = ownerValue(c.Owner)
+	fv := h.tokenFormView(l, []account{own}, tf, errs)
+	fv.Edit, fv.FixedAccount = true, own.Name
+	fv.Action, fv.CSRF = tokensPath+"/"+url.PathEscape(c.ID), sess.csrf(formTokenEdit)
+	v := h.consoleView(l, sess, "tokens", "tokens.edit.title", c.Name)
+	v.P = fv
+	h.render(w, r, status, "console_token_form", v, tokensPath+"/"+url.PathEscape(c.ID)+"/edit")
+}
+
+func (h *Handler) tokenEdit(w http.ResponseWriter, r *http.Request, sess *session) {
+	c, ok := h.ownToken(w, r, sess)
+	if !ok {
+		return
+	}
+	tf := tokenForm{Name: c.Name, Permissions: c.Permissions, All: c.AllWorkspaces, Workspaces: c.WorkspaceIDs}
+	h.renderTokenEdit(w, r, http.StatusOK, sess, c, tf, nil)
+}
+
+func (h *Handler) tokenUpdate(w http.ResponseWriter, r *http.Request, sess *session) {
+	c, ok := h.ownToken(w, r, sess)
+	if !ok {
+		return
+	}
+	r.PostForm.Set("account", ownerValue(c.Owner))
+	tf := parseTokenForm(r.PostForm)
+	if !tf.All && len(tf.Workspaces) == 0 {
+		h.renderTokenEdit(w, r, http.StatusBadRequest, sess, c, tf, map[string]string{"workspaces": "tokens.err.workspaces"})
+		return
+	}
+	perms := tf.Permissions
+	if perms == nil {
+		perms = []string{}
+	}
+	ch := credential.Change{Name: &tf.Name, Permissions: &perms, AllWorkspaces: &tf.All}
+	if !tf.All {
+		ch.WorkspaceIDs = &tf.Workspaces
+	}
+	_, err := h.Creds.Update(r.Context(), c.ID, ch)
+	if field, key, ok := fieldError(err); ok {
+		h.renderTokenEdit(w, r, http.StatusBadRequest, sess, c, tf, map[string]string{field: key})
+		return
+	}
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	h.Invalidate()
+	http.Redirect(w, r, tokensPath+"?done=updated", http.StatusSeeOther)
+}
+
+type tokenDeleteView struct {
+	ID, Name, Action, CSRF string
+}
+
+func (h *Handler) tokenConfirmDelete(w http.ResponseWriter, r *http.Request, sess *session) {
+	c, ok := h.ownToken(w, r, sess)
+	if !ok {
+		return
+	}
+	l := h.langOf(w, r)
+	v := h.consoleView(l, sess, "tokens", "tokens.delete.title", c.Name)
+	v.P = tokenDeleteView{ID: c.ID, Name: c.Name, Action: tokensPath + "/" + url.PathEscape(c.ID) + "/delete",
+		CSRF: sess.csrf(formTokenDelete)}
+	h.render(w, r, http.StatusOK, "console_token_delete", v, tokensPath)
+}
+
+func (h *Handler) tokenDelete(w http.ResponseWriter, r *http.Request, sess *session) {
+	c, ok := h.ownToken(w, r, sess)
+	if !ok {
+		return
+	}
+	if err := h.Creds.Delete(r.Context(), c.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		h.internal(w, r, err)
+		return
+	}
+	h.Invalidate()
+	http.Redirect(w, r, tokensPath+"?done=deleted", http.StatusSeeOther)
+}
