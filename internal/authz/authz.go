@@ -161,13 +161,7 @@ func NewFacts(s Store, gen *cache.Generation) *Facts {
 // so a record created a moment ago is seen at once (removals wait for the
 // next revision poll).
 func lookup[K comparable, V any](c *cache.Cache[K, V], k K, get func() (V, error)) (V, bool, error) {
-	return cache.LoadFound(c, k, func() (V, bool, error) {
-		v, err := get()
-		if errors.Is(err, store.ErrNotFound) {
-			return v, false, nil
-		}
-		return v, err == nil, err
-	})
+	return cache.LoadOrMiss(c, k, store.ErrNotFound, get)
 }
 
 // User returns a user by ID.

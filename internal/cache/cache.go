@@ -7,6 +7,7 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -97,6 +98,18 @@ func LoadFound[K comparable, V any](c *Cache[K, V], k K, load func() (V, bool, e
 	}
 	c.Put(k, v, gen)
 	return v, true, nil
+}
+
+// LoadOrMiss is LoadFound for getters that report a miss as an error:
+// errors.Is(err, miss) is a miss (not cached, no error).
+func LoadOrMiss[K comparable, V any](c *Cache[K, V], k K, miss error, get func() (V, error)) (V, bool, error) {
+	return LoadFound(c, k, func() (V, bool, error) {
+		v, err := get()
+		if errors.Is(err, miss) {
+			return v, false, nil
+		}
+		return v, err == nil, err
+	})
 }
 
 // RevisionSource is where the watcher reads the store's revision.

@@ -71,6 +71,43 @@ func checkRedirectURI(t store.ClientType, raw string) error {
 	return nil
 }
 
+// UsesRedirect reports whether apps of type t are redirected back with a
+// code (web and PKCE), so need redirect URIs; the others must have none.
+func UsesRedirect(t store.ClientType) bool {
+	return t == store.ClientWebBackend || t == store.ClientSinglePageOrNative
+}
+
+// CheckRedirectURIs validates an app's redirect URIs as CreateApp does and
+// returns them de-duplicated, in order. An error wraps ErrInvalidApp; a
+// *RedirectURIError names the URI at fault.
+func CheckRedirectURIs(t store.ClientType, raw []string) ([]string, error) {
+	var uris []string
+	for _, u := range raw {
+		if err := checkRedirectURI(t, u); err != nil {
+			return nil, &RedirectURIError{URI: u, err: err}
+		}
+		if !slices.Contains(uris, u) {
+			uris = append(uris, u)
+		}
+	}
+	if UsesRedirect(t) && len(uris) == 0 {
+		return nil, invalidApp("a %s app needs at least one redirect URI", t)
+	}
+	if !UsesRedirect(t) && len(uris) > 0 {
+		return nil, invalidApp("a %s app does not use redirect URIs", t)
+	}
+	return uris, nil
+}
+
+// RedirectURIError is a refused redirect URI; it wraps ErrInvalidApp.
+type RedirectURIError struct {
+	URI string
+	err error
+}
+
+func (e *RedirectURIError) Error() string { return e.err.Error() }
+func (e *RedirectURIError) Unwrap() error { return e.err }
+
 // CreateApp creates an app; a WebBackend app gets its first client secret,
 // returned once.
 func (s *Service) CreateApp(ctx context.Context, spec AppSpec) (store.App, string, error) {
@@ -91,21 +128,9 @@ func (s *Service) CreateApp(ctx context.Context, spec AppSpec) (store.App, strin
 	if err != nil {
 		return store.App{}, "", invalidApp("%v", err)
 	}
-	var uris []string
-	for _, u := range spec.RedirectURIs {
-		if err := checkRedirectURI(spec.Type, u); err != nil {
-			return store.App{}, "", err
-		}
-		if !slices.Contains(uris, u) {
-			uris = append(uris, u)
-		}
-	}
-	usesRedirect := spec.Type == store.ClientWebBackend || spec.Type == store.ClientSinglePageOrNative
-	if usesRedirect && len(uris) == 0 {
-		return store.App{}, "", invalidApp("a %s app needs at least one redirect URI", spec.Type)
-	}
-	if !usesRedirect && len(uris) > 0 {
-		return store.App{}, "", invalidApp("a %s app does not use redirect URIs", spec.Type)
+	uris, err := CheckRedirectURIs(spec.Type, spec.RedirectURIs)
+	if err != nil {
+		return store.App{}, "", err
 	}
 	now := s.Now().Unix()
 	app := store.App{ID: store.NewID(), ClientID: store.NewID(), Name: name, Description: spec.Description,

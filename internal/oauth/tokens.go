@@ -28,13 +28,7 @@ func IsAccessToken(token string) bool { return strings.HasPrefix(token, PrefixAc
 
 // lookup reads through c; store.ErrNotFound is a miss, which is not cached.
 func lookup[K comparable, V any](c *cache.Cache[K, V], k K, get func() (V, error)) (V, bool, error) {
-	return cache.LoadFound(c, k, func() (V, bool, error) {
-		v, err := get()
-		if errors.Is(err, store.ErrNotFound) {
-			return v, false, nil
-		}
-		return v, err == nil, err
-	})
+	return cache.LoadOrMiss(c, k, store.ErrNotFound, get)
 }
 
 func (s *Service) appByClientID(ctx context.Context, clientID string) (store.App, bool, error) {
