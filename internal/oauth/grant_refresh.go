@@ -22,29 +22,26 @@ func (refreshGrant) handle(ctx context.Context, s *Service, req *tokenRequest) (
 		return tokenResponse{}, err
 	}
 	now := s.Now().Unix()
-	hash := credential.Hash(req.RefreshToken)
-	old, err := s.Store.GetOAuthTokenByHash(ctx, hash)
-	switch {
-	case errors.Is(err, store.ErrNotFound) || (err == nil && old.Kind != store.TokenRefresh):
-		return tokenResponse{}, ErrInvalidGrant("unknown refresh token")
-	case err != nil:
-		return tokenResponse{}, err
-	case old.AppID != app.ID:
-		return tokenResponse{}, ErrInvalidGrant("refresh token was issued to another client")
-	case old.RevokedAt != 0:
-		return tokenResponse{}, ErrInvalidGrant("refresh token revoked")
-	case now >= old.ExpiresAt:
-		return tokenResponse{}, ErrInvalidGrant("refresh token expired")
-	}
-	g, ok, err := s.grantByID(ctx, old.GrantID)
-	if err != nil {
-		return tokenResponse{}, err
-	}
-	if !ok {
-		return tokenResponse{}, ErrInvalidGrant("the authorization was revoked")
-	}
-	out := s.mint(g, old.FamilyID, true, 0, scopeOf(old))
-	err = s.Store.RotateRefresh(ctx, hash, now, out.accessRec, out.refreshRec)
+	var out issued
+	// One transaction: read the old token, check it, rotate it and store the
+	// new pair.
+	err = s.Store.RotateRefresh(ctx, credential.Hash(req.RefreshToken), now, func(old store.OAuthToken) (store.OAuthToken, store.OAuthToken, error) {
+		switch {
+		case old.AppID != app.ID:
+			return old, old, ErrInvalidGrant("refresh token was issued to another client")
+		case now >= old.ExpiresAt:
+			return old, old, ErrInvalidGrant("refresh token expired")
+		}
+		g, ok, err := s.grantByID(ctx, old.GrantID)
+		if err != nil {
+			return old, old, err
+		}
+		if !ok {
+			return old, old, ErrInvalidGrant("the authorization was revoked")
+		}
+		out = s.mint(g, old.FamilyID, true, 0, scopeOf(old))
+		return out.accessRec, out.refreshRec, nil
+	})
 	switch {
 	case errors.Is(err, store.ErrUsed):
 		return tokenResponse{}, ErrInvalidGrant("refresh token reuse detected; every token of this authorization was revoked")

@@ -284,13 +284,16 @@ type OAuthTokens interface {
 	// DeleteExpired passes jtiExpiresAt; callers reject expired JWTs first.
 	CreateOAuthTokensForJTI(ctx context.Context, appID, jti string, jtiExpiresAt int64, ts ...OAuthToken) error
 	GetOAuthTokenByHash(ctx context.Context, hash string) (OAuthToken, error)
-	// RotateRefresh atomically marks the refresh token with oldHash rotated
-	// (at now) and stores newAccess and newRefresh, which must carry its
-	// FamilyID. If it was rotated before (reuse), it revokes the whole family —
-	// including tokens issued by the earlier rotation — and returns ErrUsed.
-	// Revoked: ErrRevoked; unknown or not a refresh token: ErrNotFound.
-	// Expiry is the caller's to check.
-	RotateRefresh(ctx context.Context, oldHash string, now int64, newAccess, newRefresh OAuthToken) error
+	// RotateRefresh rotates the refresh token with oldHash in one
+	// transaction: issue sees the old token (to check its client and expiry)
+	// and returns the new access and refresh tokens, which must carry its
+	// FamilyID; the old one is marked rotated (at now) and the new pair
+	// stored. If issue fails nothing changes and its error is returned. If the
+	// old token was rotated before (reuse), the whole family is revoked —
+	// including tokens issued by the earlier rotation — and ErrUsed returned
+	// without calling issue. Revoked: ErrRevoked; unknown or not a refresh
+	// token: ErrNotFound.
+	RotateRefresh(ctx context.Context, oldHash string, now int64, issue func(old OAuthToken) (newAccess, newRefresh OAuthToken, err error)) error
 	// The Revoke methods set RevokedAt on tokens not revoked yet.
 	RevokeTokenFamily(ctx context.Context, familyID string, now int64) error
 	RevokeTokensByGrant(ctx context.Context, grantID string, now int64) error

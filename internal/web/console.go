@@ -40,9 +40,10 @@ func (h *Handler) registerConsole(handle func(string, http.HandlerFunc)) {
 	handle("POST "+consolePath+"/tokens/{id}", h.consolePost(formTokenEdit, h.tokenUpdate))
 	handle("POST "+consolePath+"/tokens/{id}/confirm-delete", h.consolePost(formTokenDelete, h.tokenConfirmDelete))
 	handle("POST "+consolePath+"/tokens/{id}/delete", h.consolePost(formTokenDelete, h.tokenDelete))
-	for _, s := range consoleSections[1:] {
-		handle("GET "+s.Path, h.console(h.comingSoon(s.Key, s.Label)))
-	}
+	h.registerApps(handle)
+	handle("GET "+authorizedPath, h.console(h.authorizedList))
+	handle("POST "+authorizedPath+"/{id}/revoke", h.consolePost(formGrantRevoke, h.grantRevoke))
+	handle("GET "+consolePath+"/workspaces", h.console(h.workspaceList))
 	handle("GET "+consolePath+"/", h.console(func(w http.ResponseWriter, r *http.Request, sess *session) {
 		h.notFound(w, r, sess)
 	}))

@@ -68,9 +68,9 @@ func TestConsoleSignInRequired(t *testing.T) {
 	wantBody(t, "GET /console", home, `href="/console/tokens"`, ">Personal access tokens</a>", ">OAuth apps</a>",
 		">Authorized apps</a>", ">Workspaces</a>", "Signed in as alice", ">Sign out</button>", ">简体中文</a>",
 		`<script src="/static/console.js" defer></script>`)
-	soon := b.get("/console/apps")
-	wantStatus(t, "GET /console/apps", soon, http.StatusOK)
-	wantBody(t, "GET /console/apps", soon, "coming soon", `aria-current="page">OAuth apps</a>`)
+	apps := b.get("/console/apps")
+	wantStatus(t, "GET /console/apps", apps, http.StatusOK)
+	wantBody(t, "GET /console/apps", apps, `class="primary">Create app</button>`, `aria-current="page">OAuth apps</a>`)
 	wantStatus(t, "GET /console/nope", b.get("/console/nope"), http.StatusNotFound)
 }
 

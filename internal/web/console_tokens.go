@@ -128,6 +128,21 @@ type tokenFormView struct {
 	Errors        map[string]string // field → catalog key
 }
 
+// permGroups is the permission picker of the token and app forms: the
+// catalog grouped by resource, with checked ticked.
+func (h *Handler) permGroups(l Lang, checked []string) []permGroup {
+	var groups []permGroup
+	for i, p := range h.Catalog.All() {
+		pc := permCheck{Name: p.Name, Text: p.Text(string(l)), InputID: "perm-" + itoa(i), Checked: slices.Contains(checked, p.Name)}
+		if n := len(groups); n > 0 && groups[n-1].Name == p.Group() {
+			groups[n-1].Perms = append(groups[n-1].Perms, pc)
+			continue
+		}
+		groups = append(groups, permGroup{Name: p.Group(), Perms: []permCheck{pc}})
+	}
+	return groups
+}
+
 // expirationChoice is the default of a new token's expiration select.
 const expirationChoice = "30"
 
@@ -145,14 +160,7 @@ func (h *Handler) tokenFormView(l Lang, accts []account, tf tokenForm, errs map[
 	fv.Expiration = append(fv.Expiration,
 		option{Value: "custom", Label: l.T("tokens.exp.custom"), Selected: tf.Expiration == "custom"},
 		option{Value: "permanent", Label: l.T("tokens.exp.permanent"), Selected: tf.Expiration == "permanent"})
-	for i, p := range h.Catalog.All() {
-		pc := permCheck{Name: p.Name, Text: p.Text(string(l)), InputID: "perm-" + itoa(i), Checked: slices.Contains(tf.Permissions, p.Name)}
-		if n := len(fv.Groups); n > 0 && fv.Groups[n-1].Name == p.Group() {
-			fv.Groups[n-1].Perms = append(fv.Groups[n-1].Perms, pc)
-			continue
-		}
-		fv.Groups = append(fv.Groups, permGroup{Name: p.Group(), Perms: []permCheck{pc}})
-	}
+	fv.Groups = h.permGroups(l, tf.Permissions)
 	chosen := tf.Account
 	if !slices.ContainsFunc(accts, func(a account) bool { return ownerValue(a.Owner) == chosen }) {
 		chosen = ownerValue(accts[0].Owner)

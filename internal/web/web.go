@@ -29,7 +29,9 @@ var staticFiles embed.FS
 
 // pageNames are the templates New requires; each is parsed with layout.html.
 var pageNames = []string{"login", "consent", "device", "device_done", "error",
-	"console_home", "console_soon", "console_tokens", "console_token_form", "console_token_created", "console_token_delete"}
+	"console_home", "console_soon", "console_tokens", "console_token_form", "console_token_created", "console_token_delete",
+	"console_apps", "console_app_form", "console_app", "console_app_secret", "console_confirm",
+	"console_authorized", "console_workspaces"}
 
 // Store is what the pages need from storage: sessions and the users who sign
 // in, and for the console the user's credentials, enterprises and workspaces.
@@ -41,6 +43,17 @@ type Store interface {
 	GetEnterprise(ctx context.Context, id string) (store.Enterprise, error)
 	ListUserEnterprises(ctx context.Context, userID string) ([]store.EnterpriseMember, error)
 	ListMemberWorkspaces(ctx context.Context, userID string) ([]store.MemberWorkspace, error)
+	// The console's OAuth app and authorization pages.
+	ListAppsByOwner(ctx context.Context, owner store.Owner) ([]store.App, error)
+	UpdateApp(ctx context.Context, id string, update func(store.App) (store.App, error)) (store.App, error)
+	DeleteApp(ctx context.Context, id string) error
+	ListAppSecrets(ctx context.Context, appID string) ([]store.AppSecret, error)
+	DeleteAppSecret(ctx context.Context, appID, id string) error
+	ListAppKeys(ctx context.Context, appID string) ([]store.AppKey, error)
+	DeleteAppKey(ctx context.Context, appID, kid string) error
+	GetGrant(ctx context.Context, id string) (store.Grant, error)
+	ListGrants(ctx context.Context, f store.GrantFilter) ([]store.Grant, error)
+	DeleteGrant(ctx context.Context, id string, now int64) error
 }
 
 // Handler serves the browser pages. Fill the exported fields and call New.

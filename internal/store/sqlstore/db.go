@@ -42,6 +42,9 @@ type DB struct {
 	queries sync.Map // query with ? placeholders → dialect form
 	stmts   sync.Map // dialect query → *sql.Stmt (stmt.go)
 	nstmts  atomic.Int64
+	prepMu  sync.Mutex // guards closed and prepWG.Add
+	prepWG  sync.WaitGroup
+	closed  bool
 	now     func() time.Time
 }
 

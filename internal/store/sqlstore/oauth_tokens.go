@@ -284,24 +284,15 @@ func (s *DB) GetOAuthTokenByHash(ctx context.Context, hash string) (store.OAuthT
 
 var errReuse = errors.New("refresh token reused")
 
-func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now int64, newAccess, newRefresh store.OAuthToken) error {
+func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now int64, issue func(store.OAuthToken) (store.OAuthToken, store.OAuthToken, error)) error {
 	reused := false
+	var issueErr error
 	err := s.inTxRetry(ctx, false, func(tx *sql.Tx) error {
-		reused = false
+		reused, issueErr = false, nil
 		// Concurrent rotators of one token queue on its row lock (PostgreSQL;
-		// SQLite serialises writers anyway), so the winner and then each
-		// loser run one after another: no lock-order deadlocks between them.
+		// SQLite serialises writers anyway): the first rotates, the others
+		// then see it rotated, which is reuse.
 		if err := s.lockRow(ctx, tx, "oauth_tokens", "hash", oldHash); err != nil {
-			return err
-		}
-		// Atomic step, as in ExchangeAuthCode: one concurrent rotator wins.
-		res, err := s.txExec(ctx, tx, s.q("UPDATE oauth_tokens SET rotated_at = ? WHERE hash = ? AND kind = ? AND rotated_at = 0 AND revoked_at = 0"),
-			now, oldHash, string(store.TokenRefresh))
-		if err != nil {
-			return mapErr(err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
 			return err
 		}
 		old, err := scanToken(s.txQueryRow(ctx, tx, s.q("SELECT "+tokenCols+" FROM oauth_tokens WHERE hash = ?"), oldHash))
@@ -311,26 +302,37 @@ func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now int64, newAc
 		switch {
 		case old.Kind != store.TokenRefresh:
 			return fmt.Errorf("not a refresh token: %w", store.ErrNotFound)
-		case n == 1:
-			if newAccess.FamilyID != old.FamilyID || newRefresh.FamilyID != old.FamilyID {
-				return fmt.Errorf("%w: rotated tokens must stay in family %s", store.ErrInvalid, old.FamilyID)
-			}
-			if newAccess.Kind != store.TokenAccess || newRefresh.Kind != store.TokenRefresh {
-				return fmt.Errorf("%w: rotation issues an access and a refresh token", store.ErrInvalid)
-			}
-			return s.insertTokens(ctx, tx, []store.OAuthToken{newAccess, newRefresh})
 		case old.RotatedAt != 0:
-			// Reuse: revoke the family and commit that, then report ErrUsed.
+			// Reuse (even after an earlier reuse revoked it): revoke the
+			// family and commit that, then report ErrUsed.
 			reused = true
 			if err := s.revokeTx(ctx, tx, "family_id", old.FamilyID, now); err != nil {
 				return err
 			}
 			return s.bumpTx(ctx, tx)
-		default:
+		case old.RevokedAt != 0:
 			return fmt.Errorf("refresh token: %w", store.ErrRevoked)
 		}
+		newAccess, newRefresh, err := issue(old)
+		if err != nil {
+			issueErr = err
+			return err // roll back: nothing changes
+		}
+		if newAccess.FamilyID != old.FamilyID || newRefresh.FamilyID != old.FamilyID {
+			return fmt.Errorf("%w: rotated tokens must stay in family %s", store.ErrInvalid, old.FamilyID)
+		}
+		if newAccess.Kind != store.TokenAccess || newRefresh.Kind != store.TokenRefresh {
+			return fmt.Errorf("%w: rotation issues an access and a refresh token", store.ErrInvalid)
+		}
+		if _, err := s.txExec(ctx, tx, s.q("UPDATE oauth_tokens SET rotated_at = ? WHERE hash = ?"), now, oldHash); err != nil {
+			return mapErr(err)
+		}
+		return s.insertTokens(ctx, tx, []store.OAuthToken{newAccess, newRefresh})
 	})
-	if err == nil && reused {
+	switch {
+	case issueErr != nil:
+		return issueErr
+	case err == nil && reused:
 		return fmt.Errorf("%w: %w", errReuse, store.ErrUsed)
 	}
 	return err

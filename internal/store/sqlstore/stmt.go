@@ -23,11 +23,17 @@ func (s *DB) prepared(query string) *sql.Stmt {
 	if v, ok := s.stmts.Load(query); ok {
 		return v.(*sql.Stmt)
 	}
-	if s.nstmts.Add(1) > maxStmts {
-		s.nstmts.Add(-1)
+	s.prepMu.Lock()
+	defer s.prepMu.Unlock()
+	if s.closed || s.nstmts.Add(1) > maxStmts {
+		if !s.closed {
+			s.nstmts.Add(-1)
+		}
 		return nil
 	}
+	s.prepWG.Add(1)
 	go func() {
+		defer s.prepWG.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		st, err := s.db.PrepareContext(ctx, query)
@@ -75,7 +81,13 @@ func (s *DB) dbQueryRow(ctx context.Context, query string, args ...any) *sql.Row
 	return s.db.QueryRowContext(ctx, query, args...)
 }
 
+// closeStmts stops new preparations, waits for running ones and closes
+// every prepared statement.
 func (s *DB) closeStmts() {
+	s.prepMu.Lock()
+	s.closed = true
+	s.prepMu.Unlock()
+	s.prepWG.Wait()
 	s.stmts.Range(func(k, v any) bool {
 		v.(*sql.Stmt).Close()
 		s.stmts.Delete(k)

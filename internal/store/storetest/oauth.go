@@ -703,9 +703,22 @@ func testRefreshRotation(t *testing.T, f *fixture) {
 	other, _ := f.tokenPair(o)
 	a1, r1 := f.newToken(o, store.TokenAccess, a0.FamilyID), f.newToken(o, store.TokenRefresh, a0.FamilyID)
 
+	// A refused rotation (the callback fails: wrong client, expired) changes nothing.
+	refused := errors.New("refused by the caller")
+	err := f.s.RotateRefresh(f.ctx, r0.Hash, f.tick(), func(old store.OAuthToken) (store.OAuthToken, store.OAuthToken, error) {
+		if old.Hash != r0.Hash || old.FamilyID != r0.FamilyID {
+			t.Errorf("callback saw %+v, want the old refresh token", old)
+		}
+		return old, old, refused
+	})
+	checkErr(t, "RotateRefresh(callback fails)", err, refused)
+	if got := f.getToken(r0.Hash); got.RotatedAt != 0 || got.RevokedAt != 0 {
+		t.Errorf("a refused rotation changed the token: %+v", got)
+	}
+
 	rev := f.revision()
 	now := f.tick()
-	checkErr(t, "RotateRefresh", f.s.RotateRefresh(f.ctx, r0.Hash, now, a1, r1), nil)
+	checkErr(t, "RotateRefresh", f.s.RotateRefresh(f.ctx, r0.Hash, now, rotateTo(a1, r1)), nil)
 	if got := f.revision(); got != rev {
 		t.Errorf("a normal rotation moved the revision %d → %d", rev, got)
 	}
@@ -716,25 +729,25 @@ func testRefreshRotation(t *testing.T, f *fixture) {
 
 	// Wrong family, access token, unknown.
 	a2, r2 := f.newToken(o, store.TokenAccess, store.NewID()), f.newToken(o, store.TokenRefresh, store.NewID())
-	checkErr(t, "RotateRefresh(new tokens of another family)", f.s.RotateRefresh(f.ctx, r1.Hash, f.tick(), a2, r2), store.ErrInvalid)
+	checkErr(t, "RotateRefresh(new tokens of another family)", f.s.RotateRefresh(f.ctx, r1.Hash, f.tick(), rotateTo(a2, r2)), store.ErrInvalid)
 	if got := f.getToken(r1.Hash); got.RotatedAt != 0 {
 		t.Errorf("a failed rotation marked the token rotated: %+v", got)
 	}
-	checkErr(t, "RotateRefresh(access token)", f.s.RotateRefresh(f.ctx, a1.Hash, f.tick(), a2, r2), store.ErrNotFound)
-	checkErr(t, "RotateRefresh(unknown)", f.s.RotateRefresh(f.ctx, tokenHash("unknown"), f.tick(), a2, r2), store.ErrNotFound)
+	checkErr(t, "RotateRefresh(access token)", f.s.RotateRefresh(f.ctx, a1.Hash, f.tick(), rotateTo(a2, r2)), store.ErrNotFound)
+	checkErr(t, "RotateRefresh(unknown)", f.s.RotateRefresh(f.ctx, tokenHash("unknown"), f.tick(), rotateTo(a2, r2)), store.ErrNotFound)
 
 	// Reuse of r0: the whole family goes, the new pair included.
 	a3, r3 := f.newToken(o, store.TokenAccess, a0.FamilyID), f.newToken(o, store.TokenRefresh, a0.FamilyID)
-	checkErr(t, "RotateRefresh(reuse)", f.s.RotateRefresh(f.ctx, r0.Hash, f.tick(), a3, r3), store.ErrUsed)
+	checkErr(t, "RotateRefresh(reuse)", f.s.RotateRefresh(f.ctx, r0.Hash, f.tick(), rotateTo(a3, r3)), store.ErrUsed)
 	f.checkRevoked("family after reuse", true, a0, r0, a1, r1)
 	f.checkRevoked("another family after reuse", false, other)
-	_, err := f.s.GetOAuthTokenByHash(f.ctx, r3.Hash)
+	_, err = f.s.GetOAuthTokenByHash(f.ctx, r3.Hash)
 	checkErr(t, "token offered to the reused rotation", err, store.ErrNotFound)
 	if got := f.revision(); got <= rev {
 		t.Errorf("revoking on reuse did not advance the revision")
 	}
 	// r1 is revoked (not rotated).
-	checkErr(t, "RotateRefresh(revoked)", f.s.RotateRefresh(f.ctx, r1.Hash, f.tick(), a3, r3), store.ErrRevoked)
+	checkErr(t, "RotateRefresh(revoked)", f.s.RotateRefresh(f.ctx, r1.Hash, f.tick(), rotateTo(a3, r3)), store.ErrRevoked)
 }
 
 func testRevokeTokens(t *testing.T, f *fixture) {
@@ -893,7 +906,7 @@ func testOAuthRevision(t *testing.T, f *fixture) {
 		{"approve device", func() error { return s.ApproveDeviceCode(ctx, dev.UserCode, g.ID, f.tick()) }, false},
 		{"redeem device", func() error { return s.MarkDeviceCodeRedeemed(ctx, dev.DeviceHash) }, false},
 		{"create tokens for jti", func() error { return s.CreateOAuthTokensForJTI(ctx, a.ID, "j", f.tick()+60, jtiAccess) }, false},
-		{"rotate refresh", func() error { return s.RotateRefresh(ctx, refresh.Hash, f.tick(), a1, r1) }, false},
+		{"rotate refresh", func() error { return s.RotateRefresh(ctx, refresh.Hash, f.tick(), rotateTo(a1, r1)) }, false},
 		{"reads", func() error {
 			if _, err := s.GetOAuthTokenByHash(ctx, access.Hash); err != nil {
 				return err
@@ -925,4 +938,9 @@ func testOAuthRevision(t *testing.T, f *fixture) {
 			t.Errorf("%s moved the revision %d → %d", st.name, before, after)
 		}
 	}
+}
+
+// rotateTo is a RotateRefresh issue callback returning a fixed pair.
+func rotateTo(access, refresh store.OAuthToken) func(store.OAuthToken) (store.OAuthToken, store.OAuthToken, error) {
+	return func(store.OAuthToken) (store.OAuthToken, store.OAuthToken, error) { return access, refresh, nil }
 }

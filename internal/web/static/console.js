@@ -57,4 +57,33 @@
     accounts.forEach(function (a) { a.addEventListener('change', syncWS); });
     syncWS();
   }
+  // App form: redirect URIs matter only for web and PKCE apps.
+  var redirect = document.getElementById('redirect-field');
+  var types = document.querySelectorAll('input[name="client_type"]');
+  if (redirect && types.length > 0) {
+    var syncType = function () {
+      var t = document.querySelector('input[name="client_type"]:checked');
+      redirect.hidden = !!t && t.value !== 'WebBackend' && t.value !== 'SinglePageOrNative';
+    };
+    types.forEach(function (t) { t.addEventListener('change', syncType); });
+    syncType();
+  }
+
+  // Download buttons: save a shown-once value (the private key) as a file.
+  // A blob: URL, made here, since CSP allows no data: navigation.
+  document.querySelectorAll('button[data-download]').forEach(function (b) {
+    var input = document.getElementById(b.getAttribute('data-download'));
+    if (!input || !window.Blob || !URL.createObjectURL) return;
+    b.hidden = false;
+    b.addEventListener('click', function () {
+      var url = URL.createObjectURL(new Blob([input.value], { type: 'application/x-pem-file' }));
+      var a = document.createElement('a');
+      a.href = url;
+      a.download = b.getAttribute('data-filename') || 'private_key.pem';
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+    });
+  });
 })();

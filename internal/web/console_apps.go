@@ -1,0 +1,584 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/cozeauth/cozeauth/internal/oauth"
+	"github.com/cozeauth/cozeauth/internal/store"
+)
+
+const appsPath = consolePath + "/apps"
+
+// Console form labels of the app pages.
+const (
+	formAppCreate = "app-create"
+	formAppEdit   = "app-edit"
+	// formAppAction guards the app page's buttons: secrets, keys,
+	// authorization, deactivation and deletion.
+	formAppAction = "app-action"
+)
+
+// clientTypes are the four client types in the order the form offers them.
+var clientTypes = []store.ClientType{store.ClientWebBackend, store.ClientSinglePageOrNative, store.ClientTerminal, store.ClientService}
+
+func (h *Handler) registerApps(handle func(string, http.HandlerFunc)) {
+	handle("GET "+appsPath, h.console(h.appList))
+	handle("GET "+appsPath+"/new", h.console(h.appNew))
+	handle("POST "+appsPath, h.consolePost(formAppCreate, h.appCreate))
+	handle("GET "+appsPath+"/{id}", h.console(h.appShow))
+	handle("POST "+appsPath+"/{id}", h.consolePost(formAppEdit, h.appUpdate))
+	handle("POST "+appsPath+"/{id}/secrets", h.consolePost(formAppAction, h.appAddSecret))
+	handle("POST "+appsPath+"/{id}/secrets/{sid}/delete", h.consolePost(formAppAction, h.appDeleteSecret))
+	handle("POST "+appsPath+"/{id}/keys", h.consolePost(formAppAction, h.appUploadKey))
+	handle("POST "+appsPath+"/{id}/keys/generate", h.consolePost(formAppAction, h.appGenerateKey))
+	handle("POST "+appsPath+"/{id}/keys/{kid}/delete", h.consolePost(formAppAction, h.appDeleteKey))
+	handle("POST "+appsPath+"/{id}/authorize", h.consolePost(formAppAction, h.appAuthorize))
+	handle("POST "+appsPath+"/{id}/confirm-deactivate", h.consolePost(formAppAction, h.appConfirm("deactivate")))
+	handle("POST "+appsPath+"/{id}/deactivate", h.consolePost(formAppAction, h.appDeactivate))
+	handle("POST "+appsPath+"/{id}/confirm-delete", h.consolePost(formAppAction, h.appConfirm("delete")))
+	handle("POST "+appsPath+"/{id}/delete", h.consolePost(formAppAction, h.appDelete))
+}
+
+// adminAccounts lists the accounts whose apps the user manages: the personal
+// account, then the enterprises where the user is SuperAdmin or Admin.
+func (h *Handler) adminAccounts(ctx context.Context, u store.User) ([]account, error) {
+	accts := []account{{Owner: u.Account()}}
+	mems, err := h.Store.ListUserEnterprises(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range mems {
+		if !m.Role.IsAdmin() {
+			continue
+		}
+		e, err := h.Store.GetEnterprise(ctx, m.EnterpriseID)
+		if err != nil {
+			return nil, err
+		}
+		accts = append(accts, account{Owner: store.Owner{Type: store.OwnerEnterprise, ID: e.ID}, Name: e.Name})
+	}
+	return accts, nil
+}
+
+type appRow struct {
+	ID, Name, Account, ClientType, ClientID string
+	Active                                  bool
+}
+
+type appListView struct {
+	Rows []appRow
+	Done string
+}
+
+var appDoneMessages = map[string]string{"deleted": "apps.done.deleted"}
+
+func (h *Handler) appList(w http.ResponseWriter, r *http.Request, sess *session) {
+	l := h.langOf(w, r)
+	accts, err := h.adminAccounts(r.Context(), sess.User)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	lv := appListView{Done: appDoneMessages[r.URL.Query().Get("done")]}
+	for _, a := range accts {
+		apps, err := h.Store.ListAppsByOwner(r.Context(), a.Owner)
+		if err != nil {
+			h.internal(w, r, err)
+			return
+		}
+		for _, app := range apps {
+			lv.Rows = append(lv.Rows, appRow{ID: app.ID, Name: app.Name, Account: accountName(l, accts, a.Owner),
+				ClientType: l.T("client." + string(app.ClientType)), ClientID: app.ClientID, Active: app.Active})
+		}
+	}
+	v := h.consoleView(l, sess, "apps", "apps.title")
+	v.P = lv
+	h.render(w, r, http.StatusOK, "console_apps", v, appsPath)
+}
+
+// appForm is what the create and edit forms post.
+type appForm struct {
+	Name, Description, Type, Account string
+	RedirectURIs                     string // one per line
+	Permissions                      []string
+}
+
+func parseAppForm(f url.Values) appForm {
+	return appForm{Name: f.Get("name"), Description: f.Get("description"), Type: f.Get("client_type"),
+		Account: f.Get("account"), RedirectURIs: f.Get("redirect_uris"), Permissions: f["perm"]}
+}
+
+func (af appForm) uris() []string {
+	var out []string
+	for _, line := range strings.Split(af.RedirectURIs, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+type clientTypeView struct {
+	Value, InputID, Label, Help string
+	Checked                     bool
+}
+
+type appFormView struct {
+	Edit         bool
+	Action, CSRF string
+	Name         string
+	Description  string
+	Types        []clientTypeView
+	FixedType    string // edit: the type's label
+	ShowRedirect bool   // edit: whether the type uses redirect URIs
+	Accounts     []accountView
+	RedirectURIs string
+	Groups       []permGroup
+	Errors       map[string]string // field → catalog key
+	BadURI       string            // the redirect URI a redirect_uris error is about
+}
+
+func (h *Handler) appFormView(l Lang, accts []account, af appForm, errs map[string]string) appFormView {
+	fv := appFormView{Name: af.Name, Description: af.Description, RedirectURIs: af.RedirectURIs, Errors: errs,
+		Groups: h.permGroups(l, af.Permissions), ShowRedirect: true}
+	for i, t := range clientTypes {
+		fv.Types = append(fv.Types, clientTypeView{Value: string(t), InputID: "type-" + itoa(i),
+			Label: l.T("client." + string(t)), Help: l.T("client." + string(t) + ".help"), Checked: af.Type == string(t)})
+	}
+	chosen := af.Account
+	if !slices.ContainsFunc(accts, func(a account) bool { return ownerValue(a.Owner) == chosen }) {
+		chosen = ownerValue(accts[0].Owner)
+	}
+	for i, a := range accts {
+		val := ownerValue(a.Owner)
+		fv.Accounts = append(fv.Accounts, accountView{Value: val, InputID: "account-" + itoa(i),
+			Name: accountName(l, accts, a.Owner), Checked: val == chosen})
+	}
+	return fv
+}
+
+func (h *Handler) renderAppForm(w http.ResponseWriter, r *http.Request, status int, sess *session, accts []account, af appForm, errs map[string]string, badURI string) {
+	l := h.langOf(w, r)
+	fv := h.appFormView(l, accts, af, errs)
+	fv.Action, fv.CSRF, fv.BadURI = appsPath, sess.csrf(formAppCreate), badURI
+	v := h.consoleView(l, sess, "apps", "apps.new.title")
+	v.P = fv
+	h.render(w, r, status, "console_app_form", v, appsPath+"/new")
+}
+
+func (h *Handler) appNew(w http.ResponseWriter, r *http.Request, sess *session) {
+	accts, err := h.adminAccounts(r.Context(), sess.User)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	h.renderAppForm(w, r, http.StatusOK, sess, accts, appForm{Type: string(store.ClientWebBackend)}, nil, "")
+}
+
+// checkAppFields validates what the create and edit forms share; it returns
+// field errors (catalog keys), the redirect URI at fault, the cleaned URIs
+// and permissions.
+func (h *Handler) checkAppFields(t store.ClientType, af appForm) (map[string]string, string, []string, []string) {
+	errs := map[string]string{}
+	name := strings.TrimSpace(af.Name)
+	switch {
+	case name == "":
+		errs["name"] = "apps.err.name"
+	case utf8.RuneCountInString(name) > 100:
+		errs["name"] = "tokens.err.name_long"
+	}
+	if utf8.RuneCountInString(af.Description) > 1000 {
+		errs["description"] = "apps.err.description"
+	}
+	var uris []string
+	var bad string
+	if t.Valid() {
+		raw := af.uris()
+		if !oauth.UsesRedirect(t) {
+			raw = nil // typed before switching to a type without redirects
+		}
+		var err error
+		uris, err = oauth.CheckRedirectURIs(t, raw)
+		var ue *oauth.RedirectURIError
+		switch {
+		case errors.As(err, &ue):
+			errs["redirect_uris"], bad = "apps.err.redirect", ue.URI
+		case err != nil:
+			errs["redirect_uris"] = "apps.err.redirect_none"
+		}
+	}
+	perms, err := h.Catalog.Validate(af.Permissions)
+	if err != nil {
+		errs["permissions"] = "tokens.err.permissions"
+	}
+	return errs, bad, uris, perms
+}
+
+type appSecretView struct {
+	AppID, AppName, ClientID string
+	Label, Warning, Help     string // catalog keys
+	Value                    string
+	Multiline                bool
+	Filename                 string
+}
+
+func (h *Handler) appCreate(w http.ResponseWriter, r *http.Request, sess *session) {
+	accts, err := h.adminAccounts(r.Context(), sess.User)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	af := parseAppForm(r.PostForm)
+	t := store.ClientType(af.Type)
+	errs, bad, uris, perms := h.checkAppFields(t, af)
+	if !t.Valid() {
+		errs["client_type"] = "apps.err.client_type"
+	}
+	idx := slices.IndexFunc(accts, func(a account) bool { return ownerValue(a.Owner) == af.Account })
+	if idx < 0 {
+		errs["account"] = "apps.err.account"
+	}
+	if len(errs) > 0 {
+		h.renderAppForm(w, r, http.StatusBadRequest, sess, accts, af, errs, bad)
+		return
+	}
+	app, secret, err := h.OAuth.CreateApp(r.Context(), oauth.AppSpec{Owner: accts[idx].Owner, CreatedBy: sess.User.ID,
+		Type: t, Name: af.Name, Description: af.Description, RedirectURIs: uris, Permissions: perms})
+	if errors.Is(err, oauth.ErrInvalidApp) {
+		h.Log.InfoContext(r.Context(), "web: app refused", "err", err)
+		h.renderAppForm(w, r, http.StatusBadRequest, sess, accts, af, map[string]string{"name": "apps.err.invalid"}, "")
+		return
+	}
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	if secret == "" {
+		http.Redirect(w, r, appsPath+"/"+url.PathEscape(app.ID)+"?done=created", http.StatusSeeOther)
+		return
+	}
+	h.renderSecret(w, r, sess, "apps.created.title", app, appSecretView{Label: "apps.secret", Warning: "apps.secret.warning",
+		Help: "apps.secret.help", Value: secret})
+}
+
+// renderSecret shows a secret once; headers() has sent no-store, and the
+// language link leads to the app page, never back to this response.
+func (h *Handler) renderSecret(w http.ResponseWriter, r *http.Request, sess *session, titleKey string, app store.App, sv appSecretView) {
+	l := h.langOf(w, r)
+	sv.AppID, sv.AppName, sv.ClientID = app.ID, app.Name, app.ClientID
+	v := h.consoleView(l, sess, "apps", titleKey, app.Name)
+	v.P = sv
+	h.render(w, r, http.StatusOK, "console_app_secret", v, appsPath+"/"+url.PathEscape(app.ID))
+}
+
+// ownApp returns the app named by the path if the user manages it, or
+// answers 404: an app of someone else is indistinguishable from a missing one.
+func (h *Handler) ownApp(w http.ResponseWriter, r *http.Request, sess *session) (store.App, bool) {
+	app, err := h.OAuth.GetApp(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		h.notFound(w, r, sess)
+		return store.App{}, false
+	}
+	if err != nil {
+		h.internal(w, r, err)
+		return store.App{}, false
+	}
+	accts, err := h.adminAccounts(r.Context(), sess.User)
+	if err != nil {
+		h.internal(w, r, err)
+		return store.App{}, false
+	}
+	if !slices.ContainsFunc(accts, func(a account) bool { return a.Owner == app.Owner }) {
+		h.notFound(w, r, sess)
+		return store.App{}, false
+	}
+	return app, true
+}
+
+type secretRow struct {
+	ID, Masked string
+	Created    timeView
+}
+
+type keyRow struct {
+	ID      string
+	Created timeView
+}
+
+type appView struct {
+	appFormView
+	ID, ClientID string
+	Account      string
+	TypeLabel    string
+	Active       bool
+	Confidential bool
+	Service      bool
+	CanAuthorize bool // a Service app of the user's personal account
+	Authorized   bool
+	Secrets      []secretRow
+	Keys         []keyRow
+	ActionCSRF   string
+	PublicKey    string // the PEM textarea, kept on an error
+	KeyError     string // catalog key
+	Done         string
+}
+
+var appPageDone = map[string]string{"created": "apps.done.created", "updated": "apps.done.updated",
+	"secret_deleted": "apps.done.secret_deleted", "key_added": "apps.done.key_added", "key_deleted": "apps.done.key_deleted",
+	"authorized": "apps.done.authorized", "deactivated": "apps.done.deactivated"}
+
+func (h *Handler) renderApp(w http.ResponseWriter, r *http.Request, status int, sess *session, app store.App, af appForm, errs map[string]string, badURI, pemText, keyErr string) {
+	l := h.langOf(w, r)
+	accts, err := h.adminAccounts(r.Context(), sess.User)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	fv := h.appFormView(l, accts, af, errs)
+	fv.Edit, fv.FixedType, fv.ShowRedirect, fv.BadURI = true, l.T("client."+string(app.ClientType)), oauth.UsesRedirect(app.ClientType), badURI
+	fv.Action, fv.CSRF = appsPath+"/"+url.PathEscape(app.ID), sess.csrf(formAppEdit)
+	av := appView{appFormView: fv, ID: app.ID, ClientID: app.ClientID, Account: accountName(l, accts, app.Owner),
+		TypeLabel: fv.FixedType, Active: app.Active, Confidential: app.ClientType.Confidential(),
+		Service: app.ClientType == store.ClientService, ActionCSRF: sess.csrf(formAppAction), PublicKey: pemText,
+		KeyError: keyErr, Done: appPageDone[r.URL.Query().Get("done")]}
+	av.CanAuthorize = av.Service && app.Owner == sess.User.Account()
+	if av.Confidential {
+		secs, err := h.Store.ListAppSecrets(r.Context(), app.ID)
+		if err != nil {
+			h.internal(w, r, err)
+			return
+		}
+		for _, s := range secs {
+			av.Secrets = append(av.Secrets, secretRow{ID: s.ID, Masked: "czs_…" + s.Hint, Created: unixTime(s.CreatedAt)})
+		}
+	}
+	if av.Service {
+		keys, err := h.Store.ListAppKeys(r.Context(), app.ID)
+		if err != nil {
+			h.internal(w, r, err)
+			return
+		}
+		for _, k := range keys {
+			av.Keys = append(av.Keys, keyRow{ID: k.ID, Created: unixTime(k.CreatedAt)})
+		}
+	}
+	if av.CanAuthorize {
+		gs, err := h.Store.ListGrants(r.Context(), store.GrantFilter{AppID: app.ID, UserID: sess.User.ID, Kind: store.GrantAppAuth})
+		if err != nil {
+			h.internal(w, r, err)
+			return
+		}
+		av.Authorized = len(gs) > 0
+	}
+	v := h.consoleView(l, sess, "apps", "apps.show.title", app.Name)
+	v.P = av
+	h.render(w, r, status, "console_app", v, appsPath+"/"+url.PathEscape(app.ID))
+}
+
+func appFormOf(app store.App) appForm {
+	return appForm{Name: app.Name, Description: app.Description, Type: string(app.ClientType),
+		Account: ownerValue(app.Owner), RedirectURIs: strings.Join(app.RedirectURIs, "\n"), Permissions: app.Permissions}
+}
+
+func (h *Handler) appShow(w http.ResponseWriter, r *http.Request, sess *session) {
+	app, ok := h.ownApp(w, r, sess)
+	if !ok {
+		return
+	}
+	h.renderApp(w, r, http.StatusOK, sess, app, appFormOf(app), nil, "", "", "")
+}
+
+func (h *Handler) appUpdate(w http.ResponseWriter, r *http.Request, sess *session) {
+	app, ok := h.ownApp(w, r, sess)
+	if !ok {
+		return
+	}
+	af := parseAppForm(r.PostForm)
+	af.Type, af.Account = string(app.ClientType), ownerValue(app.Owner)
+	errs, bad, uris, perms := h.checkAppFields(app.ClientType, af)
+	if len(errs) > 0 {
+		h.renderApp(w, r, http.StatusBadRequest, sess, app, af, errs, bad, "", "")
+		return
+	}
+	_, err := h.Store.UpdateApp(r.Context(), app.ID, func(a store.App) (store.App, error) {
+		a.Name, a.Description = strings.TrimSpace(af.Name), af.Description
+		a.RedirectURIs, a.Permissions = uris, perms
+		if a.Permissions == nil {
+			a.Permissions = []string{}
+		}
+		a.UpdatedAt = h.Now().Unix()
+		return a, nil
+	})
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	h.Invalidate()
+	h.redirectApp(w, r, app, "updated")
+}
+
+func (h *Handler) redirectApp(w http.ResponseWriter, r *http.Request, app store.App, done string) {
+	http.Redirect(w, r, appsPath+"/"+url.PathEscape(app.ID)+"?done="+done, http.StatusSeeOther)
+}
+
+func (h *Handler) appAddSecret(w http.ResponseWriter, r *http.Request, sess *session) {
+	app, ok := h.ownApp(w, r, sess)
+	if !ok {
+		return
+	}
+	if !app.ClientType.Confidential() {
+		h.notFound(w, r, sess)
+		return
+	}
+	_, secret, err := h.OAuth.AddSecret(r.Context(), app.ID)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	h.renderSecret(w, r, sess, "apps.secret.title", app, appSecretView{Label: "apps.secret", Warning: "apps.secret.warning",
+		Help: "apps.secret.help", Value: secret})
+}
+
+func (h *Handler) appDeleteSecret(w http.ResponseWriter, r *http.Request, sess *session) {
+	app, ok := h.ownApp(w, r, sess)
+	if !ok {
+		return
+	}
+	if err := h.Store.DeleteAppSecret(r.Context(), app.ID, r.PathValue("sid")); err != nil && !errors.Is(err, store.ErrNotFound) {
+		h.internal(w, r, err)
+		return
+	}
+	h.Invalidate()
+	h.redirectApp(w, r, app, "secret_deleted")
+}
+
+func (h *Handler) appUploadKey(w http.ResponseWriter, r *http.Request, sess *session) {
+	app, ok := h.ownApp(w, r, sess)
+	if !ok {
+		return
+	}
+	pemText := r.PostFormValue("public_key")
+	if app.ClientType != store.ClientService {
+		h.notFound(w, r, sess)
+		return
+	}
+	_, err := h.OAuth.AddKey(r.Context(), app.ID, pemText)
+	if errors.Is(err, oauth.ErrInvalidApp) {
+		key := "apps.err.key"
+		if strings.Contains(err.Error(), "already registered") {
+			key = "apps.err.key_exists"
+		}
+		if strings.Contains(pemText, "PRIVATE KEY") {
+			pemText = "" // never echo a private key into a page
+		}
+		h.renderApp(w, r, http.StatusBadRequest, sess, app, appFormOf(app), nil, "", pemText, key)
+		return
+	}
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	h.redirectApp(w, r, app, "key_added")
+}
+
+func (h *Handler) appGenerateKey(w http.ResponseWriter, r *http.Request, sess *session) {
+	app, ok := h.ownApp(w, r, sess)
+	if !ok {
+		return
+	}
+	if app.ClientType != store.ClientService {
+		h.notFound(w, r, sess)
+		return
+	}
+	k, priv, err := h.OAuth.GenerateKey(r.Context(), app.ID)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	h.renderSecret(w, r, sess, "apps.key.title", app, appSecretView{Label: "apps.private_key", Warning: "apps.key.warning",
+		Help: "apps.key.help", Value: priv, Multiline: true, Filename: "private_key_" + k.ID[:8] + ".pem"})
+}
+
+func (h *Handler) appDeleteKey(w http.ResponseWriter, r *http.Request, sess *session) {
+	app, ok := h.ownApp(w, r, sess)
+	if !ok {
+		return
+	}
+	if err := h.Store.DeleteAppKey(r.Context(), app.ID, r.PathValue("kid")); err != nil && !errors.Is(err, store.ErrNotFound) {
+		h.internal(w, r, err)
+		return
+	}
+	h.Invalidate()
+	h.redirectApp(w, r, app, "key_deleted")
+}
+
+func (h *Handler) appAuthorize(w http.ResponseWriter, r *http.Request, sess *session) {
+	app, ok := h.ownApp(w, r, sess)
+	if !ok {
+		return
+	}
+	if app.ClientType != store.ClientService || app.Owner != sess.User.Account() {
+		h.notFound(w, r, sess)
+		return
+	}
+	if _, err := h.OAuth.AuthorizeApp(r.Context(), app.ID, sess.User.ID, true, nil); err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	h.Invalidate()
+	h.redirectApp(w, r, app, "authorized")
+}
+
+type confirmView struct {
+	Intro, Button string // catalog keys
+	Name          string
+	Action, CSRF  string
+	Back          string
+}
+
+func (h *Handler) appConfirm(what string) consoleHandler {
+	return func(w http.ResponseWriter, r *http.Request, sess *session) {
+		app, ok := h.ownApp(w, r, sess)
+		if !ok {
+			return
+		}
+		l := h.langOf(w, r)
+		back := appsPath + "/" + url.PathEscape(app.ID)
+		v := h.consoleView(l, sess, "apps", "apps."+what+".title", app.Name)
+		v.P = confirmView{Intro: "apps." + what + ".intro", Button: "apps." + what + ".confirm", Name: app.Name,
+			Action: back + "/" + what, CSRF: sess.csrf(formAppAction), Back: back}
+		h.render(w, r, http.StatusOK, "console_confirm", v, back)
+	}
+}
+
+func (h *Handler) appDeactivate(w http.ResponseWriter, r *http.Request, sess *session) {
+	app, ok := h.ownApp(w, r, sess)
+	if !ok {
+		return
+	}
+	if err := h.OAuth.Deactivate(r.Context(), app.ID); err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	h.Invalidate()
+	h.redirectApp(w, r, app, "deactivated")
+}
+
+func (h *Handler) appDelete(w http.ResponseWriter, r *http.Request, sess *session) {
+	app, ok := h.ownApp(w, r, sess)
+	if !ok {
+		return
+	}
+	if err := h.Store.DeleteApp(r.Context(), app.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		h.internal(w, r, err)
+		return
+	}
+	h.Invalidate()
+	http.Redirect(w, r, appsPath+"?done=deleted", http.StatusSeeOther)
+}

@@ -1,0 +1,121 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/cozeauth/cozeauth/internal/store"
+)
+
+const authorizedPath = consolePath + "/authorized"
+
+// formGrantRevoke guards the Revoke buttons of the authorized apps.
+const formGrantRevoke = "grant-revoke"
+
+type grantRow struct {
+	ID, AppName, Kind, Account string
+	Permissions                []string
+	AllWorkspaces              bool
+	Workspaces                 []string
+	Created                    timeView
+}
+
+type grantListView struct {
+	Rows       []grantRow
+	RevokeCSRF string
+	Done       string
+}
+
+// authorizedList shows the grants the user gave: OBO consents and their
+// personal account's AppAuth authorizations.
+func (h *Handler) authorizedList(w http.ResponseWriter, r *http.Request, sess *session) {
+	l := h.langOf(w, r)
+	grants, err := h.Store.ListGrants(r.Context(), store.GrantFilter{UserID: sess.User.ID})
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	accts, err := h.accountsOf(r.Context(), sess.User)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	wsNames := map[string]string{}
+	for _, a := range accts {
+		for _, ws := range a.Workspaces {
+			wsNames[ws.ID] = ws.Name
+		}
+	}
+	lv := grantListView{RevokeCSRF: sess.csrf(formGrantRevoke)}
+	if r.URL.Query().Get("done") == "revoked" {
+		lv.Done = "authorized.done.revoked"
+	}
+	for _, g := range grants {
+		app, err := h.OAuth.GetApp(r.Context(), g.AppID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted with its grants a moment ago
+		}
+		if err != nil {
+			h.internal(w, r, err)
+			return
+		}
+		row := grantRow{ID: g.ID, AppName: app.Name, Kind: l.T("authorized.kind." + string(g.Kind)),
+			Account: accountName(l, accts, g.Owner), Permissions: g.Permissions, AllWorkspaces: g.AllWorkspaces,
+			Created: unixTime(g.CreatedAt)}
+		for _, id := range g.WorkspaceIDs {
+			name, ok := wsNames[id]
+			if !ok {
+				name = id // a workspace the user has left
+			}
+			row.Workspaces = append(row.Workspaces, name)
+		}
+		lv.Rows = append(lv.Rows, row)
+	}
+	v := h.consoleView(l, sess, "authorized", "authorized.title")
+	v.P = lv
+	h.render(w, r, http.StatusOK, "console_authorized", v, authorizedPath)
+}
+
+// grantRevoke deletes one of the user's grants; the store revokes its tokens
+// in the same transaction, Invalidate drops them from this process's caches
+// and the revision poll from the others'.
+func (h *Handler) grantRevoke(w http.ResponseWriter, r *http.Request, sess *session) {
+	g, err := h.Store.GetGrant(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && g.UserID != sess.User.ID) {
+		h.notFound(w, r, sess)
+		return
+	}
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	if err := h.Store.DeleteGrant(r.Context(), g.ID, h.Now().Unix()); err != nil && !errors.Is(err, store.ErrNotFound) {
+		h.internal(w, r, err)
+		return
+	}
+	h.Invalidate()
+	http.Redirect(w, r, authorizedPath+"?done=revoked", http.StatusSeeOther)
+}
+
+type workspaceRow struct {
+	ID, Name, Role, Owner string
+}
+
+func (h *Handler) workspaceList(w http.ResponseWriter, r *http.Request, sess *session) {
+	l := h.langOf(w, r)
+	accts, err := h.accountsOf(r.Context(), sess.User)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	var rows []workspaceRow
+	for _, a := range accts {
+		for _, ws := range a.Workspaces {
+			rows = append(rows, workspaceRow{ID: ws.ID, Name: ws.Name, Role: l.T("workspaces.role." + string(ws.Role)),
+				Owner: accountName(l, accts, a.Owner)})
+		}
+	}
+	v := h.consoleView(l, sess, "workspaces", "workspaces.title")
+	v.P = rows
+	h.render(w, r, http.StatusOK, "console_workspaces", v, consolePath+"/workspaces")
+}
