@@ -94,17 +94,6 @@ func (h *Handler) consoleHome(w http.ResponseWriter, r *http.Request, sess *sess
 	h.render(w, r, http.StatusOK, "console_home", v, consolePath)
 }
 
-type soonView struct{ Section string }
-
-func (h *Handler) comingSoon(key, label string) consoleHandler {
-	return func(w http.ResponseWriter, r *http.Request, sess *session) {
-		l := h.langOf(w, r)
-		v := h.consoleView(l, sess, key, label)
-		v.P = soonView{Section: l.T(label)}
-		h.render(w, r, http.StatusOK, "console_soon", v, r.URL.Path)
-	}
-}
-
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, sess *session) {
 	l := h.langOf(w, r)
 	v := h.consoleView(l, sess, "", "error.not_found.title")

@@ -90,7 +90,6 @@ var messages = map[string][2]string{
 	"console.title":         {"Console", "控制台"},
 	"console.intro":         {"Manage your tokens, apps and authorizations.", "管理你的令牌、应用和授权。"},
 	"console.nav_help":      {"Choose a section in the navigation above.", "请在上方导航中选择一个栏目。"},
-	"console.soon":          {"This page is coming soon.", "此页面即将推出。"},
 	"error.not_found.title": {"Not found", "未找到"},
 
 	// personal access tokens

@@ -29,7 +29,7 @@ var staticFiles embed.FS
 
 // pageNames are the templates New requires; each is parsed with layout.html.
 var pageNames = []string{"login", "consent", "device", "device_done", "error",
-	"console_home", "console_soon", "console_tokens", "console_token_form", "console_token_created", "console_token_delete",
+	"console_home", "console_tokens", "console_token_form", "console_token_created", "console_token_delete",
 	"console_apps", "console_app_form", "console_app", "console_app_secret", "console_confirm",
 	"console_authorized", "console_workspaces"}
 
