@@ -15,6 +15,9 @@ const (
 	formTokenCreate = "token-create"
 	formTokenEdit   = "token-edit"
 	formTokenDelete = "token-delete"
+	formSATCreate   = "sat-create"
+	formSATEdit     = "sat-edit"
+	formSATDelete   = "sat-delete"
 )
 
 // navItem is one link of the console navigation.
@@ -24,22 +27,21 @@ type navItem struct {
 }
 
 // consoleSections are the navigation's entries: key → path and label key.
-var consoleSections = []struct{ Key, Path, Label string }{
-	{"tokens", consolePath + "/tokens", "nav.tokens"},
-	{"apps", consolePath + "/apps", "nav.apps"},
-	{"authorized", consolePath + "/authorized", "nav.authorized"},
-	{"workspaces", consolePath + "/workspaces", "nav.workspaces"},
+var consoleSections = []struct {
+	Key, Path, Label string
+	AdminOnly        bool // shown to enterprise admins only
+}{
+	{"tokens", consolePath + "/tokens", "nav.tokens", false},
+	{"sats", satsPath, "nav.sats", true},
+	{"apps", consolePath + "/apps", "nav.apps", false},
+	{"authorized", consolePath + "/authorized", "nav.authorized", false},
+	{"workspaces", consolePath + "/workspaces", "nav.workspaces", false},
 }
 
 func (h *Handler) registerConsole(handle func(string, http.HandlerFunc)) {
 	handle("GET "+consolePath, h.console(h.consoleHome))
-	handle("GET "+consolePath+"/tokens", h.console(h.tokenList))
-	handle("GET "+consolePath+"/tokens/new", h.console(h.tokenNew))
-	handle("POST "+consolePath+"/tokens", h.consolePost(formTokenCreate, h.tokenCreate))
-	handle("GET "+consolePath+"/tokens/{id}/edit", h.console(h.tokenEdit))
-	handle("POST "+consolePath+"/tokens/{id}", h.consolePost(formTokenEdit, h.tokenUpdate))
-	handle("POST "+consolePath+"/tokens/{id}/confirm-delete", h.consolePost(formTokenDelete, h.tokenConfirmDelete))
-	handle("POST "+consolePath+"/tokens/{id}/delete", h.consolePost(formTokenDelete, h.tokenDelete))
+	patKind.register(h, handle)
+	satKind.register(h, handle)
 	h.registerApps(handle)
 	handle("GET "+authorizedPath, h.console(h.authorizedList))
 	handle("POST "+authorizedPath+"/{id}/revoke", h.consolePost(formGrantRevoke, h.grantRevoke))
@@ -83,6 +85,9 @@ func (h *Handler) consoleView(l Lang, sess *session, nav, titleKey string, args 
 	v := h.baseView(l, sess, titleKey, args...)
 	v.Nav = nav
 	for _, s := range consoleSections {
+		if s.AdminOnly && !sess.Admin {
+			continue
+		}
 		v.NavItems = append(v.NavItems, navItem{Key: s.Key, Href: s.Path, Label: l.T(s.Label), Current: s.Key == nav})
 	}
 	return v

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -13,7 +14,87 @@ import (
 	"github.com/cozeauth/cozeauth/internal/store"
 )
 
-const tokensPath = consolePath + "/tokens"
+const (
+	tokensPath = consolePath + "/tokens"
+	satsPath   = consolePath + "/sats"
+)
+
+// tokenKind parametrizes the token pages: personal access tokens (a user's
+// own) and service access tokens (an enterprise's, managed by its admins).
+type tokenKind struct {
+	Kind store.CredentialKind
+	// Nav is the navigation key and the catalog prefix of the kind's own
+	// messages (title, intro, empty, new.title, account, back).
+	Nav, Path                        string
+	formCreate, formEdit, formDelete string
+}
+
+var (
+	patKind = &tokenKind{Kind: store.KindPAT, Nav: "tokens", Path: tokensPath,
+		formCreate: formTokenCreate, formEdit: formTokenEdit, formDelete: formTokenDelete}
+	satKind = &tokenKind{Kind: store.KindSAT, Nav: "sats", Path: satsPath,
+		formCreate: formSATCreate, formEdit: formSATEdit, formDelete: formSATDelete}
+)
+
+// key is the kind's own catalog key for what ("title", "intro", …).
+func (k *tokenKind) key(what string) string { return k.Nav + "." + what }
+
+// kindView is what every token template needs of the kind.
+type kindView struct {
+	Base                                  string // the pages' path
+	Intro, Empty, Back, Account, NewTitle string // catalog keys
+}
+
+func (k *tokenKind) view() kindView {
+	return kindView{Base: k.Path, Intro: k.key("intro"), Empty: k.key("empty"), Back: k.key("back"),
+		Account: k.key("account"), NewTitle: k.key("new.title")}
+}
+
+func (k *tokenKind) register(h *Handler, handle func(string, http.HandlerFunc)) {
+	handle("GET "+k.Path, h.console(k.bind(h.tokenList)))
+	handle("GET "+k.Path+"/new", h.console(k.bind(h.tokenNew)))
+	handle("POST "+k.Path, h.consolePost(k.formCreate, k.bind(h.tokenCreate)))
+	handle("GET "+k.Path+"/{id}/edit", h.console(k.bind(h.tokenEdit)))
+	handle("POST "+k.Path+"/{id}", h.consolePost(k.formEdit, k.bind(h.tokenUpdate)))
+	handle("POST "+k.Path+"/{id}/confirm-delete", h.consolePost(k.formDelete, k.bind(h.tokenConfirmDelete)))
+	handle("POST "+k.Path+"/{id}/delete", h.consolePost(k.formDelete, k.bind(h.tokenDelete)))
+}
+
+type kindHandler func(w http.ResponseWriter, r *http.Request, sess *session, k *tokenKind)
+
+func (k *tokenKind) bind(fn kindHandler) consoleHandler {
+	return func(w http.ResponseWriter, r *http.Request, sess *session) { fn(w, r, sess, k) }
+}
+
+// accounts lists the accounts the user can hold tokens of this kind in: for
+// PATs every account of theirs, for SATs the enterprises they administer
+// (with all of each enterprise's workspaces).
+func (h *Handler) tokenAccounts(ctx context.Context, sess *session, k *tokenKind) ([]account, error) {
+	if k.Kind == store.KindPAT {
+		return h.accountsOf(ctx, sess.User)
+	}
+	return h.satAccounts(ctx, sess.User)
+}
+
+// satAccounts lists the enterprises u is SuperAdmin or Admin of, each with
+// all of its workspaces (a SAT acts as the service, not as the admin).
+func (h *Handler) satAccounts(ctx context.Context, u store.User) ([]account, error) {
+	accts, err := h.adminAccounts(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	accts = accts[1:] // adminAccounts starts with the personal account
+	for i := range accts {
+		wss, err := h.Store.ListWorkspacesByOwner(ctx, accts[i].Owner)
+		if err != nil {
+			return nil, err
+		}
+		for _, ws := range wss {
+			accts[i].Workspaces = append(accts[i].Workspaces, store.MemberWorkspace{Workspace: ws})
+		}
+	}
+	return accts, nil
+}
 
 // tokenRow is one line of the token list.
 type tokenRow struct {
@@ -25,8 +106,17 @@ type tokenRow struct {
 	Expired           bool
 }
 
+// tokenGroup is the list of one account (SATs: one per enterprise; PATs:
+// a single group without a heading).
+type tokenGroup struct {
+	Name string
+	Rows []tokenRow
+}
+
 type tokenListView struct {
-	Rows       []tokenRow
+	K          kindView
+	Groups     []tokenGroup
+	Any        bool
 	DeleteCSRF string
 	Done       string // catalog key of a status message, or ""
 }
@@ -34,36 +124,54 @@ type tokenListView struct {
 // doneMessages are the status messages a redirect may ask the list to show.
 var doneMessages = map[string]string{"updated": "tokens.done.updated", "deleted": "tokens.done.deleted"}
 
-func (h *Handler) tokenList(w http.ResponseWriter, r *http.Request, sess *session) {
+func (h *Handler) tokenList(w http.ResponseWriter, r *http.Request, sess *session, k *tokenKind) {
 	l := h.langOf(w, r)
-	creds, err := h.Store.ListCredentials(r.Context(), store.CredentialFilter{Kind: store.KindPAT, UserID: sess.User.ID})
+	accts, err := h.tokenAccounts(r.Context(), sess, k)
 	if err != nil {
 		h.internal(w, r, err)
 		return
 	}
-	accts, err := h.accountsOf(r.Context(), sess.User)
-	if err != nil {
-		h.internal(w, r, err)
+	if len(accts) == 0 { // SATs: not an admin of any enterprise
+		h.notFound(w, r, sess)
 		return
 	}
 	now := h.Now().Unix()
-	lv := tokenListView{DeleteCSRF: sess.csrf(formTokenDelete), Done: doneMessages[r.URL.Query().Get("done")]}
-	for _, c := range creds {
-		row := tokenRow{ID: c.ID, Name: c.Name, Account: accountName(l, accts, c.Owner), Permissions: c.Permissions,
-			Created: unixTime(c.CreatedAt)}
-		if c.LastUsedAt != 0 {
-			t := unixTime(c.LastUsedAt)
-			row.LastUsed = &t
+	lv := tokenListView{K: k.view(), DeleteCSRF: sess.csrf(k.formDelete), Done: doneMessages[r.URL.Query().Get("done")]}
+	filters := []store.CredentialFilter{{Kind: store.KindPAT, UserID: sess.User.ID}}
+	names := []string{""}
+	if k.Kind == store.KindSAT {
+		filters, names = nil, nil
+		for _, a := range accts {
+			filters = append(filters, store.CredentialFilter{Kind: store.KindSAT, Owner: a.Owner})
+			names = append(names, a.Name)
 		}
-		if c.ExpireAt != 0 {
-			t := unixTime(c.ExpireAt)
-			row.Expires, row.Expired = &t, c.ExpireAt <= now
-		}
-		lv.Rows = append(lv.Rows, row)
 	}
-	v := h.consoleView(l, sess, "tokens", "tokens.title")
+	for i, f := range filters {
+		creds, err := h.Store.ListCredentials(r.Context(), f)
+		if err != nil {
+			h.internal(w, r, err)
+			return
+		}
+		g := tokenGroup{Name: names[i]}
+		for _, c := range creds {
+			row := tokenRow{ID: c.ID, Name: c.Name, Account: accountName(l, accts, c.Owner), Permissions: c.Permissions,
+				Created: unixTime(c.CreatedAt)}
+			if c.LastUsedAt != 0 {
+				t := unixTime(c.LastUsedAt)
+				row.LastUsed = &t
+			}
+			if c.ExpireAt != 0 {
+				t := unixTime(c.ExpireAt)
+				row.Expires, row.Expired = &t, c.ExpireAt <= now
+			}
+			g.Rows = append(g.Rows, row)
+		}
+		lv.Any = lv.Any || len(g.Rows) > 0
+		lv.Groups = append(lv.Groups, g)
+	}
+	v := h.consoleView(l, sess, k.Nav, k.key("title"))
 	v.P = lv
-	h.render(w, r, http.StatusOK, "console_tokens", v, tokensPath)
+	h.render(w, r, http.StatusOK, "console_tokens", v, k.Path)
 }
 
 func accountName(l Lang, accts []account, o store.Owner) string {
@@ -114,6 +222,7 @@ type permGroup struct {
 }
 
 type tokenFormView struct {
+	K             kindView
 	Edit          bool
 	Action, CSRF  string
 	Name          string
@@ -177,22 +286,36 @@ func (h *Handler) tokenFormView(l Lang, accts []account, tf tokenForm, errs map[
 	return fv
 }
 
-func (h *Handler) renderTokenForm(w http.ResponseWriter, r *http.Request, status int, sess *session, accts []account, tf tokenForm, errs map[string]string) {
+func (h *Handler) renderTokenForm(w http.ResponseWriter, r *http.Request, status int, sess *session, k *tokenKind, accts []account, tf tokenForm, errs map[string]string) {
 	l := h.langOf(w, r)
 	fv := h.tokenFormView(l, accts, tf, errs)
-	fv.Action, fv.CSRF = tokensPath, sess.csrf(formTokenCreate)
-	v := h.consoleView(l, sess, "tokens", "tokens.new.title")
+	fv.K, fv.Action, fv.CSRF = k.view(), k.Path, sess.csrf(k.formCreate)
+	v := h.consoleView(l, sess, k.Nav, k.key("new.title"))
 	v.P = fv
-	h.render(w, r, status, "console_token_form", v, tokensPath+"/new")
+	h.render(w, r, status, "console_token_form", v, k.Path+"/new")
 }
 
-func (h *Handler) tokenNew(w http.ResponseWriter, r *http.Request, sess *session) {
-	accts, err := h.accountsOf(r.Context(), sess.User)
+// formAccounts lists the kind's accounts, or answers 404 when there are none
+// (a user who administers no enterprise has no SAT pages).
+func (h *Handler) formAccounts(w http.ResponseWriter, r *http.Request, sess *session, k *tokenKind) ([]account, bool) {
+	accts, err := h.tokenAccounts(r.Context(), sess, k)
 	if err != nil {
 		h.internal(w, r, err)
+		return nil, false
+	}
+	if len(accts) == 0 {
+		h.notFound(w, r, sess)
+		return nil, false
+	}
+	return accts, true
+}
+
+func (h *Handler) tokenNew(w http.ResponseWriter, r *http.Request, sess *session, k *tokenKind) {
+	accts, ok := h.formAccounts(w, r, sess, k)
+	if !ok {
 		return
 	}
-	h.renderTokenForm(w, r, http.StatusOK, sess, accts, tokenForm{Expiration: expirationChoice, All: true}, nil)
+	h.renderTokenForm(w, r, http.StatusOK, sess, k, accts, tokenForm{Expiration: expirationChoice, All: true}, nil)
 }
 
 // expiry reads the expiration choice; the error is a catalog key.
@@ -240,13 +363,13 @@ func fieldError(err error) (field, key string, ok bool) {
 }
 
 type tokenCreatedView struct {
+	K           kindView
 	Name, Token string
 }
 
-func (h *Handler) tokenCreate(w http.ResponseWriter, r *http.Request, sess *session) {
-	accts, err := h.accountsOf(r.Context(), sess.User)
-	if err != nil {
-		h.internal(w, r, err)
+func (h *Handler) tokenCreate(w http.ResponseWriter, r *http.Request, sess *session, k *tokenKind) {
+	accts, ok := h.formAccounts(w, r, sess, k)
+	if !ok {
 		return
 	}
 	tf := parseTokenForm(r.PostForm)
@@ -263,17 +386,17 @@ func (h *Handler) tokenCreate(w http.ResponseWriter, r *http.Request, sess *sess
 		errs["workspaces"] = "tokens.err.workspaces"
 	}
 	if len(errs) > 0 {
-		h.renderTokenForm(w, r, http.StatusBadRequest, sess, accts, tf, errs)
+		h.renderTokenForm(w, r, http.StatusBadRequest, sess, k, accts, tf, errs)
 		return
 	}
-	spec := credential.Spec{Kind: store.KindPAT, Name: tf.Name, UserID: sess.User.ID, Expiry: exp,
+	spec := credential.Spec{Kind: k.Kind, Name: tf.Name, UserID: sess.User.ID, Expiry: exp,
 		Permissions: tf.Permissions, AllWorkspaces: tf.All, WorkspaceIDs: tf.Workspaces}
 	if o := accts[idx].Owner; o.Type == store.OwnerEnterprise {
 		spec.EnterpriseID = o.ID
 	}
 	created, err := h.Creds.Create(r.Context(), spec)
 	if field, key, ok := fieldError(err); ok {
-		h.renderTokenForm(w, r, http.StatusBadRequest, sess, accts, tf, map[string]string{field: key})
+		h.renderTokenForm(w, r, http.StatusBadRequest, sess, k, accts, tf, map[string]string{field: key})
 		return
 	}
 	if err != nil {
@@ -281,18 +404,42 @@ func (h *Handler) tokenCreate(w http.ResponseWriter, r *http.Request, sess *sess
 		return
 	}
 	l := h.langOf(w, r)
-	v := h.consoleView(l, sess, "tokens", "tokens.created.title")
-	v.P = tokenCreatedView{Name: created.Credential.Name, Token: created.Token}
+	v := h.consoleView(l, sess, k.Nav, "tokens.created.title")
+	v.P = tokenCreatedView{K: k.view(), Name: created.Credential.Name, Token: created.Token}
 	// The page holds the secret: headers() already sent no-store; the
 	// language link leads to the list, never back to this response.
-	h.render(w, r, http.StatusOK, "console_token_created", v, tokensPath)
+	h.render(w, r, http.StatusOK, "console_token_created", v, k.Path)
 }
 
-// ownToken returns the user's PAT named by the path, or answers 404: another
-// user's token is indistinguishable from a missing one.
-func (h *Handler) ownToken(w http.ResponseWriter, r *http.Request, sess *session) (store.Credential, bool) {
+// mayManage reports whether the user manages c as a token of kind k: their
+// own PAT, or a SAT of an enterprise they administer.
+func (h *Handler) mayManage(ctx context.Context, sess *session, k *tokenKind, c store.Credential) (bool, error) {
+	if c.Kind != k.Kind {
+		return false, nil
+	}
+	if k.Kind == store.KindPAT {
+		return c.UserID == sess.User.ID, nil
+	}
+	if c.Owner.Type != store.OwnerEnterprise {
+		return false, nil
+	}
+	m, err := h.Store.GetEnterpriseMember(ctx, c.Owner.ID, sess.User.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && m.Role.IsAdmin(), err
+}
+
+// ownToken returns the token of kind k named by the path that the user
+// manages, or answers 404: another user's (or enterprise's) token is
+// indistinguishable from a missing one.
+func (h *Handler) ownToken(w http.ResponseWriter, r *http.Request, sess *session, k *tokenKind) (store.Credential, bool) {
 	c, err := h.Store.GetCredential(r.Context(), r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (c.Kind != store.KindPAT || c.UserID != sess.User.ID)) {
+	ok := false
+	if err == nil {
+		ok, err = h.mayManage(r.Context(), sess, k, c)
+	}
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !ok) {
 		h.notFound(w, r, sess)
 		return store.Credential{}, false
 	}
@@ -303,9 +450,9 @@ func (h *Handler) ownToken(w http.ResponseWriter, r *http.Request, sess *session
 	return c, true
 }
 
-func (h *Handler) renderTokenEdit(w http.ResponseWriter, r *http.Request, status int, sess *session, c store.Credential, tf tokenForm, errs map[string]string) {
+func (h *Handler) renderTokenEdit(w http.ResponseWriter, r *http.Request, status int, sess *session, k *tokenKind, c store.Credential, tf tokenForm, errs map[string]string) {
 	l := h.langOf(w, r)
-	accts, err := h.accountsOf(r.Context(), sess.User)
+	accts, err := h.tokenAccounts(r.Context(), sess, k)
 	if err != nil {
 		h.internal(w, r, err)
 		return
@@ -320,30 +467,30 @@ func (h *Handler) renderTokenEdit(w http.ResponseWriter, r *http.Request, status
 	tf.Account = ownerValue(c.Owner)
 	fv := h.tokenFormView(l, []account{own}, tf, errs)
 	fv.Edit, fv.FixedAccount = true, own.Name
-	fv.Action, fv.CSRF = tokensPath+"/"+url.PathEscape(c.ID), sess.csrf(formTokenEdit)
-	v := h.consoleView(l, sess, "tokens", "tokens.edit.title", c.Name)
+	fv.K, fv.Action, fv.CSRF = k.view(), k.Path+"/"+url.PathEscape(c.ID), sess.csrf(k.formEdit)
+	v := h.consoleView(l, sess, k.Nav, "tokens.edit.title", c.Name)
 	v.P = fv
-	h.render(w, r, status, "console_token_form", v, tokensPath+"/"+url.PathEscape(c.ID)+"/edit")
+	h.render(w, r, status, "console_token_form", v, k.Path+"/"+url.PathEscape(c.ID)+"/edit")
 }
 
-func (h *Handler) tokenEdit(w http.ResponseWriter, r *http.Request, sess *session) {
-	c, ok := h.ownToken(w, r, sess)
+func (h *Handler) tokenEdit(w http.ResponseWriter, r *http.Request, sess *session, k *tokenKind) {
+	c, ok := h.ownToken(w, r, sess, k)
 	if !ok {
 		return
 	}
 	tf := tokenForm{Name: c.Name, Permissions: c.Permissions, All: c.AllWorkspaces, Workspaces: c.WorkspaceIDs}
-	h.renderTokenEdit(w, r, http.StatusOK, sess, c, tf, nil)
+	h.renderTokenEdit(w, r, http.StatusOK, sess, k, c, tf, nil)
 }
 
-func (h *Handler) tokenUpdate(w http.ResponseWriter, r *http.Request, sess *session) {
-	c, ok := h.ownToken(w, r, sess)
+func (h *Handler) tokenUpdate(w http.ResponseWriter, r *http.Request, sess *session, k *tokenKind) {
+	c, ok := h.ownToken(w, r, sess, k)
 	if !ok {
 		return
 	}
 	r.PostForm.Set("account", ownerValue(c.Owner))
 	tf := parseTokenForm(r.PostForm)
 	if !tf.All && len(tf.Workspaces) == 0 {
-		h.renderTokenEdit(w, r, http.StatusBadRequest, sess, c, tf, map[string]string{"workspaces": "tokens.err.workspaces"})
+		h.renderTokenEdit(w, r, http.StatusBadRequest, sess, k, c, tf, map[string]string{"workspaces": "tokens.err.workspaces"})
 		return
 	}
 	perms := tf.Permissions
@@ -356,7 +503,7 @@ func (h *Handler) tokenUpdate(w http.ResponseWriter, r *http.Request, sess *sess
 	}
 	_, err := h.Creds.Update(r.Context(), c.ID, ch)
 	if field, key, ok := fieldError(err); ok {
-		h.renderTokenEdit(w, r, http.StatusBadRequest, sess, c, tf, map[string]string{field: key})
+		h.renderTokenEdit(w, r, http.StatusBadRequest, sess, k, c, tf, map[string]string{field: key})
 		return
 	}
 	if err != nil {
@@ -364,27 +511,28 @@ func (h *Handler) tokenUpdate(w http.ResponseWriter, r *http.Request, sess *sess
 		return
 	}
 	h.Invalidate()
-	http.Redirect(w, r, tokensPath+"?done=updated", http.StatusSeeOther)
+	http.Redirect(w, r, k.Path+"?done=updated", http.StatusSeeOther)
 }
 
 type tokenDeleteView struct {
+	K                      kindView
 	ID, Name, Action, CSRF string
 }
 
-func (h *Handler) tokenConfirmDelete(w http.ResponseWriter, r *http.Request, sess *session) {
-	c, ok := h.ownToken(w, r, sess)
+func (h *Handler) tokenConfirmDelete(w http.ResponseWriter, r *http.Request, sess *session, k *tokenKind) {
+	c, ok := h.ownToken(w, r, sess, k)
 	if !ok {
 		return
 	}
 	l := h.langOf(w, r)
-	v := h.consoleView(l, sess, "tokens", "tokens.delete.title", c.Name)
-	v.P = tokenDeleteView{ID: c.ID, Name: c.Name, Action: tokensPath + "/" + url.PathEscape(c.ID) + "/delete",
-		CSRF: sess.csrf(formTokenDelete)}
-	h.render(w, r, http.StatusOK, "console_token_delete", v, tokensPath)
+	v := h.consoleView(l, sess, k.Nav, "tokens.delete.title", c.Name)
+	v.P = tokenDeleteView{K: k.view(), ID: c.ID, Name: c.Name, Action: k.Path + "/" + url.PathEscape(c.ID) + "/delete",
+		CSRF: sess.csrf(k.formDelete)}
+	h.render(w, r, http.StatusOK, "console_token_delete", v, k.Path)
 }
 
-func (h *Handler) tokenDelete(w http.ResponseWriter, r *http.Request, sess *session) {
-	c, ok := h.ownToken(w, r, sess)
+func (h *Handler) tokenDelete(w http.ResponseWriter, r *http.Request, sess *session, k *tokenKind) {
+	c, ok := h.ownToken(w, r, sess, k)
 	if !ok {
 		return
 	}
@@ -393,5 +541,5 @@ func (h *Handler) tokenDelete(w http.ResponseWriter, r *http.Request, sess *sess
 		return
 	}
 	h.Invalidate()
-	http.Redirect(w, r, tokensPath+"?done=deleted", http.StatusSeeOther)
+	http.Redirect(w, r, k.Path+"?done=deleted", http.StatusSeeOther)
 }

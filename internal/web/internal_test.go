@@ -32,7 +32,13 @@ func TestCatalogComplete(t *testing.T) {
 		"tokens.exp.day", "tokens.exp.days", "tokens.exp.custom", "tokens.exp.permanent",
 		"tokens.done.updated", "tokens.done.deleted", "tokens.err.name", "tokens.err.name_long",
 		"tokens.err.expiration", "tokens.err.date", "tokens.err.date_past", "tokens.err.account",
-		"tokens.err.workspaces", "tokens.err.permissions")
+		"tokens.err.workspaces", "tokens.err.permissions", "nav.sats")
+	// The token pages' kind-specific keys (see tokenKind.view).
+	for _, kind := range []string{"tokens", "sats"} {
+		for _, what := range []string{"title", "intro", "empty", "back", "account", "new.title"} {
+			keys = append(keys, kind+"."+what)
+		}
+	}
 	for _, k := range keys {
 		if _, ok := messages[k]; !ok {
 			t.Errorf("catalog lacks %q", k)

@@ -84,6 +84,7 @@ var messages = map[string][2]string{
 	// console
 	"nav.label":             {"Console", "控制台"},
 	"nav.tokens":            {"Personal access tokens", "个人访问令牌"},
+	"nav.sats":              {"Service access tokens", "服务访问令牌"},
 	"nav.apps":              {"OAuth apps", "OAuth 应用"},
 	"nav.authorized":        {"Authorized apps", "已授权的应用"},
 	"nav.workspaces":        {"Workspaces", "工作空间"},
@@ -92,6 +93,13 @@ var messages = map[string][2]string{
 	"console.nav_help":      {"Choose a section in the navigation above.", "请在上方导航中选择一个栏目。"},
 	"error.not_found.title": {"Not found", "未找到"},
 
+	// service access tokens (the token pages' kind-specific messages)
+	"sats.title":     {"Service access tokens", "服务访问令牌"},
+	"sats.intro":     {"Service access tokens let your enterprise's services call the Coze API as the service, not as a person. Only enterprise admins manage them.", "服务访问令牌让企业的服务以服务身份（而非个人身份）调用扣子 API。仅企业管理员可以管理。"},
+	"sats.empty":     {"This enterprise has no service access tokens yet.", "该企业还没有服务访问令牌。"},
+	"sats.new.title": {"New service access token", "添加服务访问令牌"},
+	"sats.account":   {"Enterprise", "所属企业"},
+	"sats.back":      {"Back to Service access tokens", "返回服务访问令牌"},
 	// personal access tokens
 	"tokens.title":            {"Personal access tokens", "个人访问令牌"},
 	"tokens.intro":            {"Tokens let your scripts call the Coze API as you, with the permissions you choose.", "令牌让你的脚本以你的身份、按你选择的权限调用扣子 API。"},

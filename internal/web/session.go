@@ -10,6 +10,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -49,6 +50,9 @@ func hashID(id string) string {
 type session struct {
 	store.Session
 	User store.User
+	// Admin: the user is SuperAdmin or Admin of at least one enterprise
+	// (the console shows the service access token pages).
+	Admin bool
 }
 
 // csrf returns the token for form label: HMAC-SHA256(secret, label).
@@ -83,7 +87,12 @@ func (h *Handler) currentSession(r *http.Request) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &session{Session: se, User: u}, nil
+	mems, err := h.Store.ListUserEnterprises(r.Context(), u.ID)
+	if err != nil {
+		return nil, err
+	}
+	admin := slices.ContainsFunc(mems, func(m store.EnterpriseMember) bool { return m.Role.IsAdmin() })
+	return &session{Session: se, User: u, Admin: admin}, nil
 }
 
 // startSession stores a new session for u and sets its cookie.

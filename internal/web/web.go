@@ -42,6 +42,8 @@ type Store interface {
 	GetUserByUsername(ctx context.Context, username string) (store.User, error)
 	GetEnterprise(ctx context.Context, id string) (store.Enterprise, error)
 	ListUserEnterprises(ctx context.Context, userID string) ([]store.EnterpriseMember, error)
+	GetEnterpriseMember(ctx context.Context, enterpriseID, userID string) (store.EnterpriseMember, error)
+	ListWorkspacesByOwner(ctx context.Context, owner store.Owner) ([]store.Workspace, error)
 	ListMemberWorkspaces(ctx context.Context, userID string) ([]store.MemberWorkspace, error)
 	// The console's OAuth app and authorization pages.
 	ListAppsByOwner(ctx context.Context, owner store.Owner) ([]store.App, error)
