@@ -8,32 +8,7 @@ import { AuthenticationError, CozeAPI } from '@coze/api';
 
 import { browserSkipReason, screenshot, signIn, useBrowser } from './lib/browser.mjs';
 import { skipReason, useServer } from './lib/server.mjs';
-
-const PASSWORD = 'correct horse battery staple';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function expectReject(p) {
-  try {
-    const v = await p;
-    assert.fail(`expected a rejection, got ${JSON.stringify(v)}`);
-  } catch (err) {
-    if (err instanceof assert.AssertionError) throw err;
-    return err;
-  }
-}
-
-// eventually retries fn (which throws until its condition holds) for up to ms milliseconds.
-async function eventually(ms, fn) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(50);
-    }
-  }
-}
+import { PASSWORD, eventually, expectReject, sleep } from './lib/util.mjs';
 
 const skip = skipReason() || browserSkipReason();
 

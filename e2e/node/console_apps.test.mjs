@@ -9,31 +9,7 @@ import { AuthenticationError, CozeAPI, getWebAuthenticationUrl, getWebOAuthToken
 
 import { browserSkipReason, catchRedirect, screenshot, signIn, useBrowser, withTimeout } from './lib/browser.mjs';
 import { freePort, skipReason, useServer } from './lib/server.mjs';
-
-const PASSWORD = 'correct horse battery staple';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function expectReject(p) {
-  try {
-    const v = await p;
-    assert.fail(`expected a rejection, got ${JSON.stringify(v)}`);
-  } catch (err) {
-    if (err instanceof assert.AssertionError) throw err;
-    return err;
-  }
-}
-
-async function eventually(ms, fn) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(50);
-    }
-  }
-}
+import { PASSWORD, eventually, expectReject, sleep } from './lib/util.mjs';
 
 const skip = skipReason() || browserSkipReason();
 

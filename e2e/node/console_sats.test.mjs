@@ -8,31 +8,7 @@ import { AuthenticationError, CozeAPI } from '@coze/api';
 
 import { browserSkipReason, screenshot, signIn, useBrowser } from './lib/browser.mjs';
 import { skipReason, useServer } from './lib/server.mjs';
-
-const PASSWORD = 'correct horse battery staple';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function rejection(p) {
-  try {
-    const v = await p;
-    assert.fail(`expected a rejection, got ${JSON.stringify(v)}`);
-  } catch (err) {
-    if (err instanceof assert.AssertionError) throw err;
-    return err;
-  }
-}
-
-async function eventually(ms, fn) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(50);
-    }
-  }
-}
+import { PASSWORD, eventually, expectReject, sleep } from './lib/util.mjs';
 
 const skip = skipReason() || browserSkipReason();
 
@@ -107,7 +83,7 @@ describe('web console: service access tokens', { skip }, () => {
       await page.getByRole('button', { name: 'Delete token', exact: true }).click();
       await page.waitForURL(/\/console\/sats\?done=deleted/);
       assert.equal(await page.getByRole('row').filter({ hasText: 'e2e service' }).count(), 0);
-      const err = await eventually(1500, () => rejection(coze.users.me()));
+      const err = await eventually(1500, () => expectReject(coze.users.me()));
       assert.ok(err instanceof AuthenticationError, `got ${err?.constructor?.name}: ${err?.message}`);
       assert.equal(err.code, 4100);
     } finally {

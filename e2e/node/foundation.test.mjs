@@ -6,36 +6,10 @@ import { describe, it, before } from 'node:test';
 import { AuthenticationError, CozeAPI, PermissionDeniedError } from '@coze/api';
 
 import { skipReason, useServer } from './lib/server.mjs';
+import { PASSWORD, eventually, expectReject, sleep } from './lib/util.mjs';
 
-const PASSWORD = 'correct horse battery staple';
 const BOT1_ID = '7400000000000000001'; // given with --id
 const UNKNOWN_BOT_ID = '7499999999999999999';
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// expectReject awaits p and returns the error it rejects with (fails if it resolves).
-async function expectReject(p) {
-  try {
-    const v = await p;
-    assert.fail(`expected a rejection, got ${JSON.stringify(v)}`);
-  } catch (err) {
-    if (err instanceof assert.AssertionError) throw err;
-    return err;
-  }
-}
-
-// eventually polls fn (which throws until its condition holds) for up to ms milliseconds.
-async function eventually(ms, fn) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(50);
-    }
-  }
-}
 
 // raw sends one request with fetch and returns { status, headers, body } with body parsed as JSON.
 async function raw(baseURL, path, { token, method = 'GET', body, contentType = 'application/json' } = {}) {

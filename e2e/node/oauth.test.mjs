@@ -19,35 +19,10 @@ import {
 
 import { browserSkipReason, catchRedirect, screenshot, signIn, useBrowser, withTimeout } from './lib/browser.mjs';
 import { freePort, isCI, skipReason, useServer } from './lib/server.mjs';
+import { PASSWORD, eventually, expectReject, sleep } from './lib/util.mjs';
 
-const PASSWORD = 'correct horse battery staple';
 const AUTHORIZE_PATH = '/api/permission/oauth2/authorize';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const now = () => Math.floor(Date.now() / 1000);
-
-// expectReject awaits p and returns the error it rejects with (fails if it resolves).
-async function expectReject(p) {
-  try {
-    const v = await p;
-    assert.fail(`expected a rejection, got ${JSON.stringify(v)}`);
-  } catch (err) {
-    if (err instanceof assert.AssertionError) throw err;
-    return err;
-  }
-}
-
-// eventually retries fn (which throws until its condition holds) for up to ms milliseconds.
-async function eventually(ms, fn) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(50);
-    }
-  }
-}
 
 // assertOAuthError checks an SDK rejection carrying the WIRE.md §3.5 OAuth error body and returns it.
 function assertOAuthError(err, code, status, what) {
