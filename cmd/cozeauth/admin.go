@@ -159,7 +159,31 @@ func adminEnterprise(run runner) *cobra.Command {
 	add.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
 		return struct{}{}, env.ids.AddEnterpriseMember(ctx, ent, user, store.EnterpriseRole(role))
 	})
-	cmd.AddCommand(create, add)
+	var appID, by string
+	install := leaf("install-app", "Install a jwt (Service) app in an enterprise, for all its workspaces")
+	install.Flags().StringVar(&ent, "enterprise", "", "enterprise ID")
+	install.Flags().StringVar(&appID, "app", "", "app ID")
+	install.Flags().StringVar(&by, "by", "", "the SuperAdmin or Admin installing it (username or user ID)")
+	required(install, "enterprise", "app", "by")
+	install.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		u, err := env.ids.ResolveUser(ctx, by)
+		if err != nil {
+			return nil, err
+		}
+		g, err := env.oauth.InstallApp(ctx, appID, ent, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]string{"installation_id": g.ID}, nil
+	})
+	uninstall := leaf("uninstall-app", "Remove an app's installation from an enterprise; its tokens stop at once")
+	uninstall.Flags().StringVar(&ent, "enterprise", "", "enterprise ID")
+	uninstall.Flags().StringVar(&appID, "app", "", "app ID")
+	required(uninstall, "enterprise", "app")
+	uninstall.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		return struct{}{}, env.oauth.UninstallApp(ctx, appID, ent)
+	})
+	cmd.AddCommand(create, add, install, uninstall)
 	return cmd
 }
 

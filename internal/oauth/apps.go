@@ -353,3 +353,46 @@ func (s *Service) Deactivate(ctx context.Context, appID string) error {
 	}
 	return err
 }
+
+// InstallApp installs a Service app in an enterprise (AppAuth with the
+// enterprise as the account, all its workspaces), on behalf of by, who must be
+// a SuperAdmin or Admin of the enterprise. The app then gets tokens for the
+// enterprise on the enterprise_id/{id}/token path.
+func (s *Service) InstallApp(ctx context.Context, appID, enterpriseID, by string) (store.Grant, error) {
+	app, err := s.GetApp(ctx, appID)
+	if err != nil {
+		return store.Grant{}, err
+	}
+	if app.ClientType != store.ClientService {
+		return store.Grant{}, invalidApp("only Service (JWT) apps are installed in enterprises; users consent to the others")
+	}
+	if _, err := s.Store.GetEnterprise(ctx, enterpriseID); errors.Is(err, store.ErrNotFound) {
+		return store.Grant{}, fmt.Errorf("%w: enterprise %q not found", store.ErrNotFound, enterpriseID)
+	} else if err != nil {
+		return store.Grant{}, err
+	}
+	m, err := s.Store.GetEnterpriseMember(ctx, enterpriseID, by)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !m.Role.IsAdmin()) {
+		return store.Grant{}, invalidApp("only a SuperAdmin or Admin of enterprise %q can install apps in it", enterpriseID)
+	} else if err != nil {
+		return store.Grant{}, err
+	}
+	now := s.Now().Unix()
+	return s.Store.PutGrant(ctx, store.Grant{ID: store.NewID(), AppID: app.ID, Kind: store.GrantAppAuth,
+		Owner: store.Owner{Type: store.OwnerEnterprise, ID: enterpriseID}, Permissions: slices.Clone(app.Permissions),
+		AllWorkspaces: true, CreatedAt: now, UpdatedAt: now})
+}
+
+// UninstallApp removes an app's installation from an enterprise; its tokens
+// stop at once.
+func (s *Service) UninstallApp(ctx context.Context, appID, enterpriseID string) error {
+	gs, err := s.Store.ListGrants(ctx, store.GrantFilter{AppID: appID, Kind: store.GrantAppAuth,
+		Owner: store.Owner{Type: store.OwnerEnterprise, ID: enterpriseID}})
+	if err != nil {
+		return err
+	}
+	if len(gs) == 0 {
+		return fmt.Errorf("%w: app %q is not installed in enterprise %q", store.ErrNotFound, appID, enterpriseID)
+	}
+	return s.Store.DeleteGrant(ctx, gs[0].ID, s.Now().Unix())
+}

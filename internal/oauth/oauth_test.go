@@ -512,3 +512,64 @@ func TestAppValidation(t *testing.T) {
 		t.Fatal("same key added twice")
 	}
 }
+
+func TestEnterpriseInstallation(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ids := &identity.Service{Store: f.db, Now: func() time.Time { return f.now }}
+	ent, err := ids.CreateEnterprise(ctx, "Acme", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, _ := ids.CreateUser(ctx, "bob", "password-2", "")
+	if err := ids.AddEnterpriseMember(ctx, ent.ID, "bob", store.RoleMember); err != nil {
+		t.Fatal(err)
+	}
+	svc, _ := f.app(store.ClientService, "Bot.chat")
+	key, privPEM, err := f.s.GenerateKey(ctx, svc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode([]byte(privPEM))
+	k, _ := x509.ParsePKCS8PrivateKey(block.Bytes)
+	n := 0
+	grant := func() (int, map[string]any) {
+		n++
+		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": svc.ClientID, "aud": "auth.test",
+			"iat": f.now.Unix(), "exp": f.now.Add(time.Hour).Unix(), "jti": fmt.Sprintf("ent-%d", n)})
+		tok.Header["kid"] = key.ID
+		signed, _ := tok.SignedString(k)
+		return f.post(f.s.Token, "/enterprise_id/"+ent.ID+"/token", signed, map[string]any{"grant_type": GrantTypeJWTBearer})
+	}
+	if status, b := grant(); status != 400 || !strings.Contains(b["error_message"].(string), "not installed") {
+		t.Fatalf("before installation: %d %v", status, b)
+	}
+	if _, err := f.s.InstallApp(ctx, svc.ID, ent.ID, bob.ID); err == nil || !strings.Contains(err.Error(), "SuperAdmin or Admin") {
+		t.Fatalf("a Member installed the app: %v", err)
+	}
+	web, _ := f.app(store.ClientWebBackend)
+	if _, err := f.s.InstallApp(ctx, web.ID, ent.ID, f.alice.ID); err == nil {
+		t.Fatal("a web app was installed")
+	}
+	if _, err := f.s.InstallApp(ctx, svc.ID, ent.ID, f.alice.ID); err != nil {
+		t.Fatal(err)
+	}
+	status, b := grant()
+	if status != 200 {
+		t.Fatalf("after installation: %d %v", status, b)
+	}
+	p := f.view(b["access_token"].(string))
+	if p.View.Account != (store.Owner{Type: store.OwnerEnterprise, ID: ent.ID}) || p.View.UserID != "" || !p.View.AllWorkspaces {
+		t.Fatalf("installation token view %+v", p.View)
+	}
+	if err := f.s.UninstallApp(ctx, svc.ID, ent.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.s.Init(&cache.Generation{}) // the uninstall advanced the revision: what the watcher does
+	if p := f.view(b["access_token"].(string)); !p.View.Revoked {
+		t.Fatal("uninstalling did not revoke the installation's tokens")
+	}
+	if err := f.s.UninstallApp(ctx, svc.ID, ent.ID); err == nil {
+		t.Fatal("uninstalled twice")
+	}
+}
