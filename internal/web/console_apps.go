@@ -446,16 +446,7 @@ func (h *Handler) appAddSecret(w http.ResponseWriter, r *http.Request, sess *ses
 }
 
 func (h *Handler) appDeleteSecret(w http.ResponseWriter, r *http.Request, sess *session) {
-	app, ok := h.ownApp(w, r, sess)
-	if !ok {
-		return
-	}
-	if err := h.Store.DeleteAppSecret(r.Context(), app.ID, r.PathValue("sid")); err != nil && !errors.Is(err, store.ErrNotFound) {
-		h.internal(w, r, err)
-		return
-	}
-	h.Invalidate()
-	h.redirectApp(w, r, app, "secret_deleted")
+	h.appDeleteChild(w, r, sess, "sid", h.Store.DeleteAppSecret, "secret_deleted")
 }
 
 func (h *Handler) appUploadKey(w http.ResponseWriter, r *http.Request, sess *session) {
@@ -506,16 +497,24 @@ func (h *Handler) appGenerateKey(w http.ResponseWriter, r *http.Request, sess *s
 }
 
 func (h *Handler) appDeleteKey(w http.ResponseWriter, r *http.Request, sess *session) {
+	h.appDeleteChild(w, r, sess, "kid", h.Store.DeleteAppKey, "key_deleted")
+}
+
+// appDeleteChild deletes one of an app's secrets or keys (named by the path
+// value param) and goes back to the app page; tokens relying on it stop here
+// at once and on other replicas within a revision poll.
+func (h *Handler) appDeleteChild(w http.ResponseWriter, r *http.Request, sess *session, param string,
+	del func(ctx context.Context, appID, id string) error, done string) {
 	app, ok := h.ownApp(w, r, sess)
 	if !ok {
 		return
 	}
-	if err := h.Store.DeleteAppKey(r.Context(), app.ID, r.PathValue("kid")); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := del(r.Context(), app.ID, r.PathValue(param)); err != nil && !errors.Is(err, store.ErrNotFound) {
 		h.internal(w, r, err)
 		return
 	}
 	h.Invalidate()
-	h.redirectApp(w, r, app, "key_deleted")
+	h.redirectApp(w, r, app, done)
 }
 
 func (h *Handler) appAuthorize(w http.ResponseWriter, r *http.Request, sess *session) {

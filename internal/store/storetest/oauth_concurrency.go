@@ -60,25 +60,7 @@ func testConcurrentExchangeAuthCode(t *testing.T, f *fixture) {
 	if ok != 1 || used != workers-1 {
 		t.Errorf("concurrent ExchangeAuthCode: %d successes, %d ErrUsed; want 1 and %d", ok, used, workers-1)
 	}
-	stored := 0
-	for _, p := range pairs {
-		for _, tok := range p {
-			got, err := f.s.GetOAuthTokenByHash(f.ctx, tok.Hash)
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				t.Fatalf("GetOAuthTokenByHash: %v", err)
-			}
-			stored++
-			if got.RevokedAt == 0 && workers > 1 {
-				t.Errorf("token %s of the winning exchange survived the concurrent reuse", got.ID)
-			}
-		}
-	}
-	if stored != 2 {
-		t.Errorf("%d tokens stored, want the winner's 2", stored)
-	}
+	checkWinnerRevoked(t, f, "exchange", pairs)
 }
 
 func testConcurrentRotateRefresh(t *testing.T, f *fixture) {
@@ -96,25 +78,7 @@ func testConcurrentRotateRefresh(t *testing.T, f *fixture) {
 		t.Errorf("concurrent RotateRefresh: %d successes, %d ErrUsed; want 1 and %d", ok, used, workers-1)
 	}
 	// The losers count as reuse: the family, the winner's pair included, is revoked.
-	stored := 0
-	for _, p := range pairs {
-		for _, tok := range p {
-			got, err := f.s.GetOAuthTokenByHash(f.ctx, tok.Hash)
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				t.Fatalf("GetOAuthTokenByHash: %v", err)
-			}
-			stored++
-			if got.RevokedAt == 0 && workers > 1 {
-				t.Errorf("token %s of the winning rotation survived the concurrent reuse", got.ID)
-			}
-		}
-	}
-	if stored != 2 {
-		t.Errorf("%d new tokens stored, want the winner's 2", stored)
-	}
+	checkWinnerRevoked(t, f, "rotation", pairs)
 }
 
 func testConcurrentCreateTokensForJTI(t *testing.T, f *fixture) {
@@ -203,5 +167,31 @@ func testConcurrentPutGrant(t *testing.T, f *fixture) {
 	list, err := f.s.ListGrants(f.ctx, store.GrantFilter{AppID: o.app.ID, Kind: store.GrantAppAuth})
 	if checkErr(t, "ListGrants", err, nil) && len(list) != 1 {
 		t.Errorf("%d grants for one key, want 1", len(list))
+	}
+}
+
+// checkWinnerRevoked checks that of the pairs offered by concurrent
+// single-use operations only the winner's was stored, and that the losers'
+// reuse revoked it.
+func checkWinnerRevoked(t *testing.T, f *fixture, what string, pairs [][2]store.OAuthToken) {
+	t.Helper()
+	stored := 0
+	for _, p := range pairs {
+		for _, tok := range p {
+			got, err := f.s.GetOAuthTokenByHash(f.ctx, tok.Hash)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				t.Fatalf("GetOAuthTokenByHash: %v", err)
+			}
+			stored++
+			if got.RevokedAt == 0 && workers > 1 {
+				t.Errorf("token %s of the winning %s survived the concurrent reuse", got.ID, what)
+			}
+		}
+	}
+	if stored != 2 {
+		t.Errorf("%d tokens stored, want the winner's 2", stored)
 	}
 }
