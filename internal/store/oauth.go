@@ -99,8 +99,11 @@ type Grant struct {
 	Permissions   []string
 	AllWorkspaces bool
 	WorkspaceIDs  []string // stored sorted and de-duplicated
-	CreatedAt     int64
-	UpdatedAt     int64
+	// CreatedBy is the user who last made or renewed the grant: the
+	// consenting user, or the admin who installed the app.
+	CreatedBy string
+	CreatedAt int64
+	UpdatedAt int64
 }
 
 // GrantFilter selects grants to list. Zero fields match everything.

@@ -83,6 +83,9 @@ type Store interface {
 	Revisions
 	OAuth
 	Sessions
+	AccountAuthorizations
+	Audit
+	EnterpriseOps
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -260,6 +260,9 @@ func (s *DB) DeleteCredential(ctx context.Context, id string) error {
 		if _, err := s.txExec(ctx, tx, s.q("DELETE FROM credential_workspaces WHERE credential_id = ?"), id); err != nil {
 			return mapErr(err)
 		}
+		if err := s.deleteAccountAuthorizationsOf(ctx, tx, id); err != nil {
+			return err
+		}
 		return deleteOne(ctx, tx, s.q("DELETE FROM credentials WHERE id = ?"), id)
 	})
 }

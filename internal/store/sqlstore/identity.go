@@ -104,8 +104,18 @@ func (s *DB) PutEnterpriseMember(ctx context.Context, m store.EnterpriseMember) 
 
 func (s *DB) DeleteEnterpriseMember(ctx context.Context, enterpriseID, userID string) error {
 	return s.inTx(ctx, true, func(tx *sql.Tx) error {
-		return deleteOne(ctx, tx, s.q("DELETE FROM enterprise_members WHERE enterprise_id = ? AND user_id = ?"), enterpriseID, userID)
+		return s.deleteEnterpriseMemberTx(ctx, tx, enterpriseID, userID)
 	})
+}
+
+// deleteEnterpriseMemberTx removes the membership and the personal-resource
+// authorizations the user gave the enterprise's credentials: they were given
+// as a member.
+func (s *DB) deleteEnterpriseMemberTx(ctx context.Context, tx *sql.Tx, enterpriseID, userID string) error {
+	if _, err := s.txExec(ctx, tx, s.q("DELETE FROM account_authorizations WHERE enterprise_id = ? AND created_by = ?"), enterpriseID, userID); err != nil {
+		return mapErr(err)
+	}
+	return deleteOne(ctx, tx, s.q("DELETE FROM enterprise_members WHERE enterprise_id = ? AND user_id = ?"), enterpriseID, userID)
 }
 
 const enterpriseMemberCols = "enterprise_id, user_id, role, created_at"

@@ -190,6 +190,9 @@ func (s *DB) UpdateApp(ctx context.Context, id string, update func(store.App) (s
 func (s *DB) DeleteApp(ctx context.Context, id string) error {
 	// Foreign keys cascade to secrets, keys, grants, codes, tokens and JTIs.
 	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+		if err := s.deleteAccountAuthorizationsOf(ctx, tx, id); err != nil {
+			return err
+		}
 		return deleteOne(ctx, tx, s.q("DELETE FROM oauth_apps WHERE id = ?"), id)
 	})
 }
@@ -288,13 +291,13 @@ func (s *DB) DeleteAppKey(ctx context.Context, appID, kid string) error {
 
 // ---- grants
 
-const grantCols = "id, app_id, kind, user_id, owner_type, owner_id, permissions, all_workspaces, workspace_ids, created_at, updated_at"
+const grantCols = "id, app_id, kind, user_id, owner_type, owner_id, permissions, all_workspaces, workspace_ids, created_by, created_at, updated_at"
 
 func scanGrant(row scanner) (store.Grant, error) {
 	var g store.Grant
 	var perms, ws string
 	var all int64
-	if err := row.Scan(&g.ID, &g.AppID, &g.Kind, &g.UserID, &g.Owner.Type, &g.Owner.ID, &perms, &all, &ws, &g.CreatedAt, &g.UpdatedAt); err != nil {
+	if err := row.Scan(&g.ID, &g.AppID, &g.Kind, &g.UserID, &g.Owner.Type, &g.Owner.ID, &perms, &all, &ws, &g.CreatedBy, &g.CreatedAt, &g.UpdatedAt); err != nil {
 		return g, mapErr(err)
 	}
 	g.AllWorkspaces = all != 0
@@ -353,11 +356,12 @@ func (s *DB) PutGrant(ctx context.Context, g store.Grant) (store.Grant, error) {
 		}
 		// ON CONFLICT … DO UPDATE is atomic on both backends, so concurrent
 		// puts of the same key never fail on each other.
-		if _, err := s.txExec(ctx, tx, s.q("INSERT INTO oauth_grants ("+grantCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "+
+		if _, err := s.txExec(ctx, tx, s.q("INSERT INTO oauth_grants ("+grantCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "+
 			"ON CONFLICT (app_id, kind, owner_type, owner_id, user_id) DO UPDATE SET permissions = excluded.permissions, "+
-			"all_workspaces = excluded.all_workspaces, workspace_ids = excluded.workspace_ids, updated_at = excluded.updated_at"),
+			"all_workspaces = excluded.all_workspaces, workspace_ids = excluded.workspace_ids, created_by = excluded.created_by, "+
+			"updated_at = excluded.updated_at"),
 			g.ID, g.AppID, string(g.Kind), g.UserID, string(g.Owner.Type), g.Owner.ID, perms, boolInt(g.AllWorkspaces), wsJSON,
-			g.CreatedAt, g.UpdatedAt); err != nil {
+			g.CreatedBy, g.CreatedAt, g.UpdatedAt); err != nil {
 			return mapErr(err)
 		}
 		var err error
@@ -411,6 +415,13 @@ func (s *DB) DeleteGrant(ctx context.Context, id string, now int64) error {
 	return s.inTxRetry(ctx, true, func(tx *sql.Tx) error {
 		if err := s.revokeTx(ctx, tx, "grant_id", id, now); err != nil {
 			return err
+		}
+		// An enterprise installation takes the personal-resource
+		// authorizations of its app in that enterprise with it.
+		if _, err := s.txExec(ctx, tx, s.q("DELETE FROM account_authorizations WHERE kind = ? AND (credential_id, enterprise_id) IN "+
+			"(SELECT app_id, owner_id FROM oauth_grants WHERE id = ? AND kind = ? AND owner_type = ?)"),
+			string(store.AccountAuthApp), id, string(store.GrantAppAuth), string(store.OwnerEnterprise)); err != nil {
+			return mapErr(err)
 		}
 		if _, err := s.txExec(ctx, tx, s.q("DELETE FROM oauth_device_codes WHERE grant_id = ?"), id); err != nil {
 			return mapErr(err)
