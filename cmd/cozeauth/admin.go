@@ -14,6 +14,7 @@ import (
 
 	"github.com/cozeauth/cozeauth/internal/cache"
 	"github.com/cozeauth/cozeauth/internal/credential"
+	"github.com/cozeauth/cozeauth/internal/enterprise"
 	"github.com/cozeauth/cozeauth/internal/identity"
 	"github.com/cozeauth/cozeauth/internal/oauth"
 	"github.com/cozeauth/cozeauth/internal/permission"
@@ -29,6 +30,7 @@ type adminEnv struct {
 	ids   *identity.Service
 	creds *credential.Manager
 	oauth *oauth.Service
+	ent   *enterprise.Service
 }
 
 func newAdmin() *cobra.Command {
@@ -55,6 +57,7 @@ func newAdmin() *cobra.Command {
 				oauth: (&oauth.Service{Store: s, Catalog: permission.Default(), Lifetimes: oauth.DefaultLifetimes(),
 					Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Init(&cache.Generation{}),
 			}
+			env.ent = &enterprise.Service{Store: s, OAuth: env.oauth, Catalog: permission.Default(), Now: time.Now}
 			out, err := fn(ctx, env)
 			if err != nil {
 				return cliError(err)
@@ -63,7 +66,7 @@ func newAdmin() *cobra.Command {
 		}
 	}
 	cmd.AddCommand(adminUser(run), adminEnterprise(run), adminWorkspace(run), adminResource(run),
-		adminCredential(run, store.KindPAT), adminCredential(run, store.KindSAT), adminApp(run))
+		adminCredential(run, store.KindPAT), adminCredential(run, store.KindSAT), adminApp(run), adminAccount(run), adminAudit(run))
 	return cmd
 }
 
@@ -72,7 +75,7 @@ type runner func(fn func(ctx context.Context, env *adminEnv) (any, error)) func(
 // cliError drops the sentinel prefixes that only matter to code.
 func cliError(err error) error {
 	msg := err.Error()
-	for _, sentinel := range []error{identity.ErrInvalid, credential.ErrInvalid, oauth.ErrInvalidApp, store.ErrNotFound, store.ErrInvalid} {
+	for _, sentinel := range []error{identity.ErrInvalid, credential.ErrInvalid, oauth.ErrInvalidApp, enterprise.ErrInvalid, store.ErrNotFound, store.ErrInvalid} {
 		if errors.Is(err, sentinel) {
 			msg = strings.TrimPrefix(msg, sentinel.Error()+": ")
 		}
@@ -170,7 +173,7 @@ func adminEnterprise(run runner) *cobra.Command {
 		if err != nil {
 			return nil, err
 		}
-		g, err := env.oauth.InstallApp(ctx, appID, ent, u.ID)
+		g, err := env.ent.Install(ctx, appID, ent, u.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -179,11 +182,33 @@ func adminEnterprise(run runner) *cobra.Command {
 	uninstall := leaf("uninstall-app", "Remove an app's installation from an enterprise; its tokens stop at once")
 	uninstall.Flags().StringVar(&ent, "enterprise", "", "enterprise ID")
 	uninstall.Flags().StringVar(&appID, "app", "", "app ID")
+	uninstall.Flags().StringVar(&by, "by", "", "the SuperAdmin or Admin removing it (username or user ID; default: the operator)")
 	required(uninstall, "enterprise", "app")
 	uninstall.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
-		return struct{}{}, env.oauth.UninstallApp(ctx, appID, ent)
+		byID, err := optionalUser(ctx, env, by)
+		if err != nil {
+			return nil, err
+		}
+		return struct{}{}, env.ent.Uninstall(ctx, appID, ent, byID)
 	})
-	cmd.AddCommand(create, add, install, uninstall)
+	var receiver string
+	remove := leaf("remove-member", "Remove a member from an enterprise; the workspaces they owned go to the receiver")
+	remove.Flags().StringVar(&ent, "enterprise", "", "enterprise ID")
+	remove.Flags().StringVar(&user, "user", "", "the member to remove (username or user ID)")
+	remove.Flags().StringVar(&receiver, "receiver", "", "the member who receives their workspaces (username or user ID)")
+	required(remove, "enterprise", "user", "receiver")
+	remove.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		u, err := env.ids.ResolveUser(ctx, user)
+		if err != nil {
+			return nil, err
+		}
+		r, err := env.ids.ResolveUser(ctx, receiver)
+		if err != nil {
+			return nil, err
+		}
+		return struct{}{}, env.ent.RemoveMember(ctx, ent, "", u.ID, r.ID)
+	})
+	cmd.AddCommand(create, add, install, uninstall, remove)
 	return cmd
 }
 
@@ -220,7 +245,119 @@ func adminWorkspace(run runner) *cobra.Command {
 	remove.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
 		return struct{}{}, env.ids.RemoveWorkspaceMember(ctx, ws, user)
 	})
-	cmd.AddCommand(create, add, remove)
+	var wsIDs []string
+	var by string
+	var dryRun bool
+	migrate := leaf("migrate", "Move personal workspaces (with their resources) into an enterprise; prints what loses access")
+	migrate.Flags().StringArrayVar(&wsIDs, "workspace", nil, "workspace ID (repeatable)")
+	migrate.Flags().StringVar(&ent, "enterprise", "", "the enterprise to move them into")
+	migrate.Flags().StringVar(&by, "by", "", "the workspaces' owner, a SuperAdmin or Admin of the enterprise (username or user ID)")
+	migrate.Flags().BoolVar(&dryRun, "dry-run", false, "only print the checklist of credentials that would lose access")
+	required(migrate, "workspace", "enterprise", "by")
+	migrate.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		u, err := env.ids.ResolveUser(ctx, by)
+		if err != nil {
+			return nil, err
+		}
+		plan, err := env.ent.PlanMigration(ctx, wsIDs, ent, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !dryRun {
+			if err := env.ent.Migrate(ctx, plan); err != nil {
+				return nil, err
+			}
+		}
+		affected := plan.Affected
+		if affected == nil {
+			affected = []enterprise.Affected{}
+		}
+		return map[string]any{"affected": affected, "migrated": !dryRun}, nil
+	})
+	cmd.AddCommand(create, add, remove, migrate)
+	return cmd
+}
+
+// optionalUser resolves a user reference that may be empty.
+func optionalUser(ctx context.Context, env *adminEnv, ref string) (string, error) {
+	if ref == "" {
+		return "", nil
+	}
+	u, err := env.ids.ResolveUser(ctx, ref)
+	return u.ID, err
+}
+
+func adminAccount(run runner) *cobra.Command {
+	cmd := &cobra.Command{Use: "account", Short: "Personal account resource authorization of enterprise credentials"}
+	var user, cred, ent string
+	flags := func(c *cobra.Command) {
+		c.Flags().StringVar(&user, "user", "", "the account's user, a SuperAdmin or Admin of the credential's enterprise (username or user ID)")
+		c.Flags().StringVar(&cred, "credential", "", "an enterprise PAT's ID, or the ID of a Service app installed in the enterprise")
+		required(c, "user", "credential")
+	}
+	authorize := leaf("authorize-enterprise-credential", "Let an enterprise PAT or installed app reach the user's personal account-level resources")
+	flags(authorize)
+	authorize.Flags().StringVar(&ent, "enterprise", "", "the enterprise, when the app is installed in several of the user's enterprises")
+	authorize.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		u, err := env.ids.ResolveUser(ctx, user)
+		if err != nil {
+			return nil, err
+		}
+		return struct{}{}, env.ent.AuthorizeCredential(ctx, u.ID, cred, ent)
+	})
+	revoke := leaf("revoke-enterprise-credential", "End such an authorization; it takes effect at once")
+	flags(revoke)
+	revoke.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		u, err := env.ids.ResolveUser(ctx, user)
+		if err != nil {
+			return nil, err
+		}
+		return struct{}{}, env.ent.RevokeCredential(ctx, u.ID, cred)
+	})
+	list := leaf("list-enterprise-credentials", "List the enterprise credentials the user can authorize, and which are")
+	list.Flags().StringVar(&user, "user", "", "username or user ID")
+	required(list, "user")
+	list.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		u, err := env.ids.ResolveUser(ctx, user)
+		if err != nil {
+			return nil, err
+		}
+		as, err := env.ent.Authorizables(ctx, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		out := []map[string]any{}
+		for _, a := range as {
+			out = append(out, map[string]any{"kind": a.Kind, "id": a.ID, "name": a.Name, "enterprise_id": a.Enterprise.ID,
+				"permissions": a.Permissions, "authorized": a.Authorized})
+		}
+		return map[string]any{"credentials": out}, nil
+	})
+	cmd.AddCommand(authorize, revoke, list)
+	return cmd
+}
+
+func adminAudit(run runner) *cobra.Command {
+	cmd := &cobra.Command{Use: "audit", Short: "Read the audit log of security events"}
+	var f store.AuditFilter
+	list := leaf("list", "List audit events, newest first")
+	list.Flags().StringVar(&f.Action, "action", "", "only this action, e.g. workspace.migrate")
+	list.Flags().StringVar(&f.TargetType, "target-type", "", "only targets of this type")
+	list.Flags().StringVar(&f.TargetID, "target-id", "", "only this target")
+	list.Flags().IntVar(&f.Limit, "limit", 100, "at most this many events (0: all)")
+	list.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		es, err := env.store.ListAudit(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		out := []map[string]any{}
+		for _, e := range es {
+			out = append(out, map[string]any{"id": e.ID, "at": e.At, "actor_id": e.ActorID, "action": e.Action,
+				"target_type": e.TargetType, "target_id": e.TargetID, "detail": json.RawMessage(e.Detail)})
+		}
+		return map[string]any{"events": out}, nil
+	})
+	cmd.AddCommand(list)
 	return cmd
 }
 

@@ -32,6 +32,7 @@ type Store interface {
 	store.Workspaces
 	store.Resources
 	store.Credentials
+	store.AccountAuthorizations
 }
 
 // TokenResolver resolves bearer tokens of another credential kind (OAuth
@@ -140,6 +141,7 @@ type Facts struct {
 	wsMembers   *cache.Cache[[2]string, store.WorkspaceMember]
 	resources   *cache.Cache[[2]string, store.Resource]
 	enterprises *cache.Cache[string, store.Enterprise]
+	accountAuth *cache.Cache[[2]string, store.AccountAuthorization]
 }
 
 const cacheSize = 100_000
@@ -154,6 +156,7 @@ func NewFacts(s Store, gen *cache.Generation) *Facts {
 		wsMembers:   cache.New[[2]string, store.WorkspaceMember](gen, cacheSize),
 		resources:   cache.New[[2]string, store.Resource](gen, cacheSize),
 		enterprises: cache.New[string, store.Enterprise](gen, cacheSize),
+		accountAuth: cache.New[[2]string, store.AccountAuthorization](gen, cacheSize),
 	}
 }
 
@@ -225,14 +228,30 @@ func (f *Facts) Target(ctx context.Context, c *permission.Credential, perm *perm
 			return nil, err
 		}
 		t.Exists, t.AccountID = ok, ref.ID
-		// AccountAuthorized stays false until accounts can authorize
-		// enterprise credentials (personal-resource authorization).
+		if ok && c.AuthorizableID != "" && c.Account.Type == store.OwnerEnterprise {
+			a, found, err := lookup(f.accountAuth, [2]string{ref.ID, c.AuthorizableID}, func() (store.AccountAuthorization, error) {
+				return f.store.GetAccountAuthorization(ctx, ref.ID, c.AuthorizableID)
+			})
+			if err != nil {
+				return nil, err
+			}
+			// Authorized for this enterprise: an app installed in two
+			// enterprises is authorized in each separately.
+			t.AccountAuthorized = found && a.EnterpriseID == c.Account.ID
+		}
 	case permission.LevelEnterprise:
 		_, ok, err := f.enterprise(ctx, ref.ID)
-		if err != nil {
-			return nil, err
+		if err != nil || !ok {
+			return t, err
 		}
-		t.Exists = ok
+		t.Exists = true
+		if c.UserID != "" {
+			m, found, err := f.EnterpriseMember(ctx, ref.ID, c.UserID)
+			if err != nil {
+				return nil, err
+			}
+			t.SubjectIsAdmin = found && m.Role.IsAdmin()
+		}
 	case permission.LevelWorkspace:
 		r, ok, err := f.resource(ctx, ref.Type, ref.ID)
 		if err != nil || !ok {

@@ -27,6 +27,9 @@ func ViewOf(c store.Credential) permission.Credential {
 	}
 	if c.Kind == store.KindPAT {
 		v.UserID = c.UserID
+		// An account can authorize an enterprise PAT to reach its personal
+		// resources by the PAT's ID.
+		v.AuthorizableID = c.ID
 	}
 	return v
 }

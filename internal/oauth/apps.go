@@ -337,7 +337,7 @@ func (s *Service) AuthorizeApp(ctx context.Context, appID, userID string, all bo
 	now := s.Now().Unix()
 	return s.Store.PutGrant(ctx, store.Grant{ID: store.NewID(), AppID: app.ID, Kind: store.GrantAppAuth, UserID: u.ID,
 		Owner: u.Account(), Permissions: slices.Clone(app.Permissions), AllWorkspaces: all, WorkspaceIDs: workspaces,
-		CreatedAt: now, UpdatedAt: now})
+		CreatedBy: u.ID, CreatedAt: now, UpdatedAt: now})
 }
 
 // Deactivate stops the app: its tokens stop working at once (the revision
@@ -380,7 +380,7 @@ func (s *Service) InstallApp(ctx context.Context, appID, enterpriseID, by string
 	now := s.Now().Unix()
 	return s.Store.PutGrant(ctx, store.Grant{ID: store.NewID(), AppID: app.ID, Kind: store.GrantAppAuth,
 		Owner: store.Owner{Type: store.OwnerEnterprise, ID: enterpriseID}, Permissions: slices.Clone(app.Permissions),
-		AllWorkspaces: true, CreatedAt: now, UpdatedAt: now})
+		AllWorkspaces: true, CreatedBy: by, CreatedAt: now, UpdatedAt: now})
 }
 
 // UninstallApp removes an app's installation from an enterprise; its tokens

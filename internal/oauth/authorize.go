@@ -223,7 +223,7 @@ func (s *Service) grantFor(ctx context.Context, app store.App, fixedWorkspace st
 		return store.Grant{}, &ChoiceError{"account", "you cannot act in this account"}
 	}
 	g := store.Grant{ID: store.NewID(), AppID: app.ID, Kind: store.GrantOBO, UserID: c.UserID, Owner: c.Account,
-		Permissions: slices.Clone(app.Permissions)}
+		Permissions: slices.Clone(app.Permissions), CreatedBy: c.UserID}
 	now := s.Now().Unix()
 	g.CreatedAt, g.UpdatedAt = now, now
 	switch {

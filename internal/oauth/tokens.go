@@ -167,6 +167,11 @@ func (s *Service) Resolve(ctx context.Context, token string) (*Principal, error)
 		ExpireAt: t.ExpiresAt, Revoked: t.RevokedAt != 0 || !okGrant, Disabled: !okApp || !app.Active,
 		Permissions: effectivePermissions(t.Permissions, app.Permissions), BotIDs: t.BotIDs,
 	}
+	if g.Kind == store.GrantAppAuth {
+		// An account authorizes an installed app (all its tokens) by app ID;
+		// OBO tokens are never authorized so.
+		p.View.AuthorizableID = app.ID
+	}
 	return p, nil
 }
 

@@ -35,6 +35,11 @@ type Credential struct {
 	// BotIDs, when non-empty, limits Connector.botChat to these bots (the
 	// JWT scope's attribute_constraint.connector_bot_chat_attribute).
 	BotIDs []string
+	// AuthorizableID is the ID under which a personal account can authorize
+	// this enterprise credential to reach its account-level resources: a
+	// PAT's own ID, or the app ID of an enterprise installation's token.
+	// Empty for credentials that cannot be authorized so (OBO tokens, SATs).
+	AuthorizableID string
 }
 
 // BotConstrained is the permission that a credential's BotIDs limit.
@@ -82,6 +87,9 @@ type Target struct {
 	// AccountAuthorized: the owner of AccountID authorized this (enterprise)
 	// credential to reach their personal account-level resources.
 	AccountAuthorized bool
+	// SubjectIsAdmin: for enterprise-level targets, the credential's user is
+	// a SuperAdmin or Admin of the enterprise.
+	SubjectIsAdmin bool
 }
 
 // Facts are the current memberships the decision depends on.
@@ -154,12 +162,17 @@ func Decide(now int64, c *Credential, p *Permission, f Facts) Decision {
 	case LevelAccount:
 		// 4. The account's own resources, or an account that authorized this
 		// enterprise credential.
-		if t.AccountID != c.Account.ID && !(c.Account.Type == store.OwnerEnterprise && t.AccountAuthorized) {
+		if t.AccountID != c.Account.ID && !(c.Account.Type == store.OwnerEnterprise && c.AuthorizableID != "" && t.AccountAuthorized) {
 			return Decision{Forbidden, "credential does not act in account " + t.AccountID}
 		}
 	case LevelEnterprise:
+		// The enterprise's own credentials; one acting for a person needs that
+		// person to administer the enterprise.
 		if c.Account != (store.Owner{Type: store.OwnerEnterprise, ID: t.ID}) {
 			return Decision{Forbidden, "credential does not act in enterprise " + t.ID}
+		}
+		if c.UserID != "" && !t.SubjectIsAdmin {
+			return Decision{Forbidden, "user is not an admin of enterprise " + t.ID}
 		}
 	}
 	return Decision{Allowed, ""}

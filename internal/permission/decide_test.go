@@ -71,6 +71,10 @@ func bot(ws store.Workspace, member bool) *Target {
 	return &Target{Type: "bot", ID: "b-" + ws.ID, Exists: true, Workspace: ws, SubjectIsMember: member}
 }
 
+func enterprise(id string, admin bool) *Target {
+	return &Target{Type: "enterprise", ID: id, Exists: true, SubjectIsAdmin: admin}
+}
+
 func account(id string, authorized bool) *Target {
 	return &Target{Type: "account", ID: id, Exists: true, AccountID: id, AccountAuthorized: authorized}
 }
@@ -89,8 +93,8 @@ func TestDecide(t *testing.T) {
 	personalSelected := &Credential{ID: "pat2", Account: alice, UserID: "u-alice",
 		Permissions: []string{"Bot.chat"}, Workspaces: []string{wsAlice1.ID}}
 	enterpriseAll := &Credential{ID: "pat3", Account: acme, UserID: "u-alice",
-		Permissions: []string{"Bot.chat", "Conversation.create"}, AllWorkspaces: true}
-	sat := &Credential{ID: "sat1", Account: acme, Permissions: []string{"Bot.chat"}, AllWorkspaces: true}
+		Permissions: []string{"Bot.chat", "Conversation.create", "Enterprise.manageMembers"}, AllWorkspaces: true, AuthorizableID: "pat3"}
+	sat := &Credential{ID: "sat1", Account: acme, Permissions: []string{"Bot.chat", "Enterprise.manageMembers"}, AllWorkspaces: true}
 	expired := &Credential{ID: "pat4", Account: alice, UserID: "u-alice", Permissions: []string{"Bot.chat"}, AllWorkspaces: true, ExpireAt: now}
 	notYet := &Credential{ID: "pat5", Account: alice, UserID: "u-alice", Permissions: []string{"Bot.chat"}, AllWorkspaces: true, ExpireAt: now + 1}
 	revoked := &Credential{ID: "pat6", Account: alice, UserID: "u-alice", Permissions: []string{"Bot.chat"}, AllWorkspaces: true, Revoked: true}
@@ -158,6 +162,14 @@ func TestDecide(t *testing.T) {
 		{"enterprise installation acts without membership", installed, "Bot.chat", Facts{SubjectInAccount: true, Target: bot(wsAcme, false)}, Allowed},
 		{"enterprise installation on a personal account, not authorized", installed, "Conversation.create", Facts{SubjectInAccount: true, Target: account(alice.ID, false)}, Forbidden},
 		{"personal PAT cannot use another account's authorization", personalAll, "Conversation.create", Facts{SubjectInAccount: true, Target: account(bob.ID, true)}, Forbidden},
+		{"OBO in an enterprise is never authorized for personal resources", oboEnterprise, "Bot.chat", Facts{SubjectInAccount: true, Target: account(alice.ID, true)}, Forbidden},
+
+		{"enterprise-level: an admin's enterprise PAT", enterpriseAll, "Enterprise.manageMembers", Facts{SubjectInAccount: true, Target: enterprise(acme.ID, true)}, Allowed},
+		{"enterprise-level: a plain member's enterprise PAT", enterpriseAll, "Enterprise.manageMembers", Facts{SubjectInAccount: true, Target: enterprise(acme.ID, false)}, Forbidden},
+		{"enterprise-level: the enterprise's SAT", sat, "Enterprise.manageMembers", Facts{SubjectInAccount: true, Target: enterprise(acme.ID, false)}, Allowed},
+		{"enterprise-level: another enterprise", sat, "Enterprise.manageMembers", Facts{SubjectInAccount: true, Target: enterprise("7100000000000000009", false)}, Forbidden},
+		{"enterprise-level: a personal PAT", personalAll, "Enterprise.manageMembers", Facts{SubjectInAccount: true, Target: enterprise(acme.ID, true)}, Forbidden},
+		{"enterprise-level: no such enterprise", sat, "Enterprise.manageMembers", Facts{SubjectInAccount: true, Target: &Target{Type: "enterprise", ID: "1"}}, NotFound},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -171,6 +183,99 @@ func TestDecide(t *testing.T) {
 			}
 			if got.OK() != (tc.want == Allowed) || (!got.OK() && got.Reason == "") {
 				t.Fatalf("inconsistent decision %+v", got)
+			}
+		})
+	}
+}
+
+// TestDecideMigrationStory plays the seed "升级企业版后更新 API 授权" through the
+// decision function alone: Alice's personal workspace moves into the
+// enterprise Acme, where she is an admin. Nothing in Decide knows about
+// migrations: what changes between the phases is the data — the workspace's
+// owner, which grants exist, which authorizations the account gave.
+func TestDecideMigrationStory(t *testing.T) {
+	cat := Default()
+	botChat, _ := cat.Lookup("Bot.chat")
+	convCreate, _ := cat.Lookup("Conversation.create")
+	before := store.Workspace{ID: "7200000000000000009", Owner: alice}
+	after := store.Workspace{ID: before.ID, Owner: acme}
+
+	// Credentials as they exist throughout: none of them changes when the
+	// workspace moves. Tokens issued before the migration are "in flight".
+	perms := []string{"Bot.chat", "Conversation.create"}
+	personalPAT := &Credential{ID: "pat-p", Account: alice, UserID: "u-alice", Permissions: perms, AllWorkspaces: true, AuthorizableID: "pat-p"}
+	personalPATListed := &Credential{ID: "pat-l", Account: alice, UserID: "u-alice", Permissions: perms, Workspaces: []string{before.ID}, AuthorizableID: "pat-l"}
+	enterprisePAT := &Credential{ID: "pat-e", Account: acme, UserID: "u-alice", Permissions: perms, AllWorkspaces: true, AuthorizableID: "pat-e"}
+	enterprisePATListed := &Credential{ID: "pat-el", Account: acme, UserID: "u-alice", Permissions: perms, Workspaces: []string{before.ID}, AuthorizableID: "pat-el"}
+	appInAccount := &Credential{ID: "tok-a", Account: alice, Permissions: perms, AllWorkspaces: true}
+	appInEnterprise := &Credential{ID: "tok-i", Account: acme, Permissions: perms, AllWorkspaces: true, AuthorizableID: "app-jwt"}
+	oboPersonal := &Credential{ID: "tok-o", Account: alice, UserID: "u-alice", Permissions: perms, AllWorkspaces: true}
+	oboReauthorized := &Credential{ID: "tok-r", Account: acme, UserID: "u-alice", Permissions: perms, AllWorkspaces: true}
+
+	member := func(ws store.Workspace) Facts { return Facts{SubjectInAccount: true, Target: bot(ws, true)} }
+	tests := []struct {
+		phase string
+		cred  *Credential
+		facts Facts
+		want  Code
+	}{
+		// Before: personal credentials reach the workspace; enterprise ones do not.
+		{"before: personal PAT, all workspaces", personalPAT, member(before), Allowed},
+		{"before: personal PAT, the workspace listed", personalPATListed, member(before), Allowed},
+		{"before: AppAuth in the account", appInAccount, member(before), Allowed},
+		{"before: OBO in the personal account", oboPersonal, member(before), Allowed},
+		{"before: enterprise PAT", enterprisePAT, member(before), Forbidden},
+		{"before: enterprise installation", appInEnterprise, member(before), Forbidden},
+		// During: a token issued before the move, checked after the commit.
+		{"during: personal PAT in flight", personalPAT, member(after), Forbidden},
+		{"during: OBO token in flight", oboPersonal, member(after), Forbidden},
+		// After: the seed's fallback works — personal 4101, enterprise 0.
+		{"after: personal PAT, all workspaces", personalPAT, member(after), Forbidden},
+		{"after: personal PAT, the workspace listed", personalPATListed, member(after), Forbidden},
+		{"after: AppAuth in the account", appInAccount, member(after), Forbidden},
+		{"after: enterprise PAT, all workspaces", enterprisePAT, member(after), Allowed},
+		{"after: enterprise PAT listing the old ID (it was never an enterprise workspace)", enterprisePATListed, member(after), Allowed},
+		{"after: enterprise installation", appInEnterprise, Facts{SubjectInAccount: true, Target: bot(after, false)}, Allowed},
+		{"after: OBO in the personal account", oboPersonal, member(after), Forbidden},
+		{"after: OBO re-authorized as an enterprise member", oboReauthorized, member(after), Allowed},
+		{"after: OBO re-authorized, but not a member of the workspace", oboReauthorized, Facts{SubjectInAccount: true, Target: bot(after, false)}, Forbidden},
+		{"after: OBO re-authorized, then left the enterprise", oboReauthorized, Facts{SubjectInAccount: false, Target: bot(after, true)}, Unauthenticated},
+	}
+	for _, tc := range tests {
+		t.Run(tc.phase, func(t *testing.T) {
+			if got := Decide(now, tc.cred, botChat, tc.facts); got.Code != tc.want {
+				t.Fatalf("Decide = %d (%s), want %d", got.Code, got.Reason, tc.want)
+			}
+		})
+	}
+
+	// Personal account resources (account-level permissions on Alice's
+	// account), with the authorization off and on.
+	accountTests := []struct {
+		name       string
+		cred       *Credential
+		authorized bool
+		want       Code
+	}{
+		{"personal PAT, its own account", personalPAT, false, Allowed},
+		{"enterprise PAT, not authorized", enterprisePAT, false, Forbidden},
+		{"enterprise PAT, authorized", enterprisePAT, true, Allowed},
+		{"enterprise installation, not authorized", appInEnterprise, false, Forbidden},
+		{"enterprise installation, authorized", appInEnterprise, true, Allowed},
+		{"OBO in the enterprise: never", oboReauthorized, true, Forbidden},
+		{"AppAuth in the account: its own account", appInAccount, false, Allowed},
+	}
+	for _, tc := range accountTests {
+		t.Run("account resources: "+tc.name, func(t *testing.T) {
+			f := Facts{SubjectInAccount: true, Target: account(alice.ID, tc.authorized)}
+			if got := Decide(now, tc.cred, convCreate, f); got.Code != tc.want {
+				t.Fatalf("Decide = %d (%s), want %d", got.Code, got.Reason, tc.want)
+			}
+			// Authorization reaches account-level resources only, never a workspace.
+			if tc.authorized && tc.cred.Account == acme {
+				if got := Decide(now, tc.cred, botChat, member(before)); got.Code != Forbidden {
+					t.Fatalf("an authorized enterprise credential reached a personal workspace: %+v", got)
+				}
 			}
 		})
 	}
