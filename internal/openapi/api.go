@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/cozeauth/cozeauth/internal/authz"
+	"github.com/cozeauth/cozeauth/internal/enterprise"
 	"github.com/cozeauth/cozeauth/internal/store"
 )
 
@@ -24,7 +25,9 @@ type Store interface {
 type API struct {
 	Authz *authz.Authorizer
 	Store Store
-	Log   *slog.Logger
+	// Enterprise performs the enterprise members endpoints.
+	Enterprise *enterprise.Service
+	Log        *slog.Logger
 }
 
 // Register mounts the endpoints on mux.
@@ -32,6 +35,9 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /v1/users/me", a.bearer(a.usersMe))
 	mux.Handle("GET /v1/workspaces", a.bearer(a.listWorkspaces))
 	mux.Handle("POST /api/cozeauth/v1/authz/check", a.bearer(a.check))
+	mux.Handle("POST /v1/enterprises/{enterprise_id}/members", a.bearer(a.addMembers))
+	mux.Handle("PUT /v1/enterprises/{enterprise_id}/members/{user_id}", a.bearer(a.updateMember))
+	mux.Handle("DELETE /v1/enterprises/{enterprise_id}/members/{user_id}", a.bearer(a.removeMember))
 }
 
 // BearerToken extracts the token of an "Authorization: Bearer <t>" header; the

@@ -20,6 +20,7 @@ import (
 	"github.com/cozeauth/cozeauth/internal/cache"
 	"github.com/cozeauth/cozeauth/internal/config"
 	"github.com/cozeauth/cozeauth/internal/credential"
+	"github.com/cozeauth/cozeauth/internal/enterprise"
 	"github.com/cozeauth/cozeauth/internal/oauth"
 	"github.com/cozeauth/cozeauth/internal/openapi"
 	"github.com/cozeauth/cozeauth/internal/permission"
@@ -73,14 +74,15 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 	srv.metrics = newMetrics(reg)
 
 	mux := http.NewServeMux()
-	api := &openapi.API{Authz: az, Store: s, Log: log}
+	ent := &enterprise.Service{Store: s, OAuth: oa, Catalog: permission.Default(), Now: time.Now, Changed: gen.Invalidate}
+	api := &openapi.API{Authz: az, Store: s, Enterprise: ent, Log: log}
 	api.Register(mux)
 	mux.HandleFunc("POST /api/permission/oauth2/token", oa.Token)
 	mux.HandleFunc("POST /api/permission/oauth2/account/{account_id}/token", oa.Token)
 	mux.HandleFunc("POST /api/permission/oauth2/enterprise_id/{enterprise_id}/token", oa.Token)
 	mux.HandleFunc("POST /api/permission/oauth2/device/code", oa.DeviceCode)
 	mux.HandleFunc("POST /api/permission/oauth2/workspace_id/{workspace_id}/device/code", oa.DeviceCode)
-	pages, err := web.New(web.Handler{OAuth: oa, Store: s, Now: time.Now, Log: log,
+	pages, err := web.New(web.Handler{OAuth: oa, Enterprise: ent, Store: s, Now: time.Now, Log: log,
 		Creds:   &credential.Manager{Store: s, Catalog: permission.Default(), Now: time.Now},
 		Catalog: permission.Default(), Invalidate: gen.Invalidate,
 		Secure: strings.HasPrefix(cfg.PublicURL, "https://")})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cozeauth/cozeauth/internal/credential"
+	"github.com/cozeauth/cozeauth/internal/enterprise"
 	"github.com/cozeauth/cozeauth/internal/identity"
 	"github.com/cozeauth/cozeauth/internal/logid"
 	"github.com/cozeauth/cozeauth/internal/oauth"
@@ -61,7 +62,10 @@ type Store interface {
 // Handler serves the browser pages. Fill the exported fields and call New.
 type Handler struct {
 	OAuth *oauth.Service
-	Store Store
+	// Enterprise performs the enterprise pages' changes (installation,
+	// migration, personal-resource authorization).
+	Enterprise *enterprise.Service
+	Store      Store
 	// Creds creates, changes and deletes the console's personal access tokens.
 	Creds *credential.Manager
 	// Catalog lists the permissions the token form offers (default: permission.Default()).
