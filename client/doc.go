@@ -2,8 +2,10 @@
 // by the Coze cloud (https://api.coze.com, https://api.coze.cn).
 //
 // It exists so programs can call the identity endpoints (/v1/users/me,
-// /v1/workspaces) and cozeauth's authorization check without depending on a
-// particular Coze SDK, and so cozeauth's own end-to-end tests exercise the
+// /v1/workspaces), the enterprise members endpoints (AddEnterpriseMembers,
+// UpdateEnterpriseMember, RemoveEnterpriseMember) and cozeauth's
+// authorization check without depending on a particular Coze SDK, and so
+// cozeauth's own end-to-end tests exercise the
 // wire protocol exactly as a user would. It also runs the OAuth flows of
 // coze-go's OAuth clients (oauth.go, jwt.go): OAuthURL / ExchangeCode /
 // Refresh (Web, client secret), PKCEURL / ExchangeCodePKCE, DeviceCode /
