@@ -1,0 +1,139 @@
+package enterprise_test
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cozeauth/cozeauth/internal/permission"
+)
+
+// TestMigrationRace races a migration with token issuance (JWT grants on the
+// account path, new PATs) and verification in one process. Once Migrate has
+// returned, no personal credential — issued before, during or after — may
+// reach the migrated workspace, and the enterprise PAT must; before the
+// migration began the enterprise PAT must not. Run with -race.
+func TestMigrationRace(t *testing.T) {
+	w := newWorld(t)
+	ctx := w.ctx
+	app := w.jwtApp(w.alice, "Bot.chat")
+	if _, err := w.oa.AuthorizeApp(ctx, app.app.ID, w.alice.ID, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, enterpriseTok := w.pat(w.alice, w.acme.ID, true, nil, "Bot.chat")
+	_, personalTok := w.pat(w.alice, "", true, nil, "Bot.chat")
+
+	// phase: 0 before the migration starts, 1 while it runs, 2 after it returned.
+	var phase atomic.Int32
+	var tokens sync.Map // personal token → struct{}
+	tokens.Store(personalTok, struct{}{})
+	type observation struct {
+		phase    int32 // when the check began
+		personal bool
+		code     permission.Code
+	}
+	var mu sync.Mutex
+	var seen []observation
+	observe := func(tok string, personal bool) {
+		p := phase.Load()
+		code, err := w.check(tok, "Bot.chat", "bot", "bot")
+		if err != nil {
+			t.Errorf("check: %v", err)
+			return
+		}
+		mu.Lock()
+		seen = append(seen, observation{p, personal, code})
+		mu.Unlock()
+	}
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	// Issuers: JWT tokens in alice's personal account, and personal PATs.
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			tok, err := w.token(app, "/account/"+w.alice.AccountID+"/token")
+			if err != nil {
+				t.Errorf("issuing: %v", err)
+				return
+			}
+			tokens.Store(tok, struct{}{})
+		}
+	})
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			_, tok := w.pat(w.alice, "", true, nil, "Bot.chat")
+			tokens.Store(tok, struct{}{})
+		}
+	})
+	// Verifiers: every personal token seen so far, and the enterprise PAT.
+	for range 3 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				tokens.Range(func(k, _ any) bool {
+					observe(k.(string), true)
+					return true
+				})
+				observe(enterpriseTok, false)
+			}
+		})
+	}
+
+	time.Sleep(150 * time.Millisecond)
+	plan, err := w.ent.PlanMigration(ctx, []string{w.ws.ID}, w.acme.ID, w.alice.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	phase.Store(1)
+	if err := w.ent.Migrate(ctx, plan); err != nil {
+		t.Fatal(err)
+	}
+	phase.Store(2)
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+
+	// Tokens issued at any time, checked once more now.
+	tokens.Range(func(k, _ any) bool {
+		observe(k.(string), true)
+		return true
+	})
+	counts := map[[2]int32]int{}
+	for _, o := range seen {
+		key := [2]int32{o.phase, int32(o.code)}
+		if o.personal {
+			counts[key]++
+		}
+		switch {
+		case o.phase == 2 && o.personal && o.code != permission.Forbidden:
+			t.Errorf("after the migration a personal credential got %d", o.code)
+		case o.phase == 2 && !o.personal && o.code != permission.Allowed:
+			t.Errorf("after the migration the enterprise PAT got %d", o.code)
+		case o.phase == 0 && o.personal && o.code != permission.Allowed:
+			t.Errorf("before the migration a personal credential got %d", o.code)
+		case o.phase == 0 && !o.personal && o.code != permission.Forbidden:
+			t.Errorf("before the migration the enterprise PAT got %d", o.code)
+		}
+	}
+	if counts[[2]int32{0, 0}] == 0 || counts[[2]int32{2, int32(permission.Forbidden)}] == 0 {
+		t.Fatalf("the race did not exercise both sides: %v", counts)
+	}
+	n := 0
+	tokens.Range(func(_, _ any) bool { n++; return true })
+	t.Logf("%d personal tokens issued, %d checks; personal checks by (phase, code): %v", n, len(seen), counts)
+}
