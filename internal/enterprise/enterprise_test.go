@@ -109,7 +109,9 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-func (w *world) acmeOwner() store.Owner { return store.Owner{Type: store.OwnerEnterprise, ID: w.acme.ID} }
+func (w *world) acmeOwner() store.Owner {
+	return store.Owner{Type: store.OwnerEnterprise, ID: w.acme.ID}
+}
 
 // pat creates a PAT (in the enterprise when ent is set) and returns its token.
 func (w *world) pat(u store.User, ent string, all bool, wsIDs []string, perms ...string) (store.Credential, string) {
