@@ -28,19 +28,28 @@ func TestMigrationRace(t *testing.T) {
 	var phase atomic.Int32
 	var tokens sync.Map // personal token → struct{}
 	tokens.Store(personalTok, struct{}{})
+	// A check is "before" when it ended before the migration began and
+	// "after" when it began after Migrate returned; checks overlapping the
+	// migration may go either way.
 	type observation struct {
-		phase    int32 // when the check began
+		phase    int32 // 0: before, 2: after, 1: overlapping
 		personal bool
 		code     permission.Code
 	}
 	var mu sync.Mutex
 	var seen []observation
 	observe := func(tok string, personal bool) {
-		p := phase.Load()
+		began := phase.Load()
 		code, err := w.check(tok, "Bot.chat", "bot", "bot")
 		if err != nil {
 			t.Errorf("check: %v", err)
 			return
+		}
+		p := int32(1)
+		if ended := phase.Load(); ended == 0 {
+			p = 0
+		} else if began == 2 {
+			p = 2
 		}
 		mu.Lock()
 		seen = append(seen, observation{p, personal, code})
