@@ -5,13 +5,13 @@
 // /v1/workspaces), the enterprise members endpoints (AddEnterpriseMembers,
 // UpdateEnterpriseMember, RemoveEnterpriseMember) and cozeauth's
 // authorization check without depending on a particular Coze SDK, and so
-// cozeauth's own end-to-end tests exercise the
-// wire protocol exactly as a user would. It also runs the OAuth flows of
-// coze-go's OAuth clients (oauth.go, jwt.go): OAuthURL / ExchangeCode /
-// Refresh (Web, client secret), PKCEURL / ExchangeCodePKCE, DeviceCode /
-// PollDeviceToken, and JWTToken (RS256 JWT bearer grant, optionally on the
-// account/{id} or enterprise_id/{id} token path). Their failures are
-// *AuthError values carrying the OAuth error code (errors.As, IsAuthError).
+// cozeauth's own end-to-end tests exercise the wire protocol exactly as a user
+// would. It also runs the OAuth flows of coze-go's OAuth clients (oauth.go,
+// jwt.go): OAuthURL / ExchangeCode / Refresh (Web, client secret), PKCEURL /
+// ExchangeCodePKCE, DeviceCode / PollDeviceToken, and JWTToken (RS256 JWT
+// bearer grant, optionally on the account/{id} or enterprise_id/{id} token
+// path). Their failures are *AuthError values carrying the OAuth error code
+// (errors.As, IsAuthError).
 //
 // A Client holds only the base URL, an *http.Client and request settings; it
 // is safe for concurrent use. Every call takes the bearer token explicitly, so
