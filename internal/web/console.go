@@ -36,6 +36,8 @@ var consoleSections = []struct {
 	{"apps", consolePath + "/apps", "nav.apps", false},
 	{"authorized", consolePath + "/authorized", "nav.authorized", false},
 	{"workspaces", consolePath + "/workspaces", "nav.workspaces", false},
+	{"enterprises", enterprisesPath, "nav.enterprises", true},
+	{"personal", personalPath, "nav.personal", true},
 }
 
 func (h *Handler) registerConsole(handle func(string, http.HandlerFunc)) {
@@ -46,6 +48,7 @@ func (h *Handler) registerConsole(handle func(string, http.HandlerFunc)) {
 	handle("GET "+authorizedPath, h.console(h.authorizedList))
 	handle("POST "+authorizedPath+"/{id}/revoke", h.consolePost(formGrantRevoke, h.grantRevoke))
 	handle("GET "+consolePath+"/workspaces", h.console(h.workspaceList))
+	h.registerEnterprise(handle)
 	handle("GET "+consolePath+"/", h.console(func(w http.ResponseWriter, r *http.Request, sess *session) {
 		h.notFound(w, r, sess)
 	}))
@@ -86,6 +89,9 @@ func (h *Handler) consoleView(l Lang, sess *session, nav, titleKey string, args 
 	v.Nav = nav
 	for _, s := range consoleSections {
 		if s.AdminOnly && !sess.Admin {
+			continue
+		}
+		if (s.Key == "enterprises" || s.Key == "personal") && h.Enterprise == nil {
 			continue
 		}
 		v.NavItems = append(v.NavItems, navItem{Key: s.Key, Href: s.Path, Label: l.T(s.Label), Current: s.Key == nav})

@@ -319,7 +319,8 @@ type appView struct {
 	Active       bool
 	Confidential bool
 	Service      bool
-	CanAuthorize bool // a Service app of the user's personal account
+	CanAuthorize bool   // a Service app of the user's personal account
+	ShareURL     string // a Service app's share link, for enterprise admins to install it
 	Authorized   bool
 	Secrets      []secretRow
 	Keys         []keyRow
@@ -348,6 +349,9 @@ func (h *Handler) renderApp(w http.ResponseWriter, r *http.Request, status int, 
 		Service: app.ClientType == store.ClientService, ActionCSRF: sess.csrf(formAppAction), PublicKey: pemText,
 		KeyError: keyErr, Done: appPageDone[r.URL.Query().Get("done")]}
 	av.CanAuthorize = av.Service && app.Owner == sess.User.Account()
+	if av.Service && app.Active && h.Enterprise != nil {
+		av.ShareURL = h.shareURL(app)
+	}
 	if av.Confidential {
 		secs, err := h.Store.ListAppSecrets(r.Context(), app.ID)
 		if err != nil {

@@ -96,26 +96,3 @@ func (h *Handler) grantRevoke(w http.ResponseWriter, r *http.Request, sess *sess
 	h.Invalidate()
 	http.Redirect(w, r, authorizedPath+"?done=revoked", http.StatusSeeOther)
 }
-
-type workspaceRow struct {
-	ID, Name, Role, Owner string
-}
-
-func (h *Handler) workspaceList(w http.ResponseWriter, r *http.Request, sess *session) {
-	l := h.langOf(w, r)
-	accts, err := h.accountsOf(r.Context(), sess.User)
-	if err != nil {
-		h.internal(w, r, err)
-		return
-	}
-	var rows []workspaceRow
-	for _, a := range accts {
-		for _, ws := range a.Workspaces {
-			rows = append(rows, workspaceRow{ID: ws.ID, Name: ws.Name, Role: l.T("workspaces.role." + string(ws.Role)),
-				Owner: accountName(l, accts, a.Owner)})
-		}
-	}
-	v := h.consoleView(l, sess, "workspaces", "workspaces.title")
-	v.P = rows
-	h.render(w, r, http.StatusOK, "console_workspaces", v, consolePath+"/workspaces")
-}
