@@ -459,6 +459,24 @@ func runEnterpriseUpgrade(t *testing.T, dsn string) {
 		w.cli(t).fail("", "account", "authorize-enterprise-credential", "--user", "carol", "--credential", w.patEnt.ID)
 		e.check(t, "enterprise PAT after refused authorizations", w.patEnt.Token, "Conversation.create", acct, 4101)
 	})
+
+	t.Run("uninstall", func(t *testing.T) {
+		a := w.cli(t)
+		if msg := a.fail("", "enterprise", "uninstall-app", "--enterprise", w.ent, "--app", w.svc.ID, "--by", "carol"); !strings.Contains(msg, "SuperAdmin or Admin") {
+			t.Errorf("uninstall by a Member: stderr %q", msg)
+		}
+		e.check(t, "installed app's enterprise token after a refused uninstall", jwtEnt.AccessToken, "Bot.chat", botRef(w.bot), 0)
+		a.empty("enterprise", "uninstall-app", "--enterprise", w.ent, "--app", w.svc.ID, "--by", "alice")
+		d := e.settle(t, "enterprise token after uninstall", jwtEnt.AccessToken, "Bot.chat", nil, 4100)
+		t.Logf("uninstall seen after %v", d.Round(time.Millisecond))
+		_, err := e.c.JWTToken(ctx, entReq)
+		wantAuthErr(t, "JWT on enterprise_id path after uninstall", err, client.ErrCodeInvalidGrant)
+		// The personal authorization of the same app is untouched.
+		e.check(t, "personal JWT token after uninstall", jwtPersonal.AccessToken, "Bot.chat", botRef(w.bot2), 0)
+		if evs := e.audit(t, "app.uninstall"); len(evs) != 1 || evs[0].ActorID != w.alice || evs[0].TargetID != w.svc.ID {
+			t.Errorf("audit app.uninstall: %v, want one event by alice on the app", evs)
+		}
+	})
 	t.Logf("enterprise upgrade scenario ran in %v", time.Since(start).Round(time.Millisecond))
 }
 
@@ -565,6 +583,7 @@ func runEnterpriseMembers(t *testing.T, dsn string) {
 		[]client.EnterpriseMember{{UserID: boss, Role: client.EnterpriseRoleMember}}), 4000)
 	wantCode("remove the SuperAdmin", c.RemoveEnterpriseMember(ctx, patBoss.Token, ent, boss, alice), 4000)
 	wantCode("remove without receiver", c.RemoveEnterpriseMember(ctx, patBoss.Token, ent, bob, ""), 4000)
+	wantCode("remove with the member as their own receiver", c.RemoveEnterpriseMember(ctx, patBoss.Token, ent, bob, bob), 4000)
 	wantCode("remove with a receiver outside the enterprise", c.RemoveEnterpriseMember(ctx, patBoss.Token, ent, bob, "7000000000000000404"), 4000)
 	allowed, err = c.CheckAuthz(ctx, patBoss.Token, "Enterprise.manageMembers", manageRef)
 	wantCode("boss still SuperAdmin", err, 0)
