@@ -28,7 +28,10 @@ type AccountAuthorization struct {
 
 // AccountAuthorizations stores personal account resource authorizations.
 // Adding one does not advance the revision (nothing loses access); deleting
-// does.
+// does. They also end with their credential (DeleteCredential, DeleteApp, the
+// enterprise installation's DeleteGrant) and when the user who gave them
+// leaves the enterprise or stops administering it (DeleteEnterpriseMember,
+// RemoveEnterpriseMember, PutEnterpriseMember with a non-admin role).
 type AccountAuthorizations interface {
 	// PutAccountAuthorization creates the authorization; an existing one is
 	// left as it is (no error).

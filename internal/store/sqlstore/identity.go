@@ -95,9 +95,16 @@ func (s *DB) PutEnterpriseMember(ctx context.Context, m store.EnterpriseMember) 
 		// One upsert, not UPDATE-then-INSERT: on PostgreSQL two concurrent puts
 		// of a new member would both find nothing to update and one INSERT
 		// would fail. A role change keeps the original created_at.
-		_, err := s.txExec(ctx, tx, s.q("INSERT INTO enterprise_members (enterprise_id, user_id, role, created_at) VALUES (?, ?, ?, ?) "+
+		if _, err := s.txExec(ctx, tx, s.q("INSERT INTO enterprise_members (enterprise_id, user_id, role, created_at) VALUES (?, ?, ?, ?) "+
 			"ON CONFLICT (enterprise_id, user_id) DO UPDATE SET role = excluded.role"),
-			m.EnterpriseID, m.UserID, string(m.Role), m.CreatedAt)
+			m.EnterpriseID, m.UserID, string(m.Role), m.CreatedAt); err != nil {
+			return mapErr(err)
+		}
+		if m.Role.IsAdmin() {
+			return nil
+		}
+		// Personal-resource authorizations are an admin's: a demoted member's end.
+		_, err := s.txExec(ctx, tx, s.q("DELETE FROM account_authorizations WHERE enterprise_id = ? AND created_by = ?"), m.EnterpriseID, m.UserID)
 		return mapErr(err)
 	})
 }

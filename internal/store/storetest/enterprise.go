@@ -156,6 +156,26 @@ func testAccountAuthorizationsCascade(t *testing.T, f *fixture) {
 			t.Errorf("the authorization outlived its app")
 		}
 	})
+	t.Run("member demoted", func(t *testing.T) {
+		f := f.sub(t)
+		w := f.enterpriseWorld()
+		other := f.enterpriseWorld() // the same user's authorization in another enterprise stays
+		f.authorizeAccount(w, w.pat.ID, store.AccountAuthPAT)
+		f.putEnterpriseMember(w.ent.ID, w.admin.ID, store.RoleAdmin)
+		if !f.hasAccountAuthorization(w.admin.AccountID, w.pat.ID) {
+			t.Errorf("SuperAdmin to Admin ended the authorization")
+		}
+		f.putEnterpriseMember(other.ent.ID, w.admin.ID, store.RoleAdmin)
+		otherPAT := f.credential(store.Credential{UserID: w.admin.ID, Owner: store.Owner{Type: store.OwnerEnterprise, ID: other.ent.ID}, AllWorkspaces: true})
+		f.authorizeAccount(enterpriseWorld{admin: w.admin, ent: other.ent}, otherPAT.ID, store.AccountAuthPAT)
+		f.putEnterpriseMember(w.ent.ID, w.admin.ID, store.RoleMember)
+		if f.hasAccountAuthorization(w.admin.AccountID, w.pat.ID) {
+			t.Errorf("the authorization outlived its maker's admin role")
+		}
+		if !f.hasAccountAuthorization(w.admin.AccountID, otherPAT.ID) {
+			t.Errorf("a demotion in one enterprise ended an authorization in another")
+		}
+	})
 	t.Run("member leaves", func(t *testing.T) {
 		f := f.sub(t)
 		w := f.enterpriseWorld()
