@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cozeauth/cozeauth/internal/credential"
 	"github.com/cozeauth/cozeauth/internal/permission"
+	"github.com/cozeauth/cozeauth/internal/store"
 )
 
 // TestMigrationRace races a migration with token issuance (JWT grants on the
@@ -58,35 +60,9 @@ func TestMigrationRace(t *testing.T) {
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	// Issuers: JWT tokens in alice's personal account, and personal PATs.
-	wg.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			tok, err := w.token(app, "/account/"+w.alice.AccountID+"/token")
-			if err != nil {
-				t.Errorf("issuing: %v", err)
-				return
-			}
-			tokens.Store(tok, struct{}{})
-		}
-	})
-	wg.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			_, tok := w.pat(w.alice, "", true, nil, "Bot.chat")
-			tokens.Store(tok, struct{}{})
-		}
-	})
-	// Verifiers: every personal token seen so far, and the enterprise PAT.
-	for range 3 {
+	// loop runs step on its own goroutine until stop, or until step fails
+	// (steps report with t.Errorf: t.Fatal must stay on the test goroutine).
+	loop := func(step func() bool) {
 		wg.Go(func() {
 			for {
 				select {
@@ -94,12 +70,41 @@ func TestMigrationRace(t *testing.T) {
 					return
 				default:
 				}
-				tokens.Range(func(k, _ any) bool {
-					observe(k.(string), true)
-					return true
-				})
-				observe(enterpriseTok, false)
+				if !step() {
+					return
+				}
 			}
+		})
+	}
+	// Issuers: JWT tokens in alice's personal account, and personal PATs.
+	loop(func() bool {
+		tok, err := w.token(app, "/account/"+w.alice.AccountID+"/token")
+		if err != nil {
+			t.Errorf("issuing a JWT token: %v", err)
+			return false
+		}
+		tokens.Store(tok, struct{}{})
+		return true
+	})
+	loop(func() bool {
+		c, err := w.creds.Create(ctx, credential.Spec{Kind: store.KindPAT, Name: "racer", UserID: w.alice.ID,
+			Expiry: credential.Expiry{Days: 1}, Permissions: []string{"Bot.chat"}, AllWorkspaces: true})
+		if err != nil {
+			t.Errorf("creating a PAT: %v", err)
+			return false
+		}
+		tokens.Store(c.Token, struct{}{})
+		return true
+	})
+	// Verifiers: every personal token seen so far, and the enterprise PAT.
+	for range 3 {
+		loop(func() bool {
+			tokens.Range(func(k, _ any) bool {
+				observe(k.(string), true)
+				return true
+			})
+			observe(enterpriseTok, false)
+			return true
 		})
 	}
 

@@ -52,74 +52,54 @@ func enterpriseError(err error) error {
 	return err
 }
 
-func (a *API) addMembers(w http.ResponseWriter, r *http.Request, p *authz.Principal) {
-	var req addMembersRequest
-	if e := DecodeJSON(r, &req); e != nil {
-		WriteError(w, r, a.Log, e)
-		return
+// membersCall is the shape of the three endpoints: decode the body into a
+// T, authorize the request on the path's enterprise, run do with the
+// enterprise ID and answer an empty success.
+func membersCall[T any](a *API, do func(r *http.Request, p *authz.Principal, enterpriseID string, req *T) error) principalHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *authz.Principal) {
+		var req T
+		if e := DecodeJSON(r, &req); e != nil {
+			WriteError(w, r, a.Log, e)
+			return
+		}
+		id, ok := a.membersGuard(w, r, p)
+		if !ok {
+			return
+		}
+		if err := do(r, p, id, &req); err != nil {
+			WriteError(w, r, a.Log, enterpriseError(err))
+			return
+		}
+		WriteData(w, r, struct{}{})
 	}
-	id, ok := a.membersGuard(w, r, p)
-	if !ok {
-		return
-	}
+}
+
+func (a *API) addMembers(r *http.Request, p *authz.Principal, id string, req *addMembersRequest) error {
 	if len(req.Users) == 0 {
-		WriteError(w, r, a.Log, BadRequest("users is required: a list of {user_id, role}"))
-		return
+		return BadRequest("users is required: a list of {user_id, role}")
 	}
 	ms := make([]enterprise.NewMember, 0, len(req.Users))
 	for _, u := range req.Users {
 		if u.UserID == "" {
-			WriteError(w, r, a.Log, BadRequest("every user needs a user_id"))
-			return
+			return BadRequest("every user needs a user_id")
 		}
 		role, err := enterprise.WireRole(u.Role)
 		if err != nil {
-			WriteError(w, r, a.Log, enterpriseError(err))
-			return
+			return err
 		}
 		ms = append(ms, enterprise.NewMember{UserID: u.UserID, Role: role})
 	}
-	if err := a.Enterprise.AddMembers(r.Context(), id, p.Cred.UserID, ms); err != nil {
-		WriteError(w, r, a.Log, enterpriseError(err))
-		return
-	}
-	WriteData(w, r, struct{}{})
+	return a.Enterprise.AddMembers(r.Context(), id, p.Cred.UserID, ms)
 }
 
-func (a *API) updateMember(w http.ResponseWriter, r *http.Request, p *authz.Principal) {
-	var req roleRequest
-	if e := DecodeJSON(r, &req); e != nil {
-		WriteError(w, r, a.Log, e)
-		return
-	}
-	id, ok := a.membersGuard(w, r, p)
-	if !ok {
-		return
-	}
+func (a *API) updateMember(r *http.Request, p *authz.Principal, id string, req *roleRequest) error {
 	role, err := enterprise.WireRole(req.Role)
-	if err == nil {
-		err = a.Enterprise.SetMemberRole(r.Context(), id, p.Cred.UserID, r.PathValue("user_id"), role)
-	}
 	if err != nil {
-		WriteError(w, r, a.Log, enterpriseError(err))
-		return
+		return err
 	}
-	WriteData(w, r, struct{}{})
+	return a.Enterprise.SetMemberRole(r.Context(), id, p.Cred.UserID, r.PathValue("user_id"), role)
 }
 
-func (a *API) removeMember(w http.ResponseWriter, r *http.Request, p *authz.Principal) {
-	var req removeMemberRequest
-	if e := DecodeJSON(r, &req); e != nil {
-		WriteError(w, r, a.Log, e)
-		return
-	}
-	id, ok := a.membersGuard(w, r, p)
-	if !ok {
-		return
-	}
-	if err := a.Enterprise.RemoveMember(r.Context(), id, p.Cred.UserID, r.PathValue("user_id"), req.ReceiverUserID); err != nil {
-		WriteError(w, r, a.Log, enterpriseError(err))
-		return
-	}
-	WriteData(w, r, struct{}{})
+func (a *API) removeMember(r *http.Request, p *authz.Principal, id string, req *removeMemberRequest) error {
+	return a.Enterprise.RemoveMember(r.Context(), id, p.Cred.UserID, r.PathValue("user_id"), req.ReceiverUserID)
 }

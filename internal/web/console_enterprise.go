@@ -218,13 +218,8 @@ type enterpriseRow struct {
 }
 
 func (h *Handler) enterpriseList(w http.ResponseWriter, r *http.Request, sess *session) {
-	ents, err := h.adminEnterprises(r.Context(), sess)
-	if err != nil {
-		h.internal(w, r, err)
-		return
-	}
-	if len(ents) == 0 {
-		h.notFound(w, r, sess)
+	ents, ok := h.administered(w, r, sess)
+	if !ok {
 		return
 	}
 	l := h.langOf(w, r)
@@ -235,6 +230,21 @@ func (h *Handler) enterpriseList(w http.ResponseWriter, r *http.Request, sess *s
 	v := h.consoleView(l, sess, "enterprises", "enterprises.title")
 	v.P = rows
 	h.render(w, r, http.StatusOK, "console_enterprises", v, enterprisesPath)
+}
+
+// administered returns the enterprises the user administers, or answers 404
+// when there are none: the enterprise pages are for enterprise admins.
+func (h *Handler) administered(w http.ResponseWriter, r *http.Request, sess *session) ([]store.Enterprise, bool) {
+	ents, err := h.adminEnterprises(r.Context(), sess)
+	if err != nil {
+		h.internal(w, r, err)
+		return nil, false
+	}
+	if len(ents) == 0 {
+		h.notFound(w, r, sess)
+		return nil, false
+	}
+	return ents, true
 }
 
 // adminEnterprise returns the enterprise named by the path if the user
@@ -298,6 +308,18 @@ func (h *Handler) installationList(w http.ResponseWriter, r *http.Request, sess 
 	h.render(w, r, http.StatusOK, "console_installations", v, installationsPath(e.ID))
 }
 
+// installation returns the enterprise of the path, which the user must
+// administer, and the app of the path, which must be installed in it; or
+// answers 404.
+func (h *Handler) installation(w http.ResponseWriter, r *http.Request, sess *session) (store.Enterprise, store.App, bool) {
+	e, ok := h.adminEnterprise(w, r, sess)
+	if !ok {
+		return e, store.App{}, false
+	}
+	app, ok := h.installed(w, r, sess, e)
+	return e, app, ok
+}
+
 // installed returns the app of the path if it is installed in e, or
 // answers 404.
 func (h *Handler) installed(w http.ResponseWriter, r *http.Request, sess *session, e store.Enterprise) (store.App, bool) {
@@ -324,11 +346,7 @@ func (h *Handler) installed(w http.ResponseWriter, r *http.Request, sess *sessio
 }
 
 func (h *Handler) installationConfirm(w http.ResponseWriter, r *http.Request, sess *session) {
-	e, ok := h.adminEnterprise(w, r, sess)
-	if !ok {
-		return
-	}
-	app, ok := h.installed(w, r, sess, e)
+	e, app, ok := h.installation(w, r, sess)
 	if !ok {
 		return
 	}
@@ -341,11 +359,7 @@ func (h *Handler) installationConfirm(w http.ResponseWriter, r *http.Request, se
 }
 
 func (h *Handler) installationRevoke(w http.ResponseWriter, r *http.Request, sess *session) {
-	e, ok := h.adminEnterprise(w, r, sess)
-	if !ok {
-		return
-	}
-	app, ok := h.installed(w, r, sess, e)
+	e, app, ok := h.installation(w, r, sess)
 	if !ok {
 		return
 	}

@@ -84,7 +84,8 @@ type migrateView struct {
 
 // migrateContext loads what both steps need: the user's workspace of the
 // path (404 if they are not in it) and the enterprises they administer
-// (404 if none: the page is for enterprise admins).
+// (404 if none: the page is for enterprise admins); a workspace the user
+// cannot migrate gets the page saying why.
 func (h *Handler) migrateContext(w http.ResponseWriter, r *http.Request, sess *session) (store.MemberWorkspace, []store.Enterprise, bool) {
 	wss, err := h.Store.ListMemberWorkspaces(r.Context(), sess.User.ID)
 	if err != nil {
@@ -92,13 +93,16 @@ func (h *Handler) migrateContext(w http.ResponseWriter, r *http.Request, sess *s
 		return store.MemberWorkspace{}, nil, false
 	}
 	i := slices.IndexFunc(wss, func(ws store.MemberWorkspace) bool { return ws.ID == r.PathValue("id") })
-	ents, err := h.adminEnterprises(r.Context(), sess)
-	if err != nil {
-		h.internal(w, r, err)
+	if i < 0 {
+		h.notFound(w, r, sess)
 		return store.MemberWorkspace{}, nil, false
 	}
-	if i < 0 || len(ents) == 0 {
-		h.notFound(w, r, sess)
+	ents, ok := h.administered(w, r, sess)
+	if !ok {
+		return store.MemberWorkspace{}, nil, false
+	}
+	if key, status := blocked(sess, wss[i]); key != "" {
+		h.renderMigrate(w, r, status, sess, wss[i], ents, migrateView{Blocked: key})
 		return store.MemberWorkspace{}, nil, false
 	}
 	return wss[i], ents, true
@@ -163,10 +167,6 @@ func (h *Handler) migratePage(w http.ResponseWriter, r *http.Request, sess *sess
 	if !ok {
 		return
 	}
-	if key, status := blocked(sess, ws); key != "" {
-		h.renderMigrate(w, r, status, sess, ws, ents, migrateView{Blocked: key})
-		return
-	}
 	entID := r.URL.Query().Get("enterprise")
 	if entID == "" {
 		h.renderMigrate(w, r, http.StatusOK, sess, ws, ents, migrateView{})
@@ -197,10 +197,6 @@ func (h *Handler) migratePage(w http.ResponseWriter, r *http.Request, sess *sess
 func (h *Handler) migrate(w http.ResponseWriter, r *http.Request, sess *session) {
 	ws, ents, ok := h.migrateContext(w, r, sess)
 	if !ok {
-		return
-	}
-	if key, status := blocked(sess, ws); key != "" {
-		h.renderMigrate(w, r, status, sess, ws, ents, migrateView{Blocked: key})
 		return
 	}
 	p, _, ok := h.plan(w, r, sess, ws, ents, r.PostFormValue("enterprise"))

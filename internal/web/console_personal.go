@@ -47,13 +47,8 @@ var personalDone = map[string]string{"authorized": "personal.done.authorized", "
 // permissions and whether it may reach the user's personal account. OBO
 // grants never appear: they act as a person, who has their own account.
 func (h *Handler) personalList(w http.ResponseWriter, r *http.Request, sess *session) {
-	ents, err := h.adminEnterprises(r.Context(), sess)
-	if err != nil {
-		h.internal(w, r, err)
-		return
-	}
-	if len(ents) == 0 {
-		h.notFound(w, r, sess)
+	ents, ok := h.administered(w, r, sess)
+	if !ok {
 		return
 	}
 	all, err := h.Enterprise.Authorizables(r.Context(), sess.User.ID)
