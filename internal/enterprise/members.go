@@ -26,13 +26,12 @@ type NewMember struct {
 	Role   store.EnterpriseRole
 }
 
-// The actor of a members call is the credential's user, or "" for an
-// enterprise's SAT or installed app (the decision function has already
-// allowed it through Enterprise.manageMembers).
-
 // AddMembers adds users to the enterprise (or changes the role of those
 // already in it, except a SuperAdmin's). Every user must exist; nothing is
-// added when one does not.
+// added when one does not. The actor (of this and the other members calls)
+// is recorded in the audit log: the credential's user, or "" for the
+// enterprise's SAT or installed app; the caller has already been allowed
+// Enterprise.manageMembers by the decision function.
 func (s *Service) AddMembers(ctx context.Context, enterpriseID, actor string, ms []NewMember) error {
 	if _, err := s.enterprise(ctx, enterpriseID); err != nil {
 		return err
