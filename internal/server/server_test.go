@@ -32,7 +32,7 @@ type env struct {
 	botWS2 string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	s, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
