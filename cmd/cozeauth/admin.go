@@ -169,11 +169,10 @@ func adminEnterprise(run runner) *cobra.Command {
 	install.Flags().StringVar(&by, "by", "", "the SuperAdmin or Admin installing it (username or user ID)")
 	required(install, "enterprise", "app", "by")
 	install.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
-		u, err := env.ids.ResolveUser(ctx, by)
-		if err != nil {
+		if err := env.resolveUsers(ctx, &by); err != nil {
 			return nil, err
 		}
-		g, err := env.ent.Install(ctx, appID, ent, u.ID)
+		g, err := env.ent.Install(ctx, appID, ent, by)
 		if err != nil {
 			return nil, err
 		}
@@ -185,11 +184,10 @@ func adminEnterprise(run runner) *cobra.Command {
 	uninstall.Flags().StringVar(&by, "by", "", "the SuperAdmin or Admin removing it (username or user ID; default: the operator)")
 	required(uninstall, "enterprise", "app")
 	uninstall.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
-		byID, err := optionalUser(ctx, env, by)
-		if err != nil {
+		if err := env.resolveUsers(ctx, &by); err != nil {
 			return nil, err
 		}
-		return struct{}{}, env.ent.Uninstall(ctx, appID, ent, byID)
+		return struct{}{}, env.ent.Uninstall(ctx, appID, ent, by)
 	})
 	var receiver string
 	remove := leaf("remove-member", "Remove a member from an enterprise; the workspaces they owned go to the receiver")
@@ -198,15 +196,10 @@ func adminEnterprise(run runner) *cobra.Command {
 	remove.Flags().StringVar(&receiver, "receiver", "", "the member who receives their workspaces (username or user ID)")
 	required(remove, "enterprise", "user", "receiver")
 	remove.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
-		u, err := env.ids.ResolveUser(ctx, user)
-		if err != nil {
+		if err := env.resolveUsers(ctx, &user, &receiver); err != nil {
 			return nil, err
 		}
-		r, err := env.ids.ResolveUser(ctx, receiver)
-		if err != nil {
-			return nil, err
-		}
-		return struct{}{}, env.ent.RemoveMember(ctx, ent, "", u.ID, r.ID)
+		return struct{}{}, env.ent.RemoveMember(ctx, ent, "", user, receiver)
 	})
 	cmd.AddCommand(create, add, install, uninstall, remove)
 	return cmd
@@ -255,11 +248,10 @@ func adminWorkspace(run runner) *cobra.Command {
 	migrate.Flags().BoolVar(&dryRun, "dry-run", false, "only print the checklist of credentials that would lose access")
 	required(migrate, "workspace", "enterprise", "by")
 	migrate.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
-		u, err := env.ids.ResolveUser(ctx, by)
-		if err != nil {
+		if err := env.resolveUsers(ctx, &by); err != nil {
 			return nil, err
 		}
-		plan, err := env.ent.PlanMigration(ctx, wsIDs, ent, u.ID)
+		plan, err := env.ent.PlanMigration(ctx, wsIDs, ent, by)
 		if err != nil {
 			return nil, err
 		}
@@ -278,13 +270,20 @@ func adminWorkspace(run runner) *cobra.Command {
 	return cmd
 }
 
-// optionalUser resolves a user reference that may be empty.
-func optionalUser(ctx context.Context, env *adminEnv, ref string) (string, error) {
-	if ref == "" {
-		return "", nil
+// resolveUsers turns each non-empty user reference (a username or a user
+// ID, as --user, --by and --receiver take them) into the user's ID, in place.
+func (env *adminEnv) resolveUsers(ctx context.Context, refs ...*string) error {
+	for _, ref := range refs {
+		if *ref == "" {
+			continue
+		}
+		u, err := env.ids.ResolveUser(ctx, *ref)
+		if err != nil {
+			return err
+		}
+		*ref = u.ID
 	}
-	u, err := env.ids.ResolveUser(ctx, ref)
-	return u.ID, err
+	return nil
 }
 
 func adminAccount(run runner) *cobra.Command {
@@ -299,30 +298,27 @@ func adminAccount(run runner) *cobra.Command {
 	flags(authorize)
 	authorize.Flags().StringVar(&ent, "enterprise", "", "the enterprise, when the app is installed in several of the user's enterprises")
 	authorize.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
-		u, err := env.ids.ResolveUser(ctx, user)
-		if err != nil {
+		if err := env.resolveUsers(ctx, &user); err != nil {
 			return nil, err
 		}
-		return struct{}{}, env.ent.AuthorizeCredential(ctx, u.ID, cred, ent)
+		return struct{}{}, env.ent.AuthorizeCredential(ctx, user, cred, ent)
 	})
 	revoke := leaf("revoke-enterprise-credential", "End such an authorization; it takes effect at once")
 	flags(revoke)
 	revoke.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
-		u, err := env.ids.ResolveUser(ctx, user)
-		if err != nil {
+		if err := env.resolveUsers(ctx, &user); err != nil {
 			return nil, err
 		}
-		return struct{}{}, env.ent.RevokeCredential(ctx, u.ID, cred)
+		return struct{}{}, env.ent.RevokeCredential(ctx, user, cred)
 	})
 	list := leaf("list-enterprise-credentials", "List the enterprise credentials the user can authorize, and which are")
 	list.Flags().StringVar(&user, "user", "", "username or user ID")
 	required(list, "user")
 	list.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
-		u, err := env.ids.ResolveUser(ctx, user)
-		if err != nil {
+		if err := env.resolveUsers(ctx, &user); err != nil {
 			return nil, err
 		}
-		as, err := env.ent.Authorizables(ctx, u.ID)
+		as, err := env.ent.Authorizables(ctx, user)
 		if err != nil {
 			return nil, err
 		}
@@ -450,13 +446,10 @@ func adminCredential(run runner, kind store.CredentialKind) *cobra.Command {
 		spec := credential.Spec{Kind: kind, Name: name, EnterpriseID: ent, Permissions: sf.permissions,
 			AllWorkspaces: all, WorkspaceIDs: wsIDs,
 			Expiry: credential.Expiry{Days: sf.days, At: sf.expiresAt, Permanent: sf.permanent}}
-		if user != "" {
-			u, err := env.ids.ResolveUser(ctx, user)
-			if err != nil {
-				return nil, err
-			}
-			spec.UserID = u.ID
+		if err := env.resolveUsers(ctx, &user); err != nil {
+			return nil, err
 		}
+		spec.UserID = user
 		c, err := env.creds.Create(ctx, spec)
 		if err != nil {
 			return nil, err
@@ -477,11 +470,10 @@ func adminCredential(run runner, kind store.CredentialKind) *cobra.Command {
 	list.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
 		f := store.CredentialFilter{Kind: kind}
 		if kind == store.KindPAT {
-			u, err := env.ids.ResolveUser(ctx, user)
-			if err != nil {
+			if err := env.resolveUsers(ctx, &user); err != nil {
 				return nil, err
 			}
-			f.UserID = u.ID
+			f.UserID = user
 		} else {
 			if _, err := env.ids.GetEnterprise(ctx, ent); err != nil {
 				return nil, err

@@ -277,10 +277,10 @@ func (h *Handler) renderSecret(w http.ResponseWriter, r *http.Request, sess *ses
 	h.render(w, r, http.StatusOK, "console_app_secret", v, appsPath+"/"+url.PathEscape(app.ID))
 }
 
-// ownApp returns the app named by the path if the user manages it, or
-// answers 404: an app of someone else is indistinguishable from a missing one.
-func (h *Handler) ownApp(w http.ResponseWriter, r *http.Request, sess *session) (store.App, bool) {
-	app, err := h.OAuth.GetApp(r.Context(), r.PathValue("id"))
+// app returns the app with the ID, or answers 404 (or 500 for a store
+// failure).
+func (h *Handler) app(w http.ResponseWriter, r *http.Request, sess *session, id string) (store.App, bool) {
+	app, err := h.OAuth.GetApp(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		h.notFound(w, r, sess)
 		return store.App{}, false
@@ -288,6 +288,16 @@ func (h *Handler) ownApp(w http.ResponseWriter, r *http.Request, sess *session) 
 	if err != nil {
 		h.internal(w, r, err)
 		return store.App{}, false
+	}
+	return app, true
+}
+
+// ownApp returns the app named by the path if the user manages it, or
+// answers 404: an app of someone else is indistinguishable from a missing one.
+func (h *Handler) ownApp(w http.ResponseWriter, r *http.Request, sess *session) (store.App, bool) {
+	app, ok := h.app(w, r, sess, r.PathValue("id"))
+	if !ok {
+		return app, false
 	}
 	accts, err := h.adminAccounts(r.Context(), sess.User)
 	if err != nil {

@@ -333,16 +333,7 @@ func (h *Handler) installed(w http.ResponseWriter, r *http.Request, sess *sessio
 		h.notFound(w, r, sess)
 		return store.App{}, false
 	}
-	app, err := h.OAuth.GetApp(r.Context(), gs[0].AppID)
-	if errors.Is(err, store.ErrNotFound) {
-		h.notFound(w, r, sess)
-		return store.App{}, false
-	}
-	if err != nil {
-		h.internal(w, r, err)
-		return store.App{}, false
-	}
-	return app, true
+	return h.app(w, r, sess, gs[0].AppID)
 }
 
 func (h *Handler) installationConfirm(w http.ResponseWriter, r *http.Request, sess *session) {

@@ -119,52 +119,48 @@ func testAccountAuthorizations(t *testing.T, f *fixture) {
 }
 
 func testAccountAuthorizationsCascade(t *testing.T, f *fixture) {
-	t.Run("credential deleted", func(t *testing.T) {
-		f := f.sub(t)
-		w := f.enterpriseWorld()
-		f.authorizeAccount(w, w.pat.ID, store.AccountAuthPAT)
-		checkErr(t, "DeleteCredential", f.s.DeleteCredential(f.ctx, w.pat.ID), nil)
-		if f.hasAccountAuthorization(w.admin.AccountID, w.pat.ID) {
-			t.Errorf("the authorization outlived its PAT")
-		}
-	})
-	t.Run("app uninstalled", func(t *testing.T) {
-		f := f.sub(t)
-		w := f.enterpriseWorld()
-		f.authorizeAccount(w, w.app.ID, store.AccountAuthApp)
-		checkErr(t, "DeleteGrant", f.s.DeleteGrant(f.ctx, w.inst.ID, f.tick()), nil)
-		if f.hasAccountAuthorization(w.admin.AccountID, w.app.ID) {
-			t.Errorf("the authorization outlived the installation")
-		}
-	})
-	t.Run("other grants of the app leave it", func(t *testing.T) {
-		f := f.sub(t)
-		w := f.enterpriseWorld()
-		f.authorizeAccount(w, w.app.ID, store.AccountAuthApp)
-		personal := f.grant(store.Grant{AppID: w.app.ID, Kind: store.GrantAppAuth, UserID: w.admin.ID, Owner: w.admin.Account(), AllWorkspaces: true})
-		checkErr(t, "DeleteGrant", f.s.DeleteGrant(f.ctx, personal.ID, f.tick()), nil)
-		if !f.hasAccountAuthorization(w.admin.AccountID, w.app.ID) {
-			t.Errorf("deleting the app's personal authorization removed its enterprise one")
-		}
-	})
-	t.Run("app deleted", func(t *testing.T) {
-		f := f.sub(t)
-		w := f.enterpriseWorld()
-		f.authorizeAccount(w, w.app.ID, store.AccountAuthApp)
-		checkErr(t, "DeleteApp", f.s.DeleteApp(f.ctx, w.app.ID), nil)
-		if f.hasAccountAuthorization(w.admin.AccountID, w.app.ID) {
-			t.Errorf("the authorization outlived its app")
-		}
-	})
+	// Each case authorizes a credential of a fresh world, does something, and
+	// says whether the authorization must survive it.
+	for _, tc := range []struct {
+		name     string
+		app      bool // authorize the installed app, else the enterprise PAT
+		do       func(f *fixture, w enterpriseWorld) error
+		survives bool
+	}{
+		{"credential deleted", false, func(f *fixture, w enterpriseWorld) error { return f.s.DeleteCredential(f.ctx, w.pat.ID) }, false},
+		{"app uninstalled", true, func(f *fixture, w enterpriseWorld) error { return f.s.DeleteGrant(f.ctx, w.inst.ID, f.tick()) }, false},
+		{"another grant of the app deleted", true, func(f *fixture, w enterpriseWorld) error {
+			personal := f.grant(store.Grant{AppID: w.app.ID, Kind: store.GrantAppAuth, UserID: w.admin.ID, Owner: w.admin.Account(), AllWorkspaces: true})
+			return f.s.DeleteGrant(f.ctx, personal.ID, f.tick())
+		}, true},
+		{"app deleted", true, func(f *fixture, w enterpriseWorld) error { return f.s.DeleteApp(f.ctx, w.app.ID) }, false},
+		{"SuperAdmin made Admin", false, func(f *fixture, w enterpriseWorld) error {
+			return f.s.PutEnterpriseMember(f.ctx, store.EnterpriseMember{EnterpriseID: w.ent.ID, UserID: w.admin.ID, Role: store.RoleAdmin, CreatedAt: f.tick()})
+		}, true},
+		{"member leaves", false, func(f *fixture, w enterpriseWorld) error {
+			f.putEnterpriseMember(w.ent.ID, f.user("second-"+store.NewID()[:8]).ID, store.RoleSuperAdmin)
+			return f.s.DeleteEnterpriseMember(f.ctx, w.ent.ID, w.admin.ID)
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := f.sub(t)
+			w := f.enterpriseWorld()
+			id, kind := w.pat.ID, store.AccountAuthPAT
+			if tc.app {
+				id, kind = w.app.ID, store.AccountAuthApp
+			}
+			f.authorizeAccount(w, id, kind)
+			checkErr(t, tc.name, tc.do(f, w), nil)
+			if got := f.hasAccountAuthorization(w.admin.AccountID, id); got != tc.survives {
+				t.Errorf("authorization still there: %v, want %v", got, tc.survives)
+			}
+		})
+	}
 	t.Run("member demoted", func(t *testing.T) {
 		f := f.sub(t)
 		w := f.enterpriseWorld()
 		other := f.enterpriseWorld() // the same user's authorization in another enterprise stays
 		f.authorizeAccount(w, w.pat.ID, store.AccountAuthPAT)
-		f.putEnterpriseMember(w.ent.ID, w.admin.ID, store.RoleAdmin)
-		if !f.hasAccountAuthorization(w.admin.AccountID, w.pat.ID) {
-			t.Errorf("SuperAdmin to Admin ended the authorization")
-		}
 		f.putEnterpriseMember(other.ent.ID, w.admin.ID, store.RoleAdmin)
 		otherPAT := f.credential(store.Credential{UserID: w.admin.ID, Owner: store.Owner{Type: store.OwnerEnterprise, ID: other.ent.ID}, AllWorkspaces: true})
 		f.authorizeAccount(enterpriseWorld{admin: w.admin, ent: other.ent}, otherPAT.ID, store.AccountAuthPAT)
@@ -174,16 +170,6 @@ func testAccountAuthorizationsCascade(t *testing.T, f *fixture) {
 		}
 		if !f.hasAccountAuthorization(w.admin.AccountID, otherPAT.ID) {
 			t.Errorf("a demotion in one enterprise ended an authorization in another")
-		}
-	})
-	t.Run("member leaves", func(t *testing.T) {
-		f := f.sub(t)
-		w := f.enterpriseWorld()
-		f.authorizeAccount(w, w.pat.ID, store.AccountAuthPAT)
-		f.putEnterpriseMember(w.ent.ID, f.user("second").ID, store.RoleSuperAdmin)
-		checkErr(t, "DeleteEnterpriseMember", f.s.DeleteEnterpriseMember(f.ctx, w.ent.ID, w.admin.ID), nil)
-		if f.hasAccountAuthorization(w.admin.AccountID, w.pat.ID) {
-			t.Errorf("the authorization outlived its maker's membership")
 		}
 	})
 }
