@@ -22,12 +22,39 @@ const (
 )
 
 // Route is an OpenAPI route a permission guards. ResourceFrom says where the
-// resource ID is found: "path:NAME", "query:NAME" or "body:NAME" (empty: the
-// route acts on the caller's own account).
+// resource ID is found: "path:NAME", "query:NAME", "body:NAME" (a JSON body
+// field) or "form:NAME" (a multipart or urlencoded form field); empty: the
+// route acts on the caller's own account. ResourceType is the type of that
+// resource when it differs from the permission's (empty: the permission's).
 type Route struct {
 	Method       string `json:"method"`
 	Path         string `json:"path"`
 	ResourceFrom string `json:"resource_from,omitempty"`
+	ResourceType string `json:"resource_type,omitempty"`
+}
+
+// Type returns the type of the resource the route names.
+func (r *Route) Type(p *Permission) string {
+	if r.ResourceType != "" {
+		return r.ResourceType
+	}
+	return p.ResourceType
+}
+
+// validResourceFrom reports whether s is "" or "path|query|body|form:NAME".
+func validResourceFrom(s string) bool {
+	if s == "" {
+		return true
+	}
+	where, name, ok := strings.Cut(s, ":")
+	if !ok || name == "" {
+		return false
+	}
+	switch where {
+	case "path", "query", "body", "form":
+		return true
+	}
+	return false
 }
 
 // Permission is one entry of the catalog.
@@ -104,7 +131,7 @@ func ParseCatalog(b []byte) (*Catalog, error) {
 			return nil, fmt.Errorf("permission %q: needs en and zh-CN descriptions", p.Name)
 		}
 		for _, r := range p.Routes {
-			if r.Method == "" || !strings.HasPrefix(r.Path, "/") {
+			if r.Method == "" || !strings.HasPrefix(r.Path, "/") || !validResourceFrom(r.ResourceFrom) {
 				return nil, fmt.Errorf("permission %q: bad route %+v", p.Name, r)
 			}
 		}
