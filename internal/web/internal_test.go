@@ -130,19 +130,23 @@ func TestAcceptLanguage(t *testing.T) {
 func TestLimiter(t *testing.T) {
 	l := newLimiter(2, time.Minute)
 	now := time.Unix(1_700_000_000, 0)
-	l.fail(now, "ip:1", "user:a")
-	if l.blocked(now, "ip:1", "user:a") {
-		t.Fatal("blocked after one failure")
+	if !l.attempt(now, "ip:1", "user:a") || !l.attempt(now, "ip:1", "user:a") {
+		t.Fatal("refused an attempt under the limit")
 	}
-	l.fail(now, "ip:1", "user:a")
-	if !l.blocked(now, "user:a") || !l.blocked(now, "ip:1", "user:b") {
-		t.Fatal("not blocked after two failures")
+	// Counted before evaluation: a third attempt is refused even though
+	// neither of the first two has been judged yet.
+	if l.attempt(now, "ip:1", "user:a") || l.attempt(now, "ip:1", "user:b") {
+		t.Fatal("a third attempt was let in")
 	}
-	if l.blocked(now.Add(time.Minute), "ip:1", "user:a") {
-		t.Error("still blocked after the window")
+	if !l.attempt(now.Add(time.Minute), "ip:1", "user:a") {
+		t.Error("still refused after the window")
+	}
+	l.forgive("ip:1", "user:a") // that one succeeded
+	if !l.attempt(now.Add(time.Minute), "ip:1", "user:a") {
+		t.Error("a forgiven attempt still counts")
 	}
 	l.reset("user:a")
-	if l.blocked(now, "user:a") {
-		t.Error("blocked after reset")
+	if !l.attempt(now.Add(time.Minute), "user:a") {
+		t.Error("refused after reset")
 	}
 }

@@ -86,7 +86,9 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	now := h.Now()
 	ipKey, userKey := "ip:"+clientIP(r), "user:"+strings.ToLower(username)
-	if h.limiter.blocked(now, ipKey, userKey) {
+	// Counted before the password is checked: a burst of parallel attempts
+	// cannot all start a slow, memory-heavy hash under the limit.
+	if !h.limiter.attempt(now, ipKey, userKey) {
 		h.Log.WarnContext(r.Context(), "web: sign-in rate limited", "ip", clientIP(r), "username", username)
 		again(http.StatusTooManyRequests, "login.rate_limited")
 		return
@@ -96,18 +98,27 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, store.ErrNotFound) {
 		hash = h.dummyHash // same work for unknown users: timing does not tell them apart
 	} else if err != nil {
+		h.limiter.forgive(ipKey, userKey)
 		h.internal(w, r, err)
 		return
 	}
-	ok, verr := identity.VerifyPassword(hash, password)
+	ok, verr := h.Passwords.Verify(r.Context(), hash, password)
+	if errors.Is(verr, identity.ErrBusy) || r.Context().Err() != nil {
+		// Not judged: the attempt does not count against the user.
+		h.limiter.forgive(ipKey, userKey)
+		h.Log.WarnContext(r.Context(), "web: sign-in refused, password checks busy", "ip", clientIP(r))
+		w.Header().Set("Retry-After", "1")
+		again(http.StatusServiceUnavailable, "login.busy")
+		return
+	}
 	if err != nil || verr != nil || !ok {
 		if verr != nil {
 			h.Log.WarnContext(r.Context(), "web: password hash unusable", "username", username, "err", verr)
 		}
-		h.limiter.fail(now, ipKey, userKey)
 		again(http.StatusUnauthorized, "login.failed")
 		return
 	}
+	h.limiter.forgive(ipKey)
 	h.limiter.reset(userKey)
 	if err := h.startSession(w, r, u); err != nil {
 		h.internal(w, r, err)

@@ -20,6 +20,7 @@ var messages = map[string][2]string{
 	"login.submit":         {"Sign in", "登录"},
 	"login.failed":         {"Wrong username or password.", "用户名或密码错误。"},
 	"login.missing":        {"Enter your username and password.", "请输入用户名和密码。"},
+	"login.busy":           {"Too many sign-ins at this moment. Try again in a second.", "当前登录请求过多，请稍后再试。"},
 	"login.rate_limited":   {"Too many failed sign-in attempts. Wait a few minutes, then try again.", "登录失败次数过多。请等待几分钟后再试。"},
 	"login.signed_in":      {"You are signed in.", "你已登录。"},
 	"login.signed_in_help": {"You can close this page or return to the app that sent you here.", "你可以关闭此页面，或返回把你带到这里的应用。"},

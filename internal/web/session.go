@@ -168,7 +168,8 @@ func safeNext(next string) string {
 	return next
 }
 
-// limiter counts failed sign-ins per key in fixed windows. In memory: each
+// limiter counts sign-in attempts per key in fixed windows (successful ones
+// are taken back, so in effect it counts failures). In memory: each
 // replica limits on its own, which still bounds guessing to a few per
 // minute per replica.
 type limiter struct {
@@ -187,10 +188,8 @@ func newLimiter(limit int, w time.Duration) *limiter {
 	return &limiter{limit: limit, window: w, m: map[string]*window{}}
 }
 
-// blocked reports whether any key has reached the limit at now.
-func (l *limiter) blocked(now time.Time, keys ...string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// blockedLocked reports whether any key has reached the limit at now.
+func (l *limiter) blockedLocked(now time.Time, keys []string) bool {
 	for _, k := range keys {
 		if w, ok := l.m[k]; ok && now.Sub(w.start) < l.window && w.n >= l.limit {
 			return true
@@ -199,10 +198,22 @@ func (l *limiter) blocked(now time.Time, keys ...string) bool {
 	return false
 }
 
-// fail records a failure for every key.
-func (l *limiter) fail(now time.Time, keys ...string) {
+// attempt counts an attempt for every key before it is evaluated, so that
+// parallel attempts cannot all slip in under the limit while the slow
+// password check runs; it reports false (counting nothing) when a key is
+// already at the limit. A successful or unevaluated attempt is taken back
+// with forgive.
+func (l *limiter) attempt(now time.Time, keys ...string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.blockedLocked(now, keys) {
+		return false
+	}
+	l.countLocked(now, keys)
+	return true
+}
+
+func (l *limiter) countLocked(now time.Time, keys []string) {
 	if len(l.m) > 100_000 { // bound memory under a spray of usernames
 		for k, w := range l.m {
 			if now.Sub(w.start) >= l.window {
@@ -217,6 +228,17 @@ func (l *limiter) fail(now time.Time, keys ...string) {
 			l.m[k] = w
 		}
 		w.n++
+	}
+}
+
+// forgive takes back one counted attempt of every key.
+func (l *limiter) forgive(keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range keys {
+		if w, ok := l.m[k]; ok && w.n > 0 {
+			w.n--
+		}
 	}
 }
 

@@ -84,6 +84,8 @@ type Handler struct {
 	// username (default 10 per 5 min).
 	LoginLimit  int
 	LoginWindow time.Duration
+	// Passwords bounds concurrent password checks (default: sized to the machine).
+	Passwords *identity.PasswordGate
 
 	pages     map[string]*template.Template
 	limiter   *limiter
@@ -124,6 +126,9 @@ func New(h Handler) (*Handler, error) {
 	}
 	h.pages = pages
 	h.limiter = newLimiter(h.LoginLimit, h.LoginWindow)
+	if h.Passwords == nil {
+		h.Passwords = identity.NewPasswordGate(0, 0)
+	}
 	if h.dummyHash, err = identity.HashPassword("not a real password, only for timing"); err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -275,6 +276,75 @@ func TestLoginRateLimit(t *testing.T) {
 	p := b.login("alice", password, "") // even the right password waits now
 	wantStatus(t, "after the limit", p, http.StatusTooManyRequests)
 	wantBody(t, "after the limit", p, "Too many failed sign-in attempts")
+}
+
+// TestLoginParallelAttempts: a burst of parallel wrong passwords from one
+// client is counted before any password is hashed, so only LoginLimit of
+// them are judged (each one is a memory-heavy argon2id run) and the rest are
+// refused at once; and when every hashing slot is taken, a sign-in gets a
+// clear 503 instead of queueing without bound.
+func TestLoginParallelAttempts(t *testing.T) {
+	gate := identity.NewPasswordGate(2, time.Hour) // a slow machine waits; no attempt is refused as busy
+	e := newEnv(t, func(h *web.Handler) { h.LoginLimit = 5; h.Passwords = gate })
+	const n = 30
+	reqs := make([]func() (int, error), n)
+	for i := range reqs {
+		b := e.browser()
+		form := url.Values{"csrf_token": {b.get("/login").hidden().Get("csrf_token")},
+			"username": {"alice"}, "password": {"wrong password"}}
+		reqs[i] = func() (int, error) {
+			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/login", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := b.c.Do(req)
+			if err != nil {
+				return 0, err
+			}
+			resp.Body.Close()
+			return resp.StatusCode, nil
+		}
+	}
+	counts := map[int]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for _, do := range reqs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			status, err := do()
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				t.Errorf("POST /login: %v", err)
+			}
+			counts[status]++
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if counts[http.StatusUnauthorized] != 5 || counts[http.StatusTooManyRequests] != n-5 {
+		t.Errorf("statuses of %d parallel wrong passwords = %v, want 5×401 and %d×429", n, counts, n-5)
+	}
+
+	one := identity.NewPasswordGate(1, time.Millisecond)
+	busy := newEnv(t, func(h *web.Handler) { h.Passwords = one })
+	b := busy.browser()
+	lp := b.get("/login")
+	release, err := one.Acquire(t.Context()) // every slot taken while the sign-in arrives
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := b.post("/login", url.Values{"csrf_token": {lp.hidden().Get("csrf_token")}, "username": {"alice"}, "password": {password}})
+	release()
+	wantStatus(t, "sign-in with every slot taken", p, http.StatusServiceUnavailable)
+	wantBody(t, "sign-in with every slot taken", p, "Too many sign-ins at this moment")
+	if p.header.Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
+	if p := b.login("alice", password, ""); p.status != http.StatusFound { // the busy attempt did not count
+		t.Errorf("sign-in after the slot freed: status %d", p.status)
+	}
 }
 
 func TestLoginNext(t *testing.T) {
