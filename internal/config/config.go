@@ -8,10 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/cozeauth/cozeauth/internal/clientip"
 	"github.com/cozeauth/cozeauth/internal/logging"
 	"github.com/cozeauth/cozeauth/internal/store/sqlstore"
 )
@@ -41,6 +43,10 @@ type Config struct {
 	// JWTAudiences are accepted JWT aud values besides the public host; dev
 	// mode adds api.coze.cn and api.coze.com (WIRE.md policy choices).
 	JWTAudiences []string
+	// TrustedProxies are the CIDRs of reverse proxies whose X-Forwarded-For
+	// names the client (for rate limits); TrustedPrefixes is them parsed.
+	TrustedProxies  []string
+	TrustedPrefixes []netip.Prefix
 }
 
 // Default returns the defaults of every setting.
@@ -114,6 +120,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Dev {
 		c.JWTAudiences = append(c.JWTAudiences, "api.coze.cn", "api.coze.com")
+	}
+	if p, err := clientip.ParsePrefixes(c.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("--trusted-proxy: %w", err))
+	} else {
+		c.TrustedPrefixes = p
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout %s: must be positive", c.ShutdownTimeout))

@@ -24,6 +24,8 @@ func TestValidate(t *testing.T) {
 		{name: "log level", mutate: func(c *Config) { c.LogLevel = "loud" }, wantErr: "--log-level"},
 		{name: "log format", mutate: func(c *Config) { c.LogFormat = "xml" }, wantErr: "--log-format"},
 		{name: "revision poll too slow", mutate: func(c *Config) { c.RevisionPoll = 2 * time.Second }, wantErr: "--revision-poll"},
+		{name: "trusted proxy not a CIDR", mutate: func(c *Config) { c.TrustedProxies = []string{"proxy.local"} }, wantErr: "--trusted-proxy"},
+		{name: "trusted proxies", mutate: func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/8,192.0.2.7"} }, public: "http://127.0.0.1:8080"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

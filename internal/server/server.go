@@ -18,6 +18,7 @@ import (
 
 	"github.com/cozeauth/cozeauth/internal/authz"
 	"github.com/cozeauth/cozeauth/internal/cache"
+	"github.com/cozeauth/cozeauth/internal/clientip"
 	"github.com/cozeauth/cozeauth/internal/config"
 	"github.com/cozeauth/cozeauth/internal/credential"
 	"github.com/cozeauth/cozeauth/internal/enterprise"
@@ -85,7 +86,8 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 	pages, err := web.New(web.Handler{OAuth: oa, Enterprise: ent, Store: s, Now: time.Now, Log: log,
 		Creds:   &credential.Manager{Store: s, Catalog: permission.Default(), Now: time.Now},
 		Catalog: permission.Default(), Invalidate: gen.Invalidate,
-		Secure: strings.HasPrefix(cfg.PublicURL, "https://")})
+		Secure:   strings.HasPrefix(cfg.PublicURL, "https://"),
+		ClientIP: clientip.Resolver{Trusted: cfg.TrustedPrefixes}})
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -127,26 +128,84 @@ func TestAcceptLanguage(t *testing.T) {
 	}
 }
 
-func TestLimiter(t *testing.T) {
-	l := newLimiter(2, time.Minute)
+func TestSignInLimiter(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
-	if !l.attempt(now, "ip:1", "user:a") || !l.attempt(now, "ip:1", "user:a") {
-		t.Fatal("refused an attempt under the limit")
-	}
-	// Counted before evaluation: a third attempt is refused even though
-	// neither of the first two has been judged yet.
-	if l.attempt(now, "ip:1", "user:a") || l.attempt(now, "ip:1", "user:b") {
-		t.Fatal("a third attempt was let in")
-	}
-	if !l.attempt(now.Add(time.Minute), "ip:1", "user:a") {
-		t.Error("still refused after the window")
-	}
-	l.forgive("ip:1", "user:a") // that one succeeded
-	if !l.attempt(now.Add(time.Minute), "ip:1", "user:a") {
-		t.Error("a forgiven attempt still counts")
-	}
-	l.reset("user:a")
-	if !l.attempt(now.Add(time.Minute), "user:a") {
-		t.Error("refused after reset")
-	}
+	window := time.Minute
+	t.Run("counted before judging; per (ip, user)", func(t *testing.T) {
+		l := newSignInLimiter(2, window)
+		if !l.attempt(now, "ip1", "alice") || !l.attempt(now, "ip1", "Alice") {
+			t.Fatal("refused an attempt under the limit")
+		}
+		// Neither attempt has been judged yet, and a third is refused.
+		if l.attempt(now, "ip1", "alice") {
+			t.Fatal("a third attempt from ip1 was let in")
+		}
+		if !l.attempt(now, "ip2", "alice") {
+			t.Error("another client was refused: anyone could lock alice out")
+		}
+		if !l.attempt(now, "ip1", "bob") {
+			t.Error("ip1 refused for another user before its per-IP limit")
+		}
+		if !l.attempt(now.Add(window), "ip1", "alice") {
+			t.Error("still refused after the window")
+		}
+	})
+	t.Run("succeeded and unjudged attempts are taken back", func(t *testing.T) {
+		l := newSignInLimiter(2, window)
+		l.attempt(now, "ip1", "alice")
+		l.attempt(now, "ip1", "alice")
+		l.succeeded("ip1", "alice")
+		if !l.attempt(now, "ip1", "alice") || !l.attempt(now, "ip1", "alice") {
+			t.Error("failures before a success still count")
+		}
+		l.unjudged("ip1", "alice")
+		if !l.attempt(now, "ip1", "alice") {
+			t.Error("an unjudged attempt still counts")
+		}
+	})
+	t.Run("per IP across usernames", func(t *testing.T) {
+		l := newSignInLimiter(2, window) // per-IP limit 10
+		for i := range 10 {
+			if !l.attempt(now, "ip1", fmt.Sprintf("user%d", i)) {
+				t.Fatalf("attempt %d refused", i)
+			}
+		}
+		if l.attempt(now, "ip1", "user99") {
+			t.Error("an 11th username from one IP was let in")
+		}
+	})
+	t.Run("per username: only clients that failed are stopped", func(t *testing.T) {
+		l := newSignInLimiter(2, window) // per-user limit 10 per 12 windows
+		for i := range 10 {
+			if !l.attempt(now, fmt.Sprintf("attacker%d", i), "alice") {
+				t.Fatalf("attempt %d refused", i)
+			}
+		}
+		later := now.Add(2 * window) // the pair and IP windows have passed, the user's has not
+		if !l.attempt(later, "attacker1", "bob") || l.attempt(later, "attacker1", "alice") {
+			t.Error("a client that failed (at bob) was not stopped by alice's per-username limit")
+		}
+		if !l.attempt(later, "clean", "alice") {
+			t.Error("a client that never failed was refused: the per-username limit locks alice out")
+		}
+	})
+	t.Run("keys are bounded", func(t *testing.T) {
+		l := newSignInLimiter(2, window)
+		l.attempt(now, "ip1", strings.Repeat("x", 64<<10))
+		for k := range l.user.m {
+			if len(k) > maxUsernameKey {
+				t.Errorf("a user key of %d bytes", len(k))
+			}
+		}
+		for i := range maxLimiterKeys + 10 {
+			l.attempt(now, fmt.Sprintf("ip-%d", i), "u")
+		}
+		if n := len(l.ip.m); n > maxLimiterKeys {
+			t.Errorf("%d IP keys kept; want at most %d", n, maxLimiterKeys)
+		}
+		l.attempt(now.Add(window), "ip1", "u") // the periodic sweep drops expired windows
+		if n := len(l.ip.m); n > 1 {
+			t.Errorf("%d IP keys kept after their windows expired; want 1", n)
+		}
+	})
 }

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -58,12 +57,16 @@ func (h *Handler) baseView(l Lang, sess *session, titleKey string, args ...any) 
 	return v
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// clientIP is the request's client address (X-Forwarded-For only from
+// trusted proxies).
+func (h *Handler) clientIP(r *http.Request) string { return h.ClientIP.IP(r) }
+
+// truncate shortens s to at most n bytes for logging.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
 	}
-	return host
+	return s
 }
 
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
@@ -85,11 +88,11 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.Now()
-	ipKey, userKey := "ip:"+clientIP(r), "user:"+strings.ToLower(username)
+	ip := h.clientIP(r)
 	// Counted before the password is checked: a burst of parallel attempts
 	// cannot all start a slow, memory-heavy hash under the limit.
-	if !h.limiter.attempt(now, ipKey, userKey) {
-		h.Log.WarnContext(r.Context(), "web: sign-in rate limited", "ip", clientIP(r), "username", username)
+	if !h.limiter.attempt(now, ip, username) {
+		h.Log.WarnContext(r.Context(), "web: sign-in rate limited", "ip", ip, "username", truncate(username, maxUsernameKey))
 		again(http.StatusTooManyRequests, "login.rate_limited")
 		return
 	}
@@ -98,15 +101,15 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, store.ErrNotFound) {
 		hash = h.dummyHash // same work for unknown users: timing does not tell them apart
 	} else if err != nil {
-		h.limiter.forgive(ipKey, userKey)
+		h.limiter.unjudged(ip, username)
 		h.internal(w, r, err)
 		return
 	}
 	ok, verr := h.Passwords.Verify(r.Context(), hash, password)
 	if errors.Is(verr, identity.ErrBusy) || r.Context().Err() != nil {
 		// Not judged: the attempt does not count against the user.
-		h.limiter.forgive(ipKey, userKey)
-		h.Log.WarnContext(r.Context(), "web: sign-in refused, password checks busy", "ip", clientIP(r))
+		h.limiter.unjudged(ip, username)
+		h.Log.WarnContext(r.Context(), "web: sign-in refused, password checks busy", "ip", ip)
 		w.Header().Set("Retry-After", "1")
 		again(http.StatusServiceUnavailable, "login.busy")
 		return
@@ -118,8 +121,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusUnauthorized, "login.failed")
 		return
 	}
-	h.limiter.forgive(ipKey)
-	h.limiter.reset(userKey)
+	h.limiter.succeeded(ip, username)
 	if err := h.startSession(w, r, u); err != nil {
 		h.internal(w, r, err)
 		return

@@ -12,8 +12,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/cozeauth/cozeauth/internal/store"
 )
@@ -166,85 +164,4 @@ func safeNext(next string) string {
 		return ""
 	}
 	return next
-}
-
-// limiter counts sign-in attempts per key in fixed windows (successful ones
-// are taken back, so in effect it counts failures). In memory: each
-// replica limits on its own, which still bounds guessing to a few per
-// minute per replica.
-type limiter struct {
-	mu     sync.Mutex
-	limit  int
-	window time.Duration
-	m      map[string]*window
-}
-
-type window struct {
-	start time.Time
-	n     int
-}
-
-func newLimiter(limit int, w time.Duration) *limiter {
-	return &limiter{limit: limit, window: w, m: map[string]*window{}}
-}
-
-// blockedLocked reports whether any key has reached the limit at now.
-func (l *limiter) blockedLocked(now time.Time, keys []string) bool {
-	for _, k := range keys {
-		if w, ok := l.m[k]; ok && now.Sub(w.start) < l.window && w.n >= l.limit {
-			return true
-		}
-	}
-	return false
-}
-
-// attempt counts an attempt for every key before it is evaluated, so that
-// parallel attempts cannot all slip in under the limit while the slow
-// password check runs; it reports false (counting nothing) when a key is
-// already at the limit. A successful or unevaluated attempt is taken back
-// with forgive.
-func (l *limiter) attempt(now time.Time, keys ...string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.blockedLocked(now, keys) {
-		return false
-	}
-	l.countLocked(now, keys)
-	return true
-}
-
-func (l *limiter) countLocked(now time.Time, keys []string) {
-	if len(l.m) > 100_000 { // bound memory under a spray of usernames
-		for k, w := range l.m {
-			if now.Sub(w.start) >= l.window {
-				delete(l.m, k)
-			}
-		}
-	}
-	for _, k := range keys {
-		w, ok := l.m[k]
-		if !ok || now.Sub(w.start) >= l.window {
-			w = &window{start: now}
-			l.m[k] = w
-		}
-		w.n++
-	}
-}
-
-// forgive takes back one counted attempt of every key.
-func (l *limiter) forgive(keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range keys {
-		if w, ok := l.m[k]; ok && w.n > 0 {
-			w.n--
-		}
-	}
-}
-
-// reset forgets a key's failures (after a successful sign-in).
-func (l *limiter) reset(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.m, key)
 }

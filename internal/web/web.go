@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/cozeauth/cozeauth/internal/clientip"
 	"github.com/cozeauth/cozeauth/internal/credential"
 	"github.com/cozeauth/cozeauth/internal/enterprise"
 	"github.com/cozeauth/cozeauth/internal/identity"
@@ -80,15 +81,17 @@ type Handler struct {
 	Secure bool
 	// SessionTTL is how long a sign-in lasts (default 12 h).
 	SessionTTL time.Duration
-	// LoginLimit and LoginWindow bound failed sign-ins per client IP and per
-	// username (default 10 per 5 min).
+	// LoginLimit and LoginWindow bound failed sign-ins per (client IP,
+	// username) (default 10 per 5 min); see signInLimiter for the others.
 	LoginLimit  int
 	LoginWindow time.Duration
 	// Passwords bounds concurrent password checks (default: sized to the machine).
 	Passwords *identity.PasswordGate
+	// ClientIP finds the client address rate limits count against.
+	ClientIP clientip.Resolver
 
 	pages     map[string]*template.Template
-	limiter   *limiter
+	limiter   *signInLimiter
 	dummyHash string // verified for unknown users so timing does not tell them apart
 }
 
@@ -125,7 +128,7 @@ func New(h Handler) (*Handler, error) {
 		return nil, err
 	}
 	h.pages = pages
-	h.limiter = newLimiter(h.LoginLimit, h.LoginWindow)
+	h.limiter = newSignInLimiter(h.LoginLimit, h.LoginWindow)
 	if h.Passwords == nil {
 		h.Passwords = identity.NewPasswordGate(0, 0)
 	}

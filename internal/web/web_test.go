@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/cozeauth/cozeauth/internal/cache"
+	"github.com/cozeauth/cozeauth/internal/clientip"
 	"github.com/cozeauth/cozeauth/internal/credential"
 	"github.com/cozeauth/cozeauth/internal/identity"
 	"github.com/cozeauth/cozeauth/internal/oauth"
@@ -273,9 +275,43 @@ func TestLoginRateLimit(t *testing.T) {
 	for i := range 3 {
 		wantStatus(t, "failure "+string(rune('1'+i)), b.login("alice", "wrong password", ""), http.StatusUnauthorized)
 	}
-	p := b.login("alice", password, "") // even the right password waits now
+	p := b.login("alice", password, "") // even the right password waits now, from this client
 	wantStatus(t, "after the limit", p, http.StatusTooManyRequests)
 	wantBody(t, "after the limit", p, "Too many failed sign-in attempts")
+}
+
+// TestLoginNoLockout: failures at a username from some clients do not lock
+// its owner out from another (issue 11.4); behind a trusted proxy the client
+// is the X-Forwarded-For address, from anyone else the header is ignored.
+func TestLoginNoLockout(t *testing.T) {
+	trusted, _ := clientip.ParsePrefixes([]string{"127.0.0.0/8", "::1"})
+	e := newEnv(t, func(h *web.Handler) { h.LoginLimit = 3; h.ClientIP = clientip.Resolver{Trusted: trusted} })
+	from := func(ip string) []string { return []string{"X-Forwarded-For", ip} }
+	login := func(b *browser, pw string, hdr []string) page {
+		lp := b.get("/login", hdr...)
+		return b.post("/login", url.Values{"csrf_token": {lp.hidden().Get("csrf_token")}, "username": {"alice"}, "password": {pw}}, hdr...)
+	}
+	// Attackers at 15 addresses fail 3 times each: alice's per-username limit (15) is used up.
+	for i := range 5 {
+		b := e.browser()
+		for range 3 {
+			wantStatus(t, "attacker", login(b, "wrong password", from(fmt.Sprintf("203.0.113.%d", i+1))), http.StatusUnauthorized)
+		}
+		wantStatus(t, "attacker after its limit", login(b, "wrong password", from(fmt.Sprintf("203.0.113.%d", i+1))), http.StatusTooManyRequests)
+	}
+	for i := range 10 {
+		wantStatus(t, "attacker", login(e.browser(), "wrong password", from(fmt.Sprintf("198.51.100.%d", i+1))), http.StatusUnauthorized)
+	}
+	wantStatus(t, "a failed client, past the per-username limit", login(e.browser(), "wrong password", from("198.51.100.1")), http.StatusTooManyRequests)
+	// alice, from her own address, signs in.
+	wantStatus(t, "alice from a clean client", login(e.browser(), password, from("192.0.2.50")), http.StatusFound)
+
+	// Without a trusted proxy, X-Forwarded-For is the client's own claim and is ignored.
+	plain := newEnv(t, func(h *web.Handler) { h.LoginLimit = 3 })
+	for i := range 3 {
+		wantStatus(t, "spoofing client", login(plain.browser(), "wrong password", from(fmt.Sprintf("203.0.113.%d", i+1))), http.StatusUnauthorized)
+	}
+	wantStatus(t, "spoofing client after the limit", login(plain.browser(), "wrong password", from("203.0.113.200")), http.StatusTooManyRequests)
 }
 
 // TestLoginParallelAttempts: a burst of parallel wrong passwords from one
