@@ -24,8 +24,12 @@ func (e *DisplayError) Error() string { return e.Msg }
 
 // AuthorizeRequest is a validated authorization request (WIRE.md §3.1).
 type AuthorizeRequest struct {
-	App             store.App
-	RedirectURI     string
+	App         store.App
+	RedirectURI string
+	// RedirectGiven: the client named redirect_uri (rather than relying on
+	// its only registered one), so the code exchange must repeat it (RFC 6749
+	// §4.1.3).
+	RedirectGiven   bool
 	State           string
 	CodeChallenge   string
 	ChallengeMethod string // "S256", "plain" or "" (no PKCE)
@@ -37,7 +41,10 @@ type AuthorizeRequest struct {
 // Query returns the request as query parameters, to carry it through the
 // login and consent forms; ParseAuthorize validates it again on the way back.
 func (r *AuthorizeRequest) Query() url.Values {
-	q := url.Values{"response_type": {"code"}, "client_id": {r.App.ClientID}, "redirect_uri": {r.RedirectURI}}
+	q := url.Values{"response_type": {"code"}, "client_id": {r.App.ClientID}}
+	if r.RedirectGiven {
+		q.Set("redirect_uri", r.RedirectURI)
+	}
 	if r.State != "" {
 		q.Set("state", r.State)
 	}
@@ -76,7 +83,8 @@ func (s *Service) ParseAuthorize(ctx context.Context, q url.Values, workspaceID 
 	if !app.Active {
 		return nil, &DisplayError{"this app is deactivated"}
 	}
-	req := &AuthorizeRequest{App: app, RedirectURI: redirect, State: q.Get("state"), WorkspaceID: workspaceID}
+	req := &AuthorizeRequest{App: app, RedirectURI: redirect, RedirectGiven: q.Get("redirect_uri") != "",
+		State: q.Get("state"), WorkspaceID: workspaceID}
 	if rt := q.Get("response_type"); rt != "code" {
 		return req, &Error{Code: "unsupported_response_type", Description: fmt.Sprintf("response_type %q is not supported; use code", rt)}
 	}
@@ -260,8 +268,14 @@ func (s *Service) Approve(ctx context.Context, req *AuthorizeRequest, c Choice) 
 	}
 	code := credential.NewToken(prefixCode)
 	now := s.Now()
+	// The code remembers the redirect URI only when the client named it: then
+	// the exchange must name the same one (RFC 6749 §4.1.3).
+	bound := ""
+	if req.RedirectGiven {
+		bound = req.RedirectURI
+	}
 	if err := s.Store.CreateAuthCode(ctx, store.AuthCode{
-		Hash: credential.Hash(code), AppID: req.App.ID, GrantID: g.ID, RedirectURI: req.RedirectURI,
+		Hash: credential.Hash(code), AppID: req.App.ID, GrantID: g.ID, RedirectURI: bound,
 		CodeChallenge: req.CodeChallenge, ChallengeMethod: req.ChallengeMethod,
 		ExpiresAt: now.Add(s.Lifetimes.AuthCode).Unix(), CreatedAt: now.Unix(),
 	}); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"slices"
 
 	"github.com/cozeauth/cozeauth/internal/credential"
 	"github.com/cozeauth/cozeauth/internal/store"
@@ -30,7 +31,10 @@ func (codeGrant) handle(ctx context.Context, s *Service, req *tokenRequest) (tok
 			return nil, ErrInvalidGrant("authorization code was issued to another client")
 		case now >= c.ExpiresAt:
 			return nil, ErrInvalidGrant("authorization code expired")
-		case req.RedirectURI != "" && req.RedirectURI != c.RedirectURI:
+		case c.RedirectURI != "" && req.RedirectURI == "":
+			return nil, ErrInvalidGrant("redirect_uri is required: the authorization request named one (RFC 6749 §4.1.3)")
+		case c.RedirectURI != "" && req.RedirectURI != c.RedirectURI,
+			c.RedirectURI == "" && req.RedirectURI != "" && !slices.Contains(app.RedirectURIs, req.RedirectURI):
 			return nil, ErrInvalidGrant("redirect_uri does not match the authorization request")
 		}
 		if err := checkPKCE(c, req.CodeVerifier); err != nil {

@@ -40,7 +40,9 @@ type jwtClaims struct {
 // jwtScope is the scope object of WIRE.md §4.4; every level may be null or absent.
 type jwtScope struct {
 	AccountPermission *struct {
-		PermissionList []string `json:"permission_list"`
+		// A pointer tells "permission_list": [] (no permissions) from null or
+		// absent (no narrowing).
+		PermissionList *[]string `json:"permission_list"`
 	} `json:"account_permission"`
 	AttributeConstraint *struct {
 		ConnectorBotChatAttribute *struct {
@@ -93,7 +95,8 @@ func (jwtGrant) handle(ctx context.Context, s *Service, req *tokenRequest) (toke
 	// is otherwise good, so a rejected request does not burn it (RFC 7523 §3
 	// item 7).
 	out := s.mint(g, "", false, duration, narrow)
-	err = s.Store.CreateOAuthTokensForJTI(ctx, app.ID, claims.ID, claims.ExpiresAt.Unix(), out.accessRec)
+	// The JWT is accepted until exp + leeway, so its jti is kept that long.
+	err = s.Store.CreateOAuthTokensForJTI(ctx, app.ID, claims.ID, claims.ExpiresAt.Add(jwtLeeway).Unix(), out.accessRec)
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return tokenResponse{}, ErrInvalidGrant("the JWT was used before (jti %q); sign a new one", claims.ID)
 	} else if err != nil {
@@ -291,16 +294,19 @@ func parseJWTScope(raw json.RawMessage, app store.App) (tokenScope, error) {
 	if err := json.Unmarshal(raw, &sc); err != nil {
 		return out, ErrInvalidScope("scope is not a valid object: %v", err)
 	}
-	if sc.AccountPermission != nil {
-		for _, p := range sc.AccountPermission.PermissionList {
+	if sc.AccountPermission != nil && sc.AccountPermission.PermissionList != nil {
+		list := *sc.AccountPermission.PermissionList
+		if len(list) == 0 {
+			// An empty list would otherwise read as "no narrowing" and give
+			// every permission of the app.
+			return out, ErrInvalidScope("scope.account_permission.permission_list is empty; list the permissions the token needs, or leave it out for all of the app's")
+		}
+		for _, p := range list {
 			if !slices.Contains(app.Permissions, p) {
 				return out, ErrInvalidScope("permission %q is not declared by this app", p)
 			}
 		}
-		out.permissions = slices.Compact(slices.Sorted(slices.Values(sc.AccountPermission.PermissionList)))
-		if len(sc.AccountPermission.PermissionList) > 0 && len(out.permissions) == 0 {
-			return out, ErrInvalidScope("empty permission list")
-		}
+		out.permissions = slices.Compact(slices.Sorted(slices.Values(list)))
 	}
 	if sc.AttributeConstraint != nil && sc.AttributeConstraint.ConnectorBotChatAttribute != nil {
 		out.botIDs = slices.Compact(slices.Sorted(slices.Values(sc.AttributeConstraint.ConnectorBotChatAttribute.BotIDList)))

@@ -192,6 +192,35 @@ func TestCodeGrant(t *testing.T) {
 			t.Fatalf("first use's token still valid: %+v", d)
 		}
 	})
+	t.Run("redirect_uri required when the authorization request had one", func(t *testing.T) {
+		// RFC 6749 §4.1.3. The fixture's authorization requests name it.
+		code := f.approve(web, "", "", false, f.ws1.ID)
+		status, body := f.post(f.s.Token, "/token", secret, map[string]string{"grant_type": "authorization_code",
+			"client_id": web.ClientID, "code": code})
+		if status != 400 || body["error"] != "invalid_grant" {
+			t.Fatalf("exchange without redirect_uri: %d %v", status, body)
+		}
+	})
+	t.Run("redirect_uri may be left out of both", func(t *testing.T) {
+		q := url.Values{"response_type": {"code"}, "client_id": {web.ClientID}} // the app's only registered URI
+		req, err := f.s.ParseAuthorize(context.Background(), q, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := req.Query().Get("redirect_uri"); got != "" {
+			t.Errorf("the consent form would add redirect_uri=%q the client never sent", got)
+		}
+		loc, err := f.s.Approve(context.Background(), req, Choice{UserID: f.alice.ID, Account: f.alice.Account(), WorkspaceIDs: []string{f.ws1.ID}})
+		if err != nil || !strings.HasPrefix(loc, web.RedirectURIs[0]+"?") {
+			t.Fatalf("Approve = %q, %v", loc, err)
+		}
+		u, _ := url.Parse(loc)
+		status, body := f.post(f.s.Token, "/token", secret, map[string]string{"grant_type": "authorization_code",
+			"client_id": web.ClientID, "code": u.Query().Get("code")})
+		if status != 200 {
+			t.Fatalf("exchange: %d %v", status, body)
+		}
+	})
 	t.Run("expired code", func(t *testing.T) {
 		code := f.approve(web, "", "", false, f.ws1.ID)
 		f.now = f.now.Add(5 * time.Minute)
@@ -232,7 +261,7 @@ func TestRefreshRotation(t *testing.T) {
 	f := newFixture(t)
 	web, secret := f.app(store.ClientWebBackend, "Bot.chat")
 	code := f.approve(web, "", "", true)
-	_, first := f.post(f.s.Token, "/token", secret, map[string]string{"grant_type": "authorization_code", "client_id": web.ClientID, "code": code})
+	_, first := f.post(f.s.Token, "/token", secret, map[string]string{"grant_type": "authorization_code", "client_id": web.ClientID, "code": code, "redirect_uri": web.RedirectURIs[0]})
 	refresh := func(bearer, tok string) (int, map[string]any) {
 		return f.post(f.s.Token, "/token", bearer, map[string]string{"grant_type": "refresh_token", "client_id": web.ClientID, "refresh_token": tok})
 	}
@@ -402,6 +431,8 @@ func TestJWTGrant(t *testing.T) {
 		{"duration 86400", "/token", sign(nil), map[string]any{"duration_seconds": 86400}, 400, "invalid_request"},
 		{"duration 86399", "/token", sign(nil), map[string]any{"duration_seconds": 86399}, 200, ""},
 		{"scope null (Python)", "/token", sign(nil), map[string]any{"scope": nil}, 200, ""},
+		{"scope with an empty permission list gives none, not all", "/token", sign(nil), map[string]any{"scope": map[string]any{"account_permission": map[string]any{"permission_list": []string{}}}}, 400, "invalid_scope"},
+		{"scope with a null permission list does not narrow", "/token", sign(nil), map[string]any{"scope": map[string]any{"account_permission": map[string]any{"permission_list": nil}}}, 200, ""},
 		{"scope with undeclared permission", "/token", sign(nil), map[string]any{"scope": map[string]any{"account_permission": map[string]any{"permission_list": []string{"Workspace.list"}}}}, 400, "invalid_scope"},
 	}
 	for _, tc := range tests {
@@ -434,6 +465,23 @@ func TestJWTGrant(t *testing.T) {
 			if d := permission.Decide(f.now.Unix(), &p.View, perm, permission.Facts{SubjectInAccount: true, BotID: bot}); d.Code != want {
 				t.Errorf("bot %s: %+v", bot, d)
 			}
+		}
+	})
+	t.Run("jti kept until exp + leeway", func(t *testing.T) {
+		// A JWT is accepted until exp + leeway, so its jti must be remembered
+		// that long, through garbage collection (issue 11.2).
+		start := f.now
+		defer func() { f.now = start }()
+		tok := sign(func(c jwt.MapClaims, _ map[string]any) { c["exp"] = start.Add(time.Minute).Unix() })
+		if status, b := grant("/token", tok, nil); status != 200 {
+			t.Fatalf("first use: %d %v", status, b)
+		}
+		f.now = start.Add(time.Minute + jwtLeeway - 2*time.Second)
+		if _, err := f.db.DeleteExpired(ctx, f.now.Unix()); err != nil {
+			t.Fatal(err)
+		}
+		if status, b := grant("/token", tok, nil); status != 400 || b["error"] != "invalid_grant" {
+			t.Fatalf("replay at exp+%s after garbage collection: %d %v; want invalid_grant", jwtLeeway-2*time.Second, status, b)
 		}
 	})
 	t.Run("deactivated app", func(t *testing.T) {
