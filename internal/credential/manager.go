@@ -211,8 +211,14 @@ func (m *Manager) setScope(ctx context.Context, c *store.Credential, perms []str
 	}
 	needsWorkspaces := false
 	for _, p := range perms {
-		if pp, _ := m.Catalog.Lookup(p); pp.Level == permission.LevelWorkspace {
+		pp, _ := m.Catalog.Lookup(p)
+		switch {
+		case pp.Level == permission.LevelWorkspace:
 			needsWorkspaces = true
+		case pp.Level == permission.LevelEnterprise && c.Owner.Type != store.OwnerEnterprise:
+			// It could never be used: an enterprise-level permission passes
+			// only for a credential of that enterprise.
+			return invalid("%s is an enterprise-level permission; a credential of a personal account cannot carry it (create it in the enterprise)", p)
 		}
 	}
 	if needsWorkspaces && !all && len(workspaces) == 0 {

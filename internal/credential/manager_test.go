@@ -146,6 +146,8 @@ func TestManagerCreate(t *testing.T) {
 			Expiry: days30}, "not a member", store.Owner{}},
 		{"SAT without enterprise", Spec{Kind: store.KindSAT, Name: "a", Expiry: days30}, "belongs to an enterprise", store.Owner{}},
 		{"SAT by a non-admin", Spec{Kind: store.KindSAT, Name: "a", UserID: f.bob.ID, EnterpriseID: f.ent.ID, Expiry: days30}, "only an admin", store.Owner{}},
+		{"enterprise-level permission in a personal PAT", Spec{Kind: store.KindPAT, Name: "a", UserID: f.alice.ID, Expiry: days30,
+			Permissions: []string{"Enterprise.manageMembers"}}, "enterprise-level", store.Owner{}},
 		{"bad expiry", Spec{Kind: store.KindPAT, Name: "a", UserID: f.alice.ID, Expiry: Expiry{Days: 2}}, "not offered", store.Owner{}},
 	}
 	for _, tc := range tests {

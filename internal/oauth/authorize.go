@@ -231,7 +231,7 @@ func (s *Service) grantFor(ctx context.Context, app store.App, fixedWorkspace st
 		return store.Grant{}, &ChoiceError{"account", "you cannot act in this account"}
 	}
 	g := store.Grant{ID: store.NewID(), AppID: app.ID, Kind: store.GrantOBO, UserID: c.UserID, Owner: c.Account,
-		Permissions: slices.Clone(app.Permissions), CreatedBy: c.UserID}
+		Permissions: s.grantablePermissions(app.Permissions, c.Account), CreatedBy: c.UserID}
 	now := s.Now().Unix()
 	g.CreatedAt, g.UpdatedAt = now, now
 	switch {
@@ -297,4 +297,18 @@ func (s *Service) Deny(req *AuthorizeRequest) string {
 func s256(verifier string) string {
 	sum := sha256.Sum256([]byte(verifier))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// grantablePermissions is what a consent in account gives of the app's
+// permissions: a personal account cannot grant enterprise-level ones (no
+// personal credential may carry them; they could never be used).
+func (s *Service) grantablePermissions(perms []string, account store.Owner) []string {
+	out := make([]string, 0, len(perms))
+	for _, name := range perms {
+		if p, ok := s.Catalog.Lookup(name); ok && p.Level == permission.LevelEnterprise && account.Type != store.OwnerEnterprise {
+			continue
+		}
+		out = append(out, name)
+	}
+	return out
 }

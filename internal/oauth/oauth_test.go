@@ -621,3 +621,19 @@ func TestEnterpriseInstallation(t *testing.T) {
 		t.Fatal("uninstalled twice")
 	}
 }
+
+// TestPersonalConsentDropsEnterprisePermissions: a consent in a personal
+// account cannot grant an enterprise-level permission (issue 11.3).
+func TestPersonalConsentDropsEnterprisePermissions(t *testing.T) {
+	f := newFixture(t)
+	web, secret := f.app(store.ClientWebBackend, "Bot.chat", "Enterprise.manageMembers")
+	code := f.approve(web, "", "", true)
+	status, body := f.post(f.s.Token, "/token", secret, map[string]string{"grant_type": "authorization_code",
+		"client_id": web.ClientID, "code": code, "redirect_uri": web.RedirectURIs[0]})
+	if status != 200 {
+		t.Fatalf("exchange: %d %v", status, body)
+	}
+	if got := f.view(body["access_token"].(string)).View.Permissions; strings.Join(got, ",") != "Bot.chat" {
+		t.Errorf("personal token's permissions = %v, want [Bot.chat]", got)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cozeauth/cozeauth/internal/authz"
 	"github.com/cozeauth/cozeauth/internal/enterprise"
+	"github.com/cozeauth/cozeauth/internal/permission"
 	"github.com/cozeauth/cozeauth/internal/store"
 )
 
@@ -268,6 +269,12 @@ func (a *API) check(w http.ResponseWriter, r *http.Request, p *authz.Principal) 
 	perm, ok := a.Authz.Catalog.Lookup(req.Permission)
 	if !ok {
 		WriteError(w, r, a.Log, BadRequest("unknown permission %q", req.Permission))
+		return
+	}
+	if req.Resource == nil && perm.Level != permission.LevelAccount {
+		// Without the resource there is nothing to decide steps 3-5 on: an
+		// answer would say "allowed" for every workspace or enterprise.
+		WriteError(w, r, a.Log, BadRequest("%s is a %s-level permission: name the resource it acts on, e.g. {\"resource\":{\"type\":%q,\"id\":\"…\"}}", perm.Name, perm.Level, perm.ResourceType))
 		return
 	}
 	if req.Resource != nil {
