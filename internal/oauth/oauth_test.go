@@ -342,6 +342,15 @@ func TestDeviceGrant(t *testing.T) {
 	if _, err := f.s.LookupDevice(ctx, expired["user_code"].(string)); err != ErrUnknownUserCode {
 		t.Fatalf("expired user code looked up: %v", err)
 	}
+	// Garbage collection keeps the expired code as a tombstone, so a client
+	// still polling is told expired_token, not invalid_grant (issue 11.14).
+	f.now = f.now.Add(time.Hour)
+	if _, err := f.db.DeleteExpired(ctx, f.now.Unix()); err != nil {
+		t.Fatal(err)
+	}
+	if _, b := poll(expired["device_code"].(string)); b["error"] != "expired_token" {
+		t.Fatalf("expired, after garbage collection: %v", b)
+	}
 }
 
 func TestJWTGrant(t *testing.T) {

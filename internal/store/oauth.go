@@ -305,11 +305,17 @@ type OAuthTokens interface {
 
 // OAuthGC removes expired OAuth rows (STYLE practice 11).
 type OAuthGC interface {
-	// DeleteExpired deletes authorization codes, device codes, used JTIs and
-	// tokens whose expiry is at or before now, and returns how many rows went.
-	// It does not advance the revision: expired things are dead already.
+	// DeleteExpired deletes authorization codes, used JTIs and tokens whose
+	// expiry is at or before now, and device codes DeviceCodeTombstone after
+	// theirs, and returns how many rows went. It does not advance the
+	// revision: expired things are dead already.
 	DeleteExpired(ctx context.Context, now int64) (int64, error)
 }
+
+// DeviceCodeTombstone is how long an expired device code is kept, so that a
+// client still polling it is told expired_token (and stops, WIRE.md §6.4)
+// rather than invalid_grant.
+const DeviceCodeTombstone = 24 * 60 * 60 // seconds
 
 // OAuth is every OAuth storage interface together.
 type OAuth interface {

@@ -374,8 +374,14 @@ func (s *DB) DeleteExpired(ctx context.Context, now int64) (int64, error) {
 	var total int64
 	err := s.inTxRetry(ctx, false, func(tx *sql.Tx) error {
 		total = 0
-		for _, table := range []string{"oauth_auth_codes", "oauth_device_codes", "oauth_jtis", "oauth_tokens"} {
-			res, err := s.txExec(ctx, tx, s.q("DELETE FROM "+table+" WHERE expires_at <= ?"), now)
+		for _, d := range []struct {
+			table  string
+			cutoff int64
+		}{
+			{"oauth_auth_codes", now}, {"oauth_device_codes", now - store.DeviceCodeTombstone},
+			{"oauth_jtis", now}, {"oauth_tokens", now},
+		} {
+			res, err := s.txExec(ctx, tx, s.q("DELETE FROM "+d.table+" WHERE expires_at <= ?"), d.cutoff)
 			if err != nil {
 				return mapErr(err)
 			}

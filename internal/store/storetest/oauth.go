@@ -814,11 +814,14 @@ func testDeleteExpired(t *testing.T, f *fixture) {
 	oldCode, liveCode := f.newAuthCode(o), f.newAuthCode(o)
 	oldCode.ExpiresAt, liveCode.ExpiresAt = now, now+1
 	oldDev, liveDev := f.newDeviceCode(o, "OLD1-OLD1"), f.newDeviceCode(o, "LIVE-LIVE")
-	oldDev.ExpiresAt, liveDev.ExpiresAt = now-1, now+300
+	oldDev.ExpiresAt, liveDev.ExpiresAt = now-store.DeviceCodeTombstone, now+300
+	// Expired a minute ago: kept as a tombstone so its poller hears expired_token.
+	tombDev := f.newDeviceCode(o, "TOMB-TOMB")
+	tombDev.ExpiresAt = now - 60
 	for _, c := range []store.AuthCode{oldCode, liveCode} {
 		checkErr(t, "CreateAuthCode", f.s.CreateAuthCode(f.ctx, c), nil)
 	}
-	for _, d := range []store.DeviceCode{oldDev, liveDev} {
+	for _, d := range []store.DeviceCode{oldDev, liveDev, tombDev} {
 		checkErr(t, "CreateDeviceCode", f.s.CreateDeviceCode(f.ctx, d), nil)
 	}
 	checkErr(t, "CreateOAuthTokensForJTI(old)", f.s.CreateOAuthTokensForJTI(f.ctx, o.app.ID, "old", now), nil)
@@ -844,6 +847,8 @@ func testDeleteExpired(t *testing.T, f *fixture) {
 	checkErr(t, "expired device code", err, store.ErrNotFound)
 	_, err = f.s.GetDeviceCodeByDeviceHash(f.ctx, liveDev.DeviceHash)
 	checkErr(t, "live device code", err, nil)
+	_, err = f.s.GetDeviceCodeByDeviceHash(f.ctx, tombDev.DeviceHash)
+	checkErr(t, "recently expired device code (tombstone)", err, nil)
 	checkErr(t, "expired JTI is forgotten", f.s.CreateOAuthTokensForJTI(f.ctx, o.app.ID, "old", now+10), nil)
 	checkErr(t, "live JTI is remembered", f.s.CreateOAuthTokensForJTI(f.ctx, o.app.ID, "live", now+10), store.ErrAlreadyExists)
 	_, err = f.s.GetOAuthTokenByHash(f.ctx, oldTok.Hash)
