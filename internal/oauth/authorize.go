@@ -250,13 +250,52 @@ func (s *Service) grantFor(ctx context.Context, app store.App, fixedWorkspace st
 			return store.Grant{}, &ChoiceError{"workspaces", "choose all workspaces or at least one workspace"}
 		}
 	}
+	// Tokens keep the scope they were issued with, and refreshing carries it
+	// on; so a consent that gives less than an earlier one ends the earlier
+	// sign-ins (issue 11.6). Revoked before the change is stored, so a crash
+	// in between errs on the safe side, and again after, for an old code
+	// exchanged in between.
+	prev, err := s.Store.ListGrants(ctx, store.GrantFilter{AppID: app.ID, UserID: c.UserID, Owner: c.Account, Kind: store.GrantOBO})
+	if err != nil {
+		return store.Grant{}, err
+	}
+	narrowed := len(prev) > 0 && !grantCovers(g, prev[0])
+	if narrowed {
+		if err := s.Store.RevokeTokensByGrant(ctx, prev[0].ID, now); err != nil {
+			return store.Grant{}, err
+		}
+	}
 	g, err = s.Store.PutGrant(ctx, g)
+	if err == nil && narrowed {
+		err = s.Store.RevokeTokensByGrant(ctx, g.ID, now)
+	}
 	if err == nil {
 		// This process sees the new consent at once; other replicas within
 		// a revision poll.
 		s.gen.Invalidate()
 	}
 	return g, err
+}
+
+// grantCovers reports whether grant a gives everything b gave.
+func grantCovers(a, b store.Grant) bool {
+	for _, p := range b.Permissions {
+		if !slices.Contains(a.Permissions, p) {
+			return false
+		}
+	}
+	if a.AllWorkspaces {
+		return true
+	}
+	if b.AllWorkspaces {
+		return false
+	}
+	for _, w := range b.WorkspaceIDs {
+		if !slices.Contains(a.WorkspaceIDs, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // Approve records the user's consent to req and returns where to send the

@@ -229,21 +229,33 @@ func TestCodeGrant(t *testing.T) {
 			t.Fatalf("got %d %v", status, body)
 		}
 	})
-	t.Run("a later consent does not change earlier tokens", func(t *testing.T) {
+	t.Run("a wider consent keeps earlier tokens; a narrower one ends them", func(t *testing.T) {
 		_, narrow := exchange(web, secret, f.approve(web, "", "", false, f.ws1.ID), "")
 		_, wide := exchange(web, secret, f.approve(web, "", "", true), "")
 		n, w := f.view(narrow["access_token"].(string)), f.view(wide["access_token"].(string))
 		if n.View.AllWorkspaces || len(n.View.Workspaces) != 1 || n.View.Workspaces[0] != f.ws1.ID || !w.View.AllWorkspaces {
 			t.Fatalf("narrow %+v wide %+v", n.View, w.View)
 		}
-		// A narrower consent does not narrow them either: each token keeps
-		// exactly what was granted when it was issued.
-		_, _ = exchange(web, secret, f.approve(web, "", "", false, f.ws2.ID), "")
-		if n := f.view(narrow["access_token"].(string)); len(n.View.Workspaces) != 1 || n.View.Workspaces[0] != f.ws1.ID {
-			t.Fatalf("narrow token after another consent: %+v", n.View)
+		live := func(tok string) bool {
+			p := f.view(tok)
+			return permission.Decide(f.now.Unix(), &p.View, nil, permission.Facts{SubjectInAccount: true}).OK()
 		}
-		if w := f.view(wide["access_token"].(string)); !w.View.AllWorkspaces {
-			t.Fatalf("wide token after a narrower consent: %+v", w.View)
+		if !live(narrow["access_token"].(string)) {
+			t.Fatal("a wider consent ended the earlier, narrower token")
+		}
+		// A narrower consent (issue 11.6): the earlier, wider token and its
+		// refresh family end, or refreshing would keep the wider scope forever.
+		_, narrower := exchange(web, secret, f.approve(web, "", "", false, f.ws2.ID), "")
+		if live(wide["access_token"].(string)) {
+			t.Error("the wide access token still works after a narrower consent")
+		}
+		status, body := f.post(f.s.Token, "/token", secret, map[string]string{"grant_type": "refresh_token",
+			"client_id": web.ClientID, "refresh_token": wide["refresh_token"].(string)})
+		if status != 400 || body["error"] != "invalid_grant" {
+			t.Errorf("refreshing the wide family after a narrower consent: %d %v", status, body)
+		}
+		if n := f.view(narrower["access_token"].(string)); !live(narrower["access_token"].(string)) || len(n.View.Workspaces) != 1 || n.View.Workspaces[0] != f.ws2.ID {
+			t.Errorf("the new consent's token: %+v", n.View)
 		}
 	})
 	t.Run("token scope is the grant", func(t *testing.T) {

@@ -261,6 +261,7 @@ var messages = map[string][2]string{
 	// authorized apps
 	"authorized.title":          {"Authorized apps", "已授权的应用"},
 	"authorized.intro":          {"Apps you have authorized. Revoking one stops its tokens at once.", "你已授权的应用。撤销后其令牌立即失效。"},
+	"authorized.narrow":         {"Authorizing an app again with fewer permissions or workspaces ends the sign-ins it had before: they must authorize again.", "以更少的权限或工作空间再次授权某个应用时，该应用此前的登录会全部失效，需要重新授权。"},
 	"authorized.empty":          {"You have not authorized any apps.", "你还没有授权任何应用。"},
 	"authorized.col.app":        {"App", "应用"},
 	"authorized.col.kind":       {"Acts", "身份"},
