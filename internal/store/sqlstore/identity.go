@@ -115,14 +115,36 @@ func (s *DB) DeleteEnterpriseMember(ctx context.Context, enterpriseID, userID st
 	})
 }
 
-// deleteEnterpriseMemberTx removes the membership and the personal-resource
-// authorizations the user gave the enterprise's credentials: they were given
-// as a member.
+// deleteEnterpriseMemberTx removes the membership and what the user held as
+// a member: the personal-resource authorizations they gave the enterprise's
+// credentials, their enterprise PATs, and the OBO grants they gave in the
+// enterprise (tokens revoked). Suspending them instead would bring them back
+// if the user were added again, even as a Guest.
 func (s *DB) deleteEnterpriseMemberTx(ctx context.Context, tx *sql.Tx, enterpriseID, userID string) error {
-	if _, err := s.txExec(ctx, tx, s.q("DELETE FROM account_authorizations WHERE enterprise_id = ? AND created_by = ?"), enterpriseID, userID); err != nil {
-		return mapErr(err)
+	if err := deleteOne(ctx, tx, s.q("DELETE FROM enterprise_members WHERE enterprise_id = ? AND user_id = ?"), enterpriseID, userID); err != nil {
+		return err
 	}
-	return deleteOne(ctx, tx, s.q("DELETE FROM enterprise_members WHERE enterprise_id = ? AND user_id = ?"), enterpriseID, userID)
+	ent := string(store.OwnerEnterprise)
+	pats := "SELECT id FROM credentials WHERE kind = ? AND owner_type = ? AND owner_id = ? AND user_id = ?"
+	obo := "SELECT id FROM oauth_grants WHERE kind = ? AND owner_type = ? AND owner_id = ? AND user_id = ?"
+	patArgs := []any{string(store.KindPAT), ent, enterpriseID, userID}
+	oboArgs := []any{string(store.GrantOBO), ent, enterpriseID, userID}
+	for _, st := range []struct {
+		query string
+		args  []any
+	}{
+		{"DELETE FROM account_authorizations WHERE enterprise_id = ? AND created_by = ?", []any{enterpriseID, userID}},
+		{"DELETE FROM account_authorizations WHERE credential_id IN (" + pats + ")", patArgs},
+		{"DELETE FROM credentials WHERE id IN (" + pats + ")", patArgs},
+		{"UPDATE oauth_tokens SET revoked_at = ? WHERE revoked_at = 0 AND grant_id IN (" + obo + ")", append([]any{s.now().Unix()}, oboArgs...)},
+		{"DELETE FROM oauth_device_codes WHERE grant_id IN (" + obo + ")", oboArgs},
+		{"DELETE FROM oauth_grants WHERE id IN (" + obo + ")", oboArgs},
+	} {
+		if _, err := s.txExec(ctx, tx, s.q(st.query), st.args...); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
 }
 
 const enterpriseMemberCols = "enterprise_id, user_id, role, created_at"

@@ -21,6 +21,7 @@ func runEnterprise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MigrateWorkspacesIsAllOrNothing", testMigrateAllOrNothing},
 		{"ConcurrentMigrations", testConcurrentMigrations},
 		{"RemoveEnterpriseMember", testRemoveEnterpriseMember},
+		{"RemovedMembersCredentialsDoNotComeBack", testRemovedMemberCredentials},
 		{"GrantCreatedBy", testGrantCreatedBy},
 	})
 }
@@ -365,6 +366,50 @@ func testRemoveEnterpriseMember(t *testing.T, f *fixture) {
 	}
 	if _, err := f.s.GetEnterpriseMember(f.ctx, w.ent.ID, leaver.ID); err != nil {
 		t.Errorf("a failed removal removed the member: %v", err)
+	}
+}
+
+// testRemovedMemberCredentials: removing a member ends what they held as a
+// member — enterprise PATs, OBO grants in the enterprise and their tokens —
+// so adding them back (even as a Guest) revives nothing (issue 11.7). Their
+// personal credentials stay.
+func testRemovedMemberCredentials(t *testing.T, f *fixture) {
+	w := f.enterpriseWorld()
+	eo := store.Owner{Type: store.OwnerEnterprise, ID: w.ent.ID}
+	for _, remove := range []struct {
+		name string
+		do   func(userID string) error
+	}{
+		{"DeleteEnterpriseMember", func(u string) error { return f.s.DeleteEnterpriseMember(f.ctx, w.ent.ID, u) }},
+		{"RemoveEnterpriseMember", func(u string) error {
+			return f.s.RemoveEnterpriseMember(f.ctx, w.ent.ID, u, w.admin.ID, f.audit("enterprise.member.remove", "enterprise", w.ent.ID))
+		}},
+	} {
+		t.Run(remove.name, func(t *testing.T) {
+			m := f.user("member-" + store.NewID()[:6])
+			f.putEnterpriseMember(w.ent.ID, m.ID, store.RoleAdmin)
+			entPAT := f.credential(store.Credential{UserID: m.ID, Owner: eo, Permissions: []string{"Conversation.create"}, AllWorkspaces: true})
+			ownPAT := f.credential(store.Credential{UserID: m.ID, Owner: m.Account(), Permissions: []string{"Conversation.create"}, AllWorkspaces: true})
+			a := f.app(m.Account(), m.ID, store.ClientWebBackend)
+			entGrant := f.grant(store.Grant{AppID: a.ID, Kind: store.GrantOBO, UserID: m.ID, Owner: eo, Permissions: a.Permissions, AllWorkspaces: true})
+			ownGrant := f.grant(store.Grant{AppID: a.ID, Kind: store.GrantOBO, UserID: m.ID, Owner: m.Account(), Permissions: a.Permissions, AllWorkspaces: true})
+			entAccess, entRefresh := f.tokenPair(oauthSetup{user: m, app: a, grant: entGrant})
+			ownAccess, _ := f.tokenPair(oauthSetup{user: m, app: a, grant: ownGrant})
+
+			checkErr(t, remove.name, remove.do(m.ID), nil)
+			f.putEnterpriseMember(w.ent.ID, m.ID, store.RoleGuest)
+
+			_, err := f.s.GetCredential(f.ctx, entPAT.ID)
+			checkErr(t, "the enterprise PAT after removal and re-adding", err, store.ErrNotFound)
+			_, err = f.s.GetCredential(f.ctx, ownPAT.ID)
+			checkErr(t, "the personal PAT", err, nil)
+			_, err = f.s.GetGrant(f.ctx, entGrant.ID)
+			checkErr(t, "the OBO grant in the enterprise", err, store.ErrNotFound)
+			_, err = f.s.GetGrant(f.ctx, ownGrant.ID)
+			checkErr(t, "the personal OBO grant", err, nil)
+			f.checkRevoked("tokens of the enterprise grant", true, entAccess, entRefresh)
+			f.checkRevoked("tokens of the personal grant", false, ownAccess)
+		})
 	}
 }
 
