@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -111,6 +112,10 @@ func (jwtGrant) handle(ctx context.Context, s *Service, req *tokenRequest) (toke
 func (s *Service) verifyJWT(ctx context.Context, raw string) (*jwtClaims, store.App, error) {
 	var app store.App
 	keyfunc := func(t *jwt.Token) (any, error) {
+		if _, ok := t.Header["crit"]; ok {
+			// RFC 7515 §4.1.11: extensions we do not understand must be refused.
+			return nil, errors.New("the crit header names extensions this server does not support")
+		}
 		c, _ := t.Claims.(*jwtClaims)
 		iss := ""
 		if c != nil {
@@ -147,6 +152,9 @@ func (s *Service) verifyJWT(ctx context.Context, raw string) (*jwtClaims, store.
 		}
 		return nil, app, &Error{Code: "invalid_client", Description: "JWT rejected: " + jwtReason(err), Status: 401, Cause: err}
 	}
+	if err := checkTimeClaims(raw, claims, s.Now()); err != nil {
+		return nil, app, ErrInvalidClient("JWT rejected: %v", err)
+	}
 	if !app.Active {
 		return nil, app, ErrInvalidClient("this app is deactivated")
 	}
@@ -160,6 +168,50 @@ func (s *Service) verifyJWT(ctx context.Context, raw string) (*jwtClaims, store.
 		return nil, app, ErrInvalidClient("JWT rejected: jti is required (at most %d characters)", maxJTILen)
 	}
 	return claims, app, nil
+}
+
+// checkTimeClaims: exp, iat and nbf must be JSON numbers (the JWT library
+// also takes numeric strings) and exp at most the longest token lifetime
+// (plus leeway) after iat (or now), so a signed assertion cannot be kept for
+// years.
+func checkTimeClaims(raw string, c *jwtClaims, now time.Time) error {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return errors.New("malformed JWT")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return errors.New("malformed JWT payload")
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &fields); err != nil {
+		return errors.New("malformed JWT payload")
+	}
+	for _, name := range []string{"exp", "iat", "nbf"} {
+		v, ok := fields[name]
+		if !ok {
+			continue
+		}
+		var n json.Number
+		if len(v) == 0 || v[0] == '"' || json.Unmarshal(v, &n) != nil {
+			return fmt.Errorf("%s must be a number of seconds", name)
+		}
+		if f, err := n.Float64(); err != nil || f < 0 || f > 1<<40 {
+			return fmt.Errorf("%s is out of range", name)
+		}
+	}
+	limit := time.Duration(maxJWTDuration)*time.Second + jwtLeeway
+	from := now // every SDK sends iat; without it, bound exp from now
+	if c.IssuedAt != nil {
+		from = c.IssuedAt.Time
+	}
+	if c.ExpiresAt.Sub(from) > limit {
+		return fmt.Errorf("exp is more than %d s after iat", maxJWTDuration)
+	}
+	if c.NotBefore != nil && c.NotBefore.After(c.ExpiresAt.Time) {
+		return errors.New("nbf is after exp")
+	}
+	return nil
 }
 
 // storeError carries a store failure out of the jwt keyfunc unchanged, so an

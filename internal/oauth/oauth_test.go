@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -444,6 +445,14 @@ func TestJWTGrant(t *testing.T) {
 		}(), nil, 401, "invalid_client"},
 		{"expired", "/token", sign(func(c jwt.MapClaims, _ map[string]any) { c["exp"] = f.now.Add(-2 * time.Minute).Unix() }), nil, 401, "invalid_client"},
 		{"no exp", "/token", sign(func(c jwt.MapClaims, _ map[string]any) { delete(c, "exp") }), nil, 401, "invalid_client"},
+		{"exp as a string", "/token", sign(func(c jwt.MapClaims, _ map[string]any) { c["exp"] = strconv.FormatInt(f.now.Add(time.Hour).Unix(), 10) }), nil, 401, "invalid_client"},
+		{"iat as a string", "/token", sign(func(c jwt.MapClaims, _ map[string]any) { c["iat"] = strconv.FormatInt(f.now.Unix(), 10) }), nil, 401, "invalid_client"},
+		{"exp a year ahead", "/token", sign(func(c jwt.MapClaims, _ map[string]any) { c["exp"] = f.now.Add(365 * 24 * time.Hour).Unix() }), nil, 401, "invalid_client"},
+		{"exp a day after iat (Go SDK's longest ttl)", "/token", sign(func(c jwt.MapClaims, _ map[string]any) { c["exp"] = f.now.Add(86399 * time.Second).Unix() }), nil, 200, ""},
+		{"exp far ahead without iat", "/token", sign(func(c jwt.MapClaims, _ map[string]any) { delete(c, "iat"); c["exp"] = f.now.Add(48 * time.Hour).Unix() }), nil, 401, "invalid_client"},
+		{"nbf in the future", "/token", sign(func(c jwt.MapClaims, _ map[string]any) { c["nbf"] = f.now.Add(10 * time.Minute).Unix() }), nil, 401, "invalid_client"},
+		{"negative exp", "/token", sign(func(c jwt.MapClaims, _ map[string]any) { c["exp"] = -1 }), nil, 401, "invalid_client"},
+		{"crit header", "/token", sign(func(_ jwt.MapClaims, h map[string]any) { h["crit"] = []string{"exp"} }), nil, 401, "invalid_client"},
 		{"iat in the future", "/token", sign(func(c jwt.MapClaims, _ map[string]any) { c["iat"] = f.now.Add(10 * time.Minute).Unix() }), nil, 401, "invalid_client"},
 		{"wrong aud", "/token", sign(func(c jwt.MapClaims, _ map[string]any) { c["aud"] = "api.coze.cn" }), nil, 401, "invalid_client"},
 		{"aud without port", "/token", sign(func(c jwt.MapClaims, _ map[string]any) { c["aud"] = "auth.test" }), nil, 200, ""},
@@ -656,5 +665,27 @@ func TestPersonalConsentDropsEnterprisePermissions(t *testing.T) {
 	}
 	if got := f.view(body["access_token"].(string)).View.Permissions; strings.Join(got, ",") != "Bot.chat" {
 		t.Errorf("personal token's permissions = %v, want [Bot.chat]", got)
+	}
+}
+
+// TestFormBodies: RFC 6749 clients send forms; the media type is matched
+// case-insensitively and may carry parameters (issue 11.16).
+func TestFormBodies(t *testing.T) {
+	f := newFixture(t)
+	web, secret := f.app(store.ClientWebBackend, "Bot.chat")
+	for _, ct := range []string{"application/x-www-form-urlencoded", "Application/X-WWW-Form-URLEncoded; charset=UTF-8"} {
+		t.Run(ct, func(t *testing.T) {
+			code := f.approve(web, "", "", true)
+			form := url.Values{"grant_type": {"authorization_code"}, "client_id": {web.ClientID}, "code": {code},
+				"redirect_uri": {web.RedirectURIs[0]}}
+			req := httptest.NewRequest("POST", "/token", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", ct)
+			req.Header.Set("Authorization", "Bearer "+secret)
+			rec := httptest.NewRecorder()
+			f.s.Token(rec, req)
+			if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"access_token"`) {
+				t.Errorf("form exchange with Content-Type %q: %d %s", ct, rec.Code, rec.Body)
+			}
+		})
 	}
 }

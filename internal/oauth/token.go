@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -24,7 +25,8 @@ func decodeBody(r *http.Request, dst any) error {
 	if len(b) > maxBody {
 		return ErrInvalidRequest("request body is larger than %d bytes", maxBody)
 	}
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+	// Media types are case-insensitive (RFC 9110 §8.3.1).
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" {
 		form, err := url.ParseQuery(string(b))
 		if err != nil {
 			return ErrInvalidRequest("malformed form body")
