@@ -52,6 +52,8 @@ func newServe() *cobra.Command {
 	f.DurationVar(&cfg.DevicePollInterval, "device-poll-interval", cfg.DevicePollInterval, "device polling interval announced to clients (slow_down below it)")
 	f.StringArrayVar(&cfg.JWTAudiences, "jwt-audience", nil, "extra accepted JWT aud value (repeatable); --dev adds api.coze.cn and api.coze.com")
 	f.StringArrayVar(&cfg.TrustedProxies, "trusted-proxy", nil, "CIDR or IP of a reverse proxy whose X-Forwarded-For names the client (repeatable)")
+	f.DurationVar(&cfg.ClockOffset, "testing-clock-offset", 0, "shift the server's clock (for tests only)")
+	_ = f.MarkHidden("testing-clock-offset")
 	return cmd
 }
 

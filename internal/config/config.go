@@ -47,6 +47,9 @@ type Config struct {
 	// names the client (for rate limits); TrustedPrefixes is them parsed.
 	TrustedProxies  []string
 	TrustedPrefixes []netip.Prefix
+	// ClockOffset shifts the server's clock (tests only: a hidden flag that
+	// lets a test see expiry without waiting for the wall clock).
+	ClockOffset time.Duration
 }
 
 // Default returns the defaults of every setting.

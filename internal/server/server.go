@@ -39,12 +39,17 @@ type Server struct {
 	lastUsed *credential.LastUsed
 	metrics  *metrics
 	pages    *web.Handler
+	now      func() time.Time
 }
 
 // New wires the server over an open, migrated store. It fails when a page
 // template is missing or broken (STYLE.md practice 10).
 func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 	gen := &cache.Generation{}
+	now := time.Now
+	if off := cfg.ClockOffset; off != 0 {
+		now = func() time.Time { return time.Now().Add(off) }
+	}
 	lastUsed := credential.NewLastUsed(s, log)
 	az := &authz.Authorizer{
 		Catalog: permission.Default(),
@@ -54,7 +59,7 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 			LastUsed: lastUsed,
 		},
 		Facts: authz.NewFacts(s, gen),
-		Now:   time.Now,
+		Now:   now,
 	}
 	oa := (&oauth.Service{
 		Store:   s,
@@ -65,17 +70,17 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 		},
 		PublicURL: cfg.PublicURL,
 		Audiences: cfg.JWTAudiences,
-		Now:       time.Now,
+		Now:       now,
 		Log:       log,
 	}).Init(gen)
 	az.Others = []authz.TokenResolver{oa}
-	srv := &Server{cfg: cfg, store: s, log: log, gen: gen, lastUsed: lastUsed}
+	srv := &Server{cfg: cfg, store: s, log: log, gen: gen, lastUsed: lastUsed, now: now}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv.metrics = newMetrics(reg)
 
 	mux := http.NewServeMux()
-	ent := &enterprise.Service{Store: s, OAuth: oa, Catalog: permission.Default(), Now: time.Now, Changed: gen.Invalidate}
+	ent := &enterprise.Service{Store: s, OAuth: oa, Catalog: permission.Default(), Now: now, Changed: gen.Invalidate}
 	api := &openapi.API{Authz: az, Store: s, Enterprise: ent, Log: log}
 	api.Register(mux)
 	mux.HandleFunc("POST /api/permission/oauth2/token", oa.Token)
@@ -83,8 +88,8 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 	mux.HandleFunc("POST /api/permission/oauth2/enterprise_id/{enterprise_id}/token", oa.Token)
 	mux.HandleFunc("POST /api/permission/oauth2/device/code", oa.DeviceCode)
 	mux.HandleFunc("POST /api/permission/oauth2/workspace_id/{workspace_id}/device/code", oa.DeviceCode)
-	pages, err := web.New(web.Handler{OAuth: oa, Enterprise: ent, Store: s, Now: time.Now, Log: log,
-		Creds:   &credential.Manager{Store: s, Catalog: permission.Default(), Now: time.Now},
+	pages, err := web.New(web.Handler{OAuth: oa, Enterprise: ent, Store: s, Now: now, Log: log,
+		Creds:   &credential.Manager{Store: s, Catalog: permission.Default(), Now: now},
 		Catalog: permission.Default(), Invalidate: gen.Invalidate,
 		Secure:   strings.HasPrefix(cfg.PublicURL, "https://"),
 		ClientIP: clientip.Resolver{Trusted: cfg.TrustedPrefixes}})
@@ -174,7 +179,7 @@ func (s *Server) collectGarbage(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			n, err := s.store.DeleteExpired(ctx, time.Now().Unix())
+			n, err := s.store.DeleteExpired(ctx, s.now().Unix())
 			if err == nil {
 				var m int64
 				m, err = s.pages.CollectGarbage(ctx)
