@@ -51,6 +51,7 @@ func newServe() *cobra.Command {
 	f.DurationVar(&cfg.DeviceCodeTTL, "device-code-ttl", cfg.DeviceCodeTTL, "lifetime of device codes")
 	f.DurationVar(&cfg.DevicePollInterval, "device-poll-interval", cfg.DevicePollInterval, "device polling interval announced to clients (slow_down below it)")
 	f.StringArrayVar(&cfg.JWTAudiences, "jwt-audience", nil, "extra accepted JWT aud value (repeatable); --dev adds api.coze.cn and api.coze.com")
+	f.StringSliceVar(&cfg.CORSOrigins, "cors-origin", nil, "origin allowed to call the OAuth endpoints and the OpenAPI from a browser, besides PKCE apps' redirect URI origins (repeatable; env COZEAUTH_CORS_ORIGIN comma-separated)")
 	return cmd
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cozeauth/cozeauth/internal/cors"
 	"github.com/cozeauth/cozeauth/internal/logging"
 	"github.com/cozeauth/cozeauth/internal/store/sqlstore"
 )
@@ -41,6 +42,10 @@ type Config struct {
 	// JWTAudiences are accepted JWT aud values besides the public host; dev
 	// mode adds api.coze.cn and api.coze.com (WIRE.md policy choices).
 	JWTAudiences []string
+	// CORSOrigins are origins allowed to call the OAuth endpoints and the
+	// OpenAPI from a browser, besides PKCE apps' redirect URI origins
+	// (normalized by Validate).
+	CORSOrigins []string
 }
 
 // Default returns the defaults of every setting.
@@ -114,6 +119,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Dev {
 		c.JWTAudiences = append(c.JWTAudiences, "api.coze.cn", "api.coze.com")
+	}
+	for i, o := range c.CORSOrigins {
+		n, err := cors.ParseOrigin(strings.TrimSpace(o))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--cors-origin: %w", err))
+			continue
+		}
+		c.CORSOrigins[i] = n
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout %s: must be positive", c.ShutdownTimeout))
