@@ -24,6 +24,9 @@ func TestValidate(t *testing.T) {
 		{name: "log level", mutate: func(c *Config) { c.LogLevel = "loud" }, wantErr: "--log-level"},
 		{name: "log format", mutate: func(c *Config) { c.LogFormat = "xml" }, wantErr: "--log-format"},
 		{name: "revision poll too slow", mutate: func(c *Config) { c.RevisionPoll = 2 * time.Second }, wantErr: "--revision-poll"},
+		{name: "cors origins", mutate: func(c *Config) { c.CORSOrigins = []string{"https://App.example.com/", " http://localhost:5173"} }, public: "http://127.0.0.1:8080"},
+		{name: "cors origin with a path", mutate: func(c *Config) { c.CORSOrigins = []string{"https://app.example.com/cb"} }, wantErr: "--cors-origin"},
+		{name: "cors wildcard", mutate: func(c *Config) { c.CORSOrigins = []string{"*"} }, wantErr: "--cors-origin"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -38,6 +41,9 @@ func TestValidate(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc.name == "cors origins" && strings.Join(c.CORSOrigins, " ") != "https://app.example.com http://localhost:5173" {
+				t.Fatalf("CORSOrigins = %q, want them normalized", c.CORSOrigins)
 			}
 			if c.PublicURL != tc.public {
 				t.Fatalf("PublicURL = %q, want %q", c.PublicURL, tc.public)
