@@ -35,6 +35,8 @@ const (
 	maxAge        = "600"
 )
 
+var varyOrigin = []string{"Origin"}
+
 var allowedMethods = map[string]bool{"GET": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "HEAD": true}
 
 // Applies reports whether path is one a browser app may call cross-origin:
@@ -120,18 +122,23 @@ func New(s Store, static []string, gen *cache.Generation, missReload time.Durati
 // Allowed reports whether a request from origin (the Origin header) may be
 // answered with CORS headers.
 func (p *Policy) Allowed(ctx context.Context, origin string) (bool, error) {
+	// The sets hold canonical origins only, so a hit needs no parsing.
+	if p.static[origin] {
+		return true, nil
+	}
+	snap := p.cur.Load()
+	current := snap != nil && snap.gen == p.gen.Current()
+	if current && snap.origins[origin] {
+		return true, nil
+	}
 	o, err := Origin(origin)
 	if err != nil || o != origin {
 		// "null", opaque and non-canonical origins are never allowed:
 		// browsers send the canonical form.
 		return false, nil
 	}
-	if p.static[o] {
-		return true, nil
-	}
-	snap := p.cur.Load()
-	if snap != nil && snap.gen == p.gen.Current() && (snap.origins[o] || p.now().Sub(snap.loaded) < p.missReload) {
-		return snap.origins[o], nil
+	if current && p.now().Sub(snap.loaded) < p.missReload {
+		return false, nil
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -178,7 +185,11 @@ func (p *Policy) Wrap(next http.Handler) http.Handler {
 			return
 		}
 		h := w.Header()
-		h.Add("Vary", "Origin")
+		if _, ok := h["Vary"]; ok {
+			h.Add("Vary", "Origin")
+		} else {
+			h["Vary"] = varyOrigin // shared: an Add copies it (cap 1)
+		}
 		origin := r.Header.Get("Origin")
 		if origin == "" {
 			next.ServeHTTP(w, r)

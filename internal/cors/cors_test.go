@@ -290,3 +290,33 @@ func TestWrap(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkWrap measures what the policy adds to an OpenAPI request: without
+// an Origin (every SDK outside a browser) and from an allowed origin.
+func BenchmarkWrap(b *testing.B) {
+	fs := &fakeStore{}
+	fs.set(app(store.ClientSinglePageOrNative, true, "http://localhost:3000/cb"))
+	p, _, _ := newPolicy(fs)
+	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	b.Run("unwrapped", func(b *testing.B) {
+		req := httptest.NewRequest("GET", "/v1/users/me", nil)
+		b.ReportAllocs()
+		for b.Loop() {
+			bare.ServeHTTP(httptest.NewRecorder(), req)
+		}
+	})
+	h := p.Wrap(bare)
+	for _, origin := range []string{"", "http://localhost:3000"} {
+		b.Run("origin="+origin, func(b *testing.B) {
+			req := httptest.NewRequest("GET", "/v1/users/me", nil)
+			if origin != "" {
+				req.Header.Set("Origin", origin)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+			}
+		})
+	}
+}
