@@ -54,6 +54,7 @@ func newServe() *cobra.Command {
 	f.StringArrayVar(&cfg.TrustedProxies, "trusted-proxy", nil, "CIDR or IP of a reverse proxy whose X-Forwarded-For names the client (repeatable)")
 	f.DurationVar(&cfg.ClockOffset, "testing-clock-offset", 0, "shift the server's clock (for tests only)")
 	_ = f.MarkHidden("testing-clock-offset")
+	f.StringSliceVar(&cfg.CORSOrigins, "cors-origin", nil, "origin allowed to call the OAuth endpoints and the OpenAPI from a browser, besides PKCE apps' redirect URI origins (repeatable; env COZEAUTH_CORS_ORIGIN comma-separated)")
 	return cmd
 }
 

@@ -48,8 +48,10 @@ type Authorizer struct {
 	Verifier *credential.Verifier
 	// Others resolve tokens that are not PATs or SATs.
 	Others []TokenResolver
-	Facts  *Facts
-	Now    func() time.Time
+	// Inspectors describe tokens that are not PATs or SATs for introspection.
+	Inspectors []TokenInspector
+	Facts      *Facts
+	Now        func() time.Time
 }
 
 // Authenticate resolves a bearer token to a principal and checks that it is

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cozeauth/cozeauth/internal/clientip"
+	"github.com/cozeauth/cozeauth/internal/cors"
 	"github.com/cozeauth/cozeauth/internal/logging"
 	"github.com/cozeauth/cozeauth/internal/store/sqlstore"
 )
@@ -50,6 +51,10 @@ type Config struct {
 	// ClockOffset shifts the server's clock (tests only: a hidden flag that
 	// lets a test see expiry without waiting for the wall clock).
 	ClockOffset time.Duration
+	// CORSOrigins are origins allowed to call the OAuth endpoints and the
+	// OpenAPI from a browser, besides PKCE apps' redirect URI origins
+	// (normalized by Validate).
+	CORSOrigins []string
 }
 
 // Default returns the defaults of every setting.
@@ -128,6 +133,14 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("--trusted-proxy: %w", err))
 	} else {
 		c.TrustedPrefixes = p
+	}
+	for i, o := range c.CORSOrigins {
+		n, err := cors.ParseOrigin(strings.TrimSpace(o))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--cors-origin: %w", err))
+			continue
+		}
+		c.CORSOrigins[i] = n
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout %s: must be positive", c.ShutdownTimeout))

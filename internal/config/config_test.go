@@ -26,6 +26,9 @@ func TestValidate(t *testing.T) {
 		{name: "revision poll too slow", mutate: func(c *Config) { c.RevisionPoll = 2 * time.Second }, wantErr: "--revision-poll"},
 		{name: "trusted proxy not a CIDR", mutate: func(c *Config) { c.TrustedProxies = []string{"proxy.local"} }, wantErr: "--trusted-proxy"},
 		{name: "trusted proxies", mutate: func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/8,192.0.2.7"} }, public: "http://127.0.0.1:8080"},
+		{name: "cors origins", mutate: func(c *Config) { c.CORSOrigins = []string{"https://App.example.com/", " http://localhost:5173"} }, public: "http://127.0.0.1:8080"},
+		{name: "cors origin with a path", mutate: func(c *Config) { c.CORSOrigins = []string{"https://app.example.com/cb"} }, wantErr: "--cors-origin"},
+		{name: "cors wildcard", mutate: func(c *Config) { c.CORSOrigins = []string{"*"} }, wantErr: "--cors-origin"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -40,6 +43,9 @@ func TestValidate(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc.name == "cors origins" && strings.Join(c.CORSOrigins, " ") != "https://app.example.com http://localhost:5173" {
+				t.Fatalf("CORSOrigins = %q, want them normalized", c.CORSOrigins)
 			}
 			if c.PublicURL != tc.public {
 				t.Fatalf("PublicURL = %q, want %q", c.PublicURL, tc.public)

@@ -130,6 +130,20 @@ var ErrUnknownToken = errors.New("unknown access token")
 // the token's narrowing all allow; revoked when the token or grant is gone,
 // disabled when the app is deactivated.
 func (s *Service) Resolve(ctx context.Context, token string) (*Principal, error) {
+	t, err := s.accessToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.describe(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return &Principal{View: d.view, Name: d.app.Name, Kind: d.grant.Kind, Session: t.SessionName}, nil
+}
+
+// accessToken finds an access token's record through the token cache
+// (revocation advances the revision, which drops it).
+func (s *Service) accessToken(ctx context.Context, token string) (*store.OAuthToken, error) {
 	if !IsAccessToken(token) {
 		return nil, ErrUnknownToken
 	}
@@ -150,19 +164,30 @@ func (s *Service) Resolve(ctx context.Context, token string) (*Principal, error)
 	if t.Kind != store.TokenAccess || !credential.HashesEqual(t.Hash, h) {
 		return nil, ErrUnknownToken
 	}
+	return t, nil
+}
+
+// described is a token with its app and grant and its decision view.
+type described struct {
+	view  permission.Credential
+	app   store.App
+	grant store.Grant
+}
+
+// describe builds the decision view of a stored token.
+func (s *Service) describe(ctx context.Context, t *store.OAuthToken) (described, error) {
 	app, okApp, err := s.appByID(ctx, t.AppID)
 	if err != nil {
-		return nil, err
+		return described{}, err
 	}
 	g, okGrant, err := s.grantByID(ctx, t.GrantID)
 	if err != nil {
-		return nil, err
+		return described{}, err
 	}
-	p := &Principal{Name: app.Name, Kind: g.Kind, Session: t.SessionName}
 	// The token reaches exactly what was granted when it was issued (its
 	// snapshot); the grant supplies the account and user, and its removal
 	// revokes the token. A later consent, wider or narrower, makes new tokens.
-	p.View = permission.Credential{
+	v := permission.Credential{
 		ID: t.ID, Account: g.Owner, UserID: g.UserID, AllWorkspaces: t.AllWorkspaces, Workspaces: t.WorkspaceIDs,
 		ExpireAt: t.ExpiresAt, Revoked: t.RevokedAt != 0 || !okGrant, Disabled: !okApp || !app.Active,
 		Permissions: effectivePermissions(t.Permissions, app.Permissions), BotIDs: t.BotIDs,
@@ -170,10 +195,52 @@ func (s *Service) Resolve(ctx context.Context, token string) (*Principal, error)
 	if g.Kind == store.GrantAppAuth {
 		// An account authorizes an installed app (all its tokens) by app ID;
 		// OBO tokens are never authorized so.
-		p.View.AuthorizableID = app.ID
+		v.AuthorizableID = app.ID
 	}
-	return p, nil
+	return described{view: v, app: app, grant: g}, nil
 }
+
+// InspectToken describes an access or refresh token for introspection (RFC
+// 7662). Refresh tokens are read from the store, not the cache: rotating one
+// does not advance the revision, and a rotated refresh token is dead.
+func (s *Service) InspectToken(ctx context.Context, token string) (*authz.TokenInfo, bool, error) {
+	var t *store.OAuthToken
+	typ := authz.TokenTypeAccess
+	switch {
+	case IsAccessToken(token):
+		var err error
+		if t, err = s.accessToken(ctx, token); errors.Is(err, ErrUnknownToken) {
+			return nil, false, nil
+		} else if err != nil {
+			return nil, false, err
+		}
+	case strings.HasPrefix(token, PrefixRefresh):
+		h := credential.Hash(token)
+		rec, err := s.Store.GetOAuthTokenByHash(ctx, h)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if rec.Kind != store.TokenRefresh || !credential.HashesEqual(rec.Hash, h) {
+			return nil, false, nil
+		}
+		t, typ = &rec, authz.TokenTypeRefresh
+	default:
+		return nil, false, nil
+	}
+	d, err := s.describe(ctx, t)
+	if err != nil {
+		return nil, false, err
+	}
+	if t.RotatedAt != 0 {
+		d.view.Revoked = true
+	}
+	return &authz.TokenInfo{Cred: d.view, Type: typ, ClientID: d.app.ClientID, AppOwner: d.app.Owner, IssuedAt: t.CreatedAt}, true, nil
+}
+
+var _ authz.TokenInspector = (*Service)(nil)
 
 // effectivePermissions is the token's permissions (snapshot at issue) that
 // the app still declares, sorted: an app owner removing a permission takes

@@ -36,6 +36,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /v1/users/me", a.bearer(a.usersMe))
 	mux.Handle("GET /v1/workspaces", a.bearer(a.listWorkspaces))
 	mux.Handle("POST /api/cozeauth/v1/authz/check", a.bearer(a.check))
+	mux.Handle("POST /api/cozeauth/v1/oauth2/introspect", a.bearer(a.introspect))
 	mux.Handle("POST /v1/enterprises/{enterprise_id}/members", a.bearer(membersCall(a, a.addMembers)))
 	mux.Handle("PUT /v1/enterprises/{enterprise_id}/members/{user_id}", a.bearer(membersCall(a, a.updateMember)))
 	mux.Handle("DELETE /v1/enterprises/{enterprise_id}/members/{user_id}", a.bearer(membersCall(a, a.removeMember)))

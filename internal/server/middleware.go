@@ -76,7 +76,7 @@ func collapseSlashes(p string) string {
 
 // middleware wraps mux with path normalisation, the log ID, panic recovery,
 // metrics and the access log.
-func (s *Server) middleware(mux *http.ServeMux) http.Handler {
+func (s *Server) middleware(mux http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		r.URL.Path = collapseSlashes(r.URL.Path)

@@ -20,6 +20,7 @@ import (
 	"github.com/cozeauth/cozeauth/internal/cache"
 	"github.com/cozeauth/cozeauth/internal/clientip"
 	"github.com/cozeauth/cozeauth/internal/config"
+	"github.com/cozeauth/cozeauth/internal/cors"
 	"github.com/cozeauth/cozeauth/internal/credential"
 	"github.com/cozeauth/cozeauth/internal/enterprise"
 	"github.com/cozeauth/cozeauth/internal/oauth"
@@ -74,6 +75,7 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 		Log:       log,
 	}).Init(gen)
 	az.Others = []authz.TokenResolver{oa}
+	az.Inspectors = []authz.TokenInspector{oa}
 	srv := &Server{cfg: cfg, store: s, log: log, gen: gen, lastUsed: lastUsed, now: now}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -88,6 +90,7 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 	mux.HandleFunc("POST /api/permission/oauth2/enterprise_id/{enterprise_id}/token", oa.Token)
 	mux.HandleFunc("POST /api/permission/oauth2/device/code", oa.DeviceCode)
 	mux.HandleFunc("POST /api/permission/oauth2/workspace_id/{workspace_id}/device/code", oa.DeviceCode)
+	mux.HandleFunc("POST /api/permission/oauth2/revoke", oa.Revoke)
 	pages, err := web.New(web.Handler{OAuth: oa, Enterprise: ent, Store: s, Now: now, Log: log,
 		Creds:   &credential.Manager{Store: s, Catalog: permission.Default(), Now: now},
 		Catalog: permission.Default(), Invalidate: gen.Invalidate,
@@ -106,7 +109,8 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		openapi.WriteError(w, r, log, openapi.NotFound("no route for %s %s", r.Method, r.URL.Path))
 	})
-	srv.handler = srv.middleware(mux)
+	origins := cors.New(s, cfg.CORSOrigins, gen, cfg.RevisionPoll, time.Now, log)
+	srv.handler = srv.middleware(origins.Wrap(mux))
 	return srv, nil
 }
 

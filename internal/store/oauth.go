@@ -192,6 +192,9 @@ type Apps interface {
 	GetAppByClientID(ctx context.Context, clientID string) (App, error)
 	// ListAppsByOwner orders by creation time, then ID.
 	ListAppsByOwner(ctx context.Context, owner Owner) ([]App, error)
+	// ListAppsByClientType lists every app of a client type, whatever its
+	// owner, ordered by creation time, then ID (the CORS origins of PKCE apps).
+	ListAppsByClientType(ctx context.Context, t ClientType) ([]App, error)
 	// UpdateApp runs update on the current record in a transaction and stores
 	// what it returns; ID, ClientID, Owner, CreatedBy and CreatedAt cannot
 	// change. It advances the revision (deactivation, redirect URIs and
@@ -298,6 +301,9 @@ type OAuthTokens interface {
 	// token: ErrNotFound.
 	RotateRefresh(ctx context.Context, oldHash string, now int64, issue func(old OAuthToken) (newAccess, newRefresh OAuthToken, err error)) error
 	// The Revoke methods set RevokedAt on tokens not revoked yet.
+	// RevokeOAuthToken revokes the one token with that ID (RFC 7009 for an
+	// access token); an unknown ID is not an error.
+	RevokeOAuthToken(ctx context.Context, id string, now int64) error
 	RevokeTokenFamily(ctx context.Context, familyID string, now int64) error
 	RevokeTokensByGrant(ctx context.Context, grantID string, now int64) error
 	RevokeTokensByApp(ctx context.Context, appID string, now int64) error

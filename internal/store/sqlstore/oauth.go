@@ -134,8 +134,15 @@ func (s *DB) GetAppByClientID(ctx context.Context, clientID string) (store.App, 
 }
 
 func (s *DB) ListAppsByOwner(ctx context.Context, owner store.Owner) ([]store.App, error) {
-	rows, err := s.db.QueryContext(ctx, s.q("SELECT "+appCols+" FROM oauth_apps WHERE owner_type = ? AND owner_id = ? ORDER BY created_at, id"),
-		string(owner.Type), owner.ID)
+	return s.listApps(ctx, "owner_type = ? AND owner_id = ?", string(owner.Type), owner.ID)
+}
+
+func (s *DB) ListAppsByClientType(ctx context.Context, t store.ClientType) ([]store.App, error) {
+	return s.listApps(ctx, "client_type = ?", string(t))
+}
+
+func (s *DB) listApps(ctx context.Context, where string, args ...any) ([]store.App, error) {
+	rows, err := s.db.QueryContext(ctx, s.q("SELECT "+appCols+" FROM oauth_apps WHERE "+where+" ORDER BY created_at, id"), args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}

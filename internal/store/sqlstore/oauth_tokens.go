@@ -356,6 +356,10 @@ func (s *DB) revoke(ctx context.Context, col, v string, now int64) error {
 	return s.inTxRetry(ctx, true, func(tx *sql.Tx) error { return s.revokeTx(ctx, tx, col, v, now) })
 }
 
+func (s *DB) RevokeOAuthToken(ctx context.Context, id string, now int64) error {
+	return s.revoke(ctx, "id", id, now)
+}
+
 func (s *DB) RevokeTokenFamily(ctx context.Context, familyID string, now int64) error {
 	return s.revoke(ctx, "family_id", familyID, now)
 }

@@ -228,6 +228,24 @@ func testApps(t *testing.T, f *fixture) {
 		t.Errorf("ListAppsByOwner(enterprise) = %+v, want the service app", list)
 	}
 
+	list, err = f.s.ListAppsByClientType(f.ctx, store.ClientSinglePageOrNative)
+	if checkErr(t, "ListAppsByClientType(pkce)", err, nil) && (len(list) != 1 || list[0].ID != pkce.ID) {
+		t.Errorf("ListAppsByClientType(pkce) = %+v, want the pkce app", list)
+	}
+	pkce2 := f.app(eOwner, alice.ID, store.ClientSinglePageOrNative)
+	list, err = f.s.ListAppsByClientType(f.ctx, store.ClientSinglePageOrNative)
+	if checkErr(t, "ListAppsByClientType(pkce, two owners)", err, nil) {
+		if len(list) != 2 || list[0].ID != pkce.ID || list[1].ID != pkce2.ID {
+			t.Errorf("ListAppsByClientType(pkce) = %+v, want both pkce apps in creation order", list)
+		} else {
+			checkEqual(t, "ListAppsByClientType record", gotApp(list[1]), wantApp(pkce2))
+		}
+	}
+	list, err = f.s.ListAppsByClientType(f.ctx, store.ClientTerminal)
+	if checkErr(t, "ListAppsByClientType(none)", err, nil) && len(list) != 0 {
+		t.Errorf("ListAppsByClientType(terminal) = %+v, want none", list)
+	}
+
 	// Errors.
 	dup := f.newApp(alice.Account(), alice.ID, store.ClientTerminal)
 	dup.ClientID = web.ClientID
@@ -767,6 +785,11 @@ func testRevokeTokens(t *testing.T, f *fixture) {
 	if got := f.getToken(a1.Hash); got.RevokedAt != now {
 		t.Errorf("revoking again moved RevokedAt from %d to %d", now, got.RevokedAt)
 	}
+	a4, r4 := f.tokenPair(o)
+	checkErr(t, "RevokeOAuthToken", f.s.RevokeOAuthToken(f.ctx, a4.ID, f.tick()), nil)
+	f.checkRevoked("revoked access token", true, a4)
+	f.checkRevoked("its refresh token and the others", false, r4, a2, r2, a3, r3)
+	checkErr(t, "RevokeOAuthToken(unknown)", f.s.RevokeOAuthToken(f.ctx, store.NewID(), f.tick()), nil)
 	checkErr(t, "RevokeTokensByGrant", f.s.RevokeTokensByGrant(f.ctx, o.grant.ID, f.tick()), nil)
 	f.checkRevoked("grant revoked", true, a2, r2)
 	f.checkRevoked("other app", false, a3, r3)
@@ -923,6 +946,7 @@ func testOAuthRevision(t *testing.T, f *fixture) {
 			_, err := s.UpdateApp(ctx, a.ID, func(a store.App) (store.App, error) { a.Active = false; return a, nil })
 			return err
 		}, true},
+		{"revoke one token", func() error { return s.RevokeOAuthToken(ctx, a1.ID, f.tick()) }, true},
 		{"revoke family", func() error { return s.RevokeTokenFamily(ctx, fam, f.tick()) }, true},
 		{"revoke by grant", func() error { return s.RevokeTokensByGrant(ctx, g.ID, f.tick()) }, true},
 		{"revoke by app", func() error { return s.RevokeTokensByApp(ctx, a.ID, f.tick()) }, true},
