@@ -273,6 +273,16 @@ func (c *Catalog) All() []*Permission { return c.list }
 // permissions.
 func (c *Catalog) Groups() []*Group { return c.groups }
 
+// Group returns the named group.
+func (c *Catalog) Group(name string) (*Group, bool) {
+	for _, g := range c.groups {
+		if g.Name == name {
+			return g, true
+		}
+	}
+	return nil, false
+}
+
 // Validate checks that every name is in the catalog and returns them sorted
 // and de-duplicated.
 func (c *Catalog) Validate(names []string) ([]string, error) {
