@@ -1,8 +1,10 @@
 package permission
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 )
@@ -220,5 +222,32 @@ func TestParseCatalog(t *testing.T) {
 				t.Fatalf("error %q, want one with %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestDocsListEveryPermission keeps docs/permissions.md in step with the
+// catalog: its figures and a table row for every permission.
+func TestDocsListEveryPermission(t *testing.T) {
+	b, err := os.ReadFile("../../docs/permissions.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	c := Default()
+	routes := 0
+	for _, p := range c.All() {
+		routes += len(p.Routes)
+		if !strings.Contains(doc, "| `"+p.Name+"` | "+string(p.Level)+" |") {
+			t.Errorf("docs/permissions.md has no row for %s (%s)", p.Name, p.Level)
+		}
+	}
+	for _, g := range c.Groups() {
+		if !strings.Contains(doc, "(`"+g.Name+"`)") {
+			t.Errorf("docs/permissions.md has no section for group %s", g.Name)
+		}
+	}
+	want := fmt.Sprintf("**%d permissions in %d groups, guarding %d OpenAPI routes**", len(c.All()), len(c.Groups()), routes)
+	if !strings.Contains(doc, want) {
+		t.Errorf("docs/permissions.md does not say %q", want)
 	}
 }
