@@ -101,6 +101,52 @@ describe('web console: personal access tokens', { skip }, () => {
     }
   });
 
+  it('picks whole permission groups with "select all", with and without JavaScript', async () => {
+    // With JavaScript the box ticks the group's boxes and follows them.
+    let { context, page } = await signedIn();
+    try {
+      await page.goto(`${srv.baseURL}/console/tokens/new`);
+      const files = page.getByRole('group', { name: 'Files', exact: true });
+      const all = page.getByLabel('Select all: Files', { exact: true });
+      await all.check();
+      assert.ok(await files.getByLabel('File.uploadFile', { exact: true }).isChecked());
+      assert.ok(await files.getByLabel('File.retrieveFile', { exact: true }).isChecked());
+      await files.getByLabel('File.retrieveFile', { exact: true }).uncheck();
+      assert.equal(await all.isChecked(), false, 'one box off: the group box is off');
+      assert.equal(await all.evaluate((el) => el.indeterminate), true, 'and shows a mixed state');
+      await files.getByLabel('File.retrieveFile', { exact: true }).check();
+      assert.equal(await all.isChecked(), true, 'every box on: the group box is on');
+      await screenshot(page, 'console-token-groups');
+      await page.getByLabel('Name', { exact: true }).fill('e2e groups js');
+      await page.getByRole('button', { name: 'Create', exact: true }).click();
+      await page.getByLabel('Token', { exact: true }).waitFor();
+      await page.goto(`${srv.baseURL}/console/tokens`);
+      const row = page.getByRole('row').filter({ hasText: 'e2e groups js' });
+      await row.getByText('File.retrieveFile', { exact: true }).waitFor();
+      await row.getByText('File.uploadFile', { exact: true }).waitFor();
+    } finally {
+      await context.close();
+    }
+
+    // Without JavaScript the box is posted and the server grants the whole group.
+    ({ context, page } = await signedIn({ javaScriptEnabled: false }));
+    try {
+      await page.goto(`${srv.baseURL}/console/tokens/new`);
+      await page.getByLabel('Name', { exact: true }).fill('e2e groups nojs');
+      await page.getByLabel('Select all: Chat', { exact: true }).check();
+      assert.equal(await page.getByLabel('Chat.cancelChat', { exact: true }).isChecked(), false, 'no script ticks the boxes');
+      assert.equal(await page.getByLabel('Chat.cancelChat', { exact: true }).isDisabled(), false, 'nothing is disabled');
+      await page.getByRole('button', { name: 'Create', exact: true }).click();
+      await page.getByLabel('Token', { exact: true }).waitFor();
+      await page.goto(`${srv.baseURL}/console/tokens`);
+      const row = page.getByRole('row').filter({ hasText: 'e2e groups nojs' });
+      for (const p of ['Chat.cancelChat', 'Chat.getChat', 'Chat.submitToolChat']) await row.getByText(p, { exact: true }).waitFor();
+      assert.equal(await row.getByText('File.uploadFile', { exact: true }).count(), 0);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('switches to 简体中文 and remembers it', async () => {
     const { context, page } = await signedIn();
     try {
@@ -108,6 +154,7 @@ describe('web console: personal access tokens', { skip }, () => {
       await page.getByRole('link', { name: '简体中文' }).click();
       await page.getByLabel('名称', { exact: true }).waitFor();
       await page.getByLabel('过期时间', { exact: true }).waitFor();
+      await page.getByRole('group', { name: '智能体', exact: true }).getByLabel('全选：智能体', { exact: true }).waitFor();
       assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
       await page.goto(`${srv.baseURL}/console/tokens`); // no ?lang=: the cookie remembers
       await page.getByRole('button', { name: '添加令牌' }).waitFor();

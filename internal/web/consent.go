@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cozeauth/cozeauth/internal/oauth"
+	"github.com/cozeauth/cozeauth/internal/permission"
 	"github.com/cozeauth/cozeauth/internal/store"
 )
 
@@ -17,8 +18,8 @@ type consentView struct {
 	Action          string
 	CSRF            string
 	AppName         string
-	ClientType      string // catalog key client.<type>; help is ClientType+".help"
-	Permissions     []permView
+	ClientType      string          // catalog key client.<type>; help is ClientType+".help"
+	Groups          []permViewGroup // the app's permissions in the catalog's groups
 	Accounts        []accountView
 	NeedsWorkspaces bool
 	FixedWorkspace  string // name of the workspace fixed by the request, or ""
@@ -30,6 +31,49 @@ type consentView struct {
 }
 
 type permView struct{ Name, Text string }
+
+// permViewGroup is a group of a read-only permission list, with its title.
+type permViewGroup struct {
+	Title string
+	Perms []permView
+}
+
+// groupPermissions lays out perms in the catalog's groups and order, leaving
+// out the groups perms has none of. A permission the catalog does not know
+// (the app's service may load another catalog) is still shown, in a group
+// titled with its group's name.
+func groupPermissions(l Lang, cat *permission.Catalog, perms []*permission.Permission) []permViewGroup {
+	want := map[string]*permission.Permission{}
+	for _, p := range perms {
+		want[p.Name] = p
+	}
+	var out []permViewGroup
+	for _, g := range cat.Groups() {
+		pg := permViewGroup{Title: g.Text(string(l))}
+		for _, p := range g.Permissions {
+			if want[p.Name] != nil {
+				pg.Perms = append(pg.Perms, permView{Name: p.Name, Text: p.Text(string(l))})
+				delete(want, p.Name)
+			}
+		}
+		if len(pg.Perms) > 0 {
+			out = append(out, pg)
+		}
+	}
+	for _, p := range perms {
+		if want[p.Name] == nil {
+			continue
+		}
+		delete(want, p.Name)
+		pv := permView{Name: p.Name, Text: p.Text(string(l))}
+		if n := len(out); n > 0 && out[n-1].Title == p.Group() {
+			out[n-1].Perms = append(out[n-1].Perms, pv)
+		} else {
+			out = append(out, permViewGroup{Title: p.Group(), Perms: []permView{pv}})
+		}
+	}
+	return out
+}
 
 type accountView struct {
 	Value      string // "personal:ID" or "enterprise:ID"
@@ -55,12 +99,9 @@ func parseOwner(v string) store.Owner {
 
 // buildConsent makes the page from the options. form is the posted form when
 // re-rendering after an error (the user's choices are kept), else nil.
-func buildConsent(l Lang, app store.App, opts oauth.ConsentOptions, fixedWS string, form url.Values) consentView {
-	v := consentView{AppName: app.Name, ClientType: "client." + string(app.ClientType),
+func buildConsent(l Lang, cat *permission.Catalog, app store.App, opts oauth.ConsentOptions, fixedWS string, form url.Values) consentView {
+	v := consentView{AppName: app.Name, ClientType: "client." + string(app.ClientType), Groups: groupPermissions(l, cat, opts.Permissions),
 		NeedsWorkspaces: opts.NeedsWorkspaces && fixedWS == "", AllWorkspaces: true, NoAccount: len(opts.Accounts) == 0}
-	for _, p := range opts.Permissions {
-		v.Permissions = append(v.Permissions, permView{Name: p.Name, Text: p.Text(string(l))})
-	}
 	chosen := ""
 	if form != nil {
 		chosen = form.Get("account")
@@ -186,7 +227,7 @@ func (h *Handler) renderConsent(w http.ResponseWriter, r *http.Request, status i
 		h.internal(w, r, err)
 		return
 	}
-	cv := buildConsent(l, req.App, opts, req.WorkspaceID, form)
+	cv := buildConsent(l, h.Catalog, req.App, opts, req.WorkspaceID, form)
 	cv.Action = "/api/permission/oauth2/authorize_consent"
 	cv.CSRF = sess.csrf(formConsent)
 	cv.Errors = errs

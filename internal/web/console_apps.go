@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cozeauth/cozeauth/internal/oauth"
+	"github.com/cozeauth/cozeauth/internal/permission"
 	"github.com/cozeauth/cozeauth/internal/store"
 )
 
@@ -109,9 +110,9 @@ type appForm struct {
 	Permissions                      []string
 }
 
-func parseAppForm(f url.Values) appForm {
+func parseAppForm(cat *permission.Catalog, f url.Values) appForm {
 	return appForm{Name: f.Get("name"), Description: f.Get("description"), Type: f.Get("client_type"),
-		Account: f.Get("account"), RedirectURIs: f.Get("redirect_uris"), Permissions: f["perm"]}
+		Account: f.Get("account"), RedirectURIs: f.Get("redirect_uris"), Permissions: pickedPermissions(cat, f)}
 }
 
 func (af appForm) uris() []string {
@@ -234,7 +235,7 @@ func (h *Handler) appCreate(w http.ResponseWriter, r *http.Request, sess *sessio
 		h.internal(w, r, err)
 		return
 	}
-	af := parseAppForm(r.PostForm)
+	af := parseAppForm(h.Catalog, r.PostForm)
 	t := store.ClientType(af.Type)
 	errs, bad, uris, perms := h.checkAppFields(t, af)
 	if !t.Valid() {
@@ -413,7 +414,7 @@ func (h *Handler) appUpdate(w http.ResponseWriter, r *http.Request, sess *sessio
 	if !ok {
 		return
 	}
-	af := parseAppForm(r.PostForm)
+	af := parseAppForm(h.Catalog, r.PostForm)
 	af.Type, af.Account = string(app.ClientType), ownerValue(app.Owner)
 	errs, bad, uris, perms := h.checkAppFields(app.ClientType, af)
 	if len(errs) > 0 {

@@ -195,6 +195,14 @@ func TestConsoleAppManage(t *testing.T) {
 	if invalidated.Load() == 0 {
 		t.Error("edit did not call Invalidate")
 	}
+	// The picker's "select all" box grants its whole group, and the page then shows it ticked.
+	wantStatus(t, "edit with a group", edit(func(f url.Values) { f.Set("perm_group", "File") }), http.StatusSeeOther)
+	a, _ = e.store.GetApp(t.Context(), e.app.ID)
+	if got := strings.Join(a.Permissions, ","); got != "Bot.chat,File.retrieveFile,File.uploadFile" {
+		t.Errorf("after edit with a group: %s", got)
+	}
+	wantBody(t, "show after a group", b.get(path), `name="perm_group" value="File" data-permgroup="permgroup-3" checked>`,
+		`name="perm_group" value="Bot" data-permgroup="permgroup-0">`, "<legend>Files</legend>")
 
 	// Secrets: add (shown once), list masked, delete.
 	added := b.post(path+"/secrets", url.Values{"csrf_token": {actionCSRF}})

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -89,7 +90,9 @@ func TestConsoleTokenLifecycle(t *testing.T) {
 	wantBody(t, "new", np, `<label for="name">Name</label>`, `<label for="expiration">Expiration</label>`,
 		`<option value="30" selected>30 days</option>`, `<option value="custom">Custom date</option>`,
 		`<option value="permanent">Permanent</option>`, `<code>Workspace.list</code>`,
-		"List the workspaces the credential can reach.", "<legend>Bot</legend>", ">All workspaces</label>",
+		"List the workspaces the credential can reach.", "<legend>Bots</legend>", ">All workspaces</label>",
+		`<input type="checkbox" id="permgroup-0" name="perm_group" value="Bot" data-permgroup="permgroup-0">`,
+		`<label for="permgroup-0">Select all: Bots</label>`, `data-group="permgroup-0" name="perm" value="Bot.chat"`,
 		">Alpha space</label>", ">Personal</label>", `<button type="submit" class="primary">Create</button>`)
 
 	created, tok := b.createToken()
@@ -272,9 +275,67 @@ func TestConsoleChinese(t *testing.T) {
 	np := b.get("/console/tokens/new?lang=zh-CN")
 	wantStatus(t, "zh-CN new", np, http.StatusOK)
 	wantBody(t, "zh-CN new", np, `<html lang="zh-CN">`, `<label for="name">名称</label>`, `<label for="expiration">过期时间</label>`,
-		"查看凭证可访问的工作空间列表。", ">个人访问令牌</a>", ">所有工作空间</label>", ">创建</button>", ">English</a>")
+		"查看凭证可访问的工作空间列表。", ">个人访问令牌</a>", ">所有工作空间</label>", ">创建</button>", ">English</a>",
+		"<legend>智能体</legend>", ">全选：智能体</label>", "<legend>会话和消息</legend>", "勾选“全选”即授予该组的全部权限。")
 	// The choice is remembered; errors come in the same language.
 	p, _ := b.createToken(func(f url.Values) { f.Set("name", "") })
 	wantBody(t, "zh-CN error", p, "请输入名称。")
 	wantBody(t, "zh-CN list", b.get("/console/tokens"), "你还没有个人访问令牌。", ">添加令牌</button>")
+}
+
+// TestConsolePermissionGroups: a group's "select all" box grants the whole
+// group without JavaScript, is shown ticked when the whole group is, and an
+// unknown group is refused like an unknown permission.
+func TestConsolePermissionGroups(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.signIn()
+	group := func(name string) []string {
+		g, ok := permission.Default().Group(name)
+		if !ok {
+			t.Fatalf("no group %s", name)
+		}
+		var out []string
+		for _, p := range g.Permissions {
+			out = append(out, p.Name)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name   string
+		tweak  func(url.Values)
+		want   []string // stored permissions, sorted; nil: refused
+		render []string // on the page of a refused form
+	}{
+		{"one group", func(f url.Values) { f.Del("perm"); f.Set("perm_group", "Chat") }, group("Chat"), nil},
+		{"group and boxes", func(f url.Values) {
+			f["perm_group"] = []string{"Chat"}
+			f["perm"] = []string{"Bot.chat", "Chat.getChat"}
+		},
+			append([]string{"Bot.chat"}, group("Chat")...), nil},
+		{"two groups", func(f url.Values) { f.Del("perm"); f["perm_group"] = []string{"File", "Chat"} },
+			append(group("Chat"), group("File")...), nil},
+		{"unknown group", func(f url.Values) { f.Set("perm_group", "Nope") }, nil, []string{`id="permissions-error">`}},
+		{"whole group ticked box by box", func(f url.Values) { f.Set("name", ""); f["perm"] = group("File") }, nil,
+			[]string{`id="name-error">`, `value="File" data-permgroup="permgroup-3" checked>`, `name="perm" value="File.uploadFile" checked`}},
+		{"part of a group", func(f url.Values) { f.Set("name", ""); f["perm"] = group("File")[:1] }, nil,
+			[]string{`value="File" data-permgroup="permgroup-3">`, `name="perm" value="File.retrieveFile" checked`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, tok := b.createToken(tc.tweak)
+			if tc.want == nil {
+				wantStatus(t, tc.name, p, http.StatusBadRequest)
+				wantBody(t, tc.name, p, tc.render...)
+				return
+			}
+			c, err := e.store.GetCredentialByHash(t.Context(), credential.Hash(tok))
+			if err != nil {
+				t.Fatalf("no token stored: %v\n%s", err, p.body)
+			}
+			slices.Sort(tc.want)
+			if got := strings.Join(c.Permissions, ","); got != strings.Join(tc.want, ",") {
+				t.Errorf("permissions %s, want %s", got, strings.Join(tc.want, ","))
+			}
+		})
+	}
 }

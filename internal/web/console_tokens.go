@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cozeauth/cozeauth/internal/credential"
+	"github.com/cozeauth/cozeauth/internal/permission"
 	"github.com/cozeauth/cozeauth/internal/store"
 )
 
@@ -197,9 +198,9 @@ type tokenForm struct {
 	Workspaces  []string
 }
 
-func parseTokenForm(f url.Values) tokenForm {
+func parseTokenForm(cat *permission.Catalog, f url.Values) tokenForm {
 	tf := tokenForm{Name: f.Get("name"), Expiration: f.Get("expiration"), ExpireDate: strings.TrimSpace(f.Get("expire_date")),
-		Account: f.Get("account"), Permissions: f["perm"], All: f.Get("workspaces") != "selected"}
+		Account: f.Get("account"), Permissions: pickedPermissions(cat, f), All: f.Get("workspaces") != "selected"}
 	if !tf.All {
 		tf.Workspaces = f["ws."+tf.Account]
 	}
@@ -216,9 +217,32 @@ type permCheck struct {
 	Checked             bool
 }
 
+// permGroup is one group of the picker. Its "select all" box posts
+// perm_group=Name, which grants the whole group (see pickedPermissions), so it
+// works without JavaScript; console.js keeps it in step with the boxes.
 type permGroup struct {
-	Name  string
-	Perms []permCheck
+	Name, Title, InputID string
+	All                  bool // every permission of the group is ticked
+	Perms                []permCheck
+}
+
+// pickedPermissions reads the picker of the token and app forms: the ticked
+// permissions, plus every permission of each group whose "select all" box is
+// ticked. An unknown group comes back as a name the catalog rejects, so the
+// form answers with its permissions error rather than ignoring it.
+func pickedPermissions(cat *permission.Catalog, f url.Values) []string {
+	out := slices.Clone(f["perm"])
+	for _, name := range f["perm_group"] {
+		g, ok := cat.Group(name)
+		if !ok {
+			out = append(out, "group "+name)
+			continue
+		}
+		for _, p := range g.Permissions {
+			out = append(out, p.Name)
+		}
+	}
+	return out
 }
 
 type tokenFormView struct {
@@ -238,16 +262,19 @@ type tokenFormView struct {
 }
 
 // permGroups is the permission picker of the token and app forms: the
-// catalog grouped by resource, with checked ticked.
+// catalog's groups in order, with checked ticked.
 func (h *Handler) permGroups(l Lang, checked []string) []permGroup {
 	var groups []permGroup
-	for i, p := range h.Catalog.All() {
-		pc := permCheck{Name: p.Name, Text: p.Text(string(l)), InputID: "perm-" + itoa(i), Checked: slices.Contains(checked, p.Name)}
-		if n := len(groups); n > 0 && groups[n-1].Name == p.Group() {
-			groups[n-1].Perms = append(groups[n-1].Perms, pc)
-			continue
+	i := 0
+	for gi, g := range h.Catalog.Groups() {
+		pg := permGroup{Name: g.Name, Title: g.Text(string(l)), InputID: "permgroup-" + itoa(gi), All: true}
+		for _, p := range g.Permissions {
+			pc := permCheck{Name: p.Name, Text: p.Text(string(l)), InputID: "perm-" + itoa(i), Checked: slices.Contains(checked, p.Name)}
+			i++
+			pg.All = pg.All && pc.Checked
+			pg.Perms = append(pg.Perms, pc)
 		}
-		groups = append(groups, permGroup{Name: p.Group(), Perms: []permCheck{pc}})
+		groups = append(groups, pg)
 	}
 	return groups
 }
@@ -372,7 +399,7 @@ func (h *Handler) tokenCreate(w http.ResponseWriter, r *http.Request, sess *sess
 	if !ok {
 		return
 	}
-	tf := parseTokenForm(r.PostForm)
+	tf := parseTokenForm(h.Catalog, r.PostForm)
 	errs := map[string]string{}
 	idx := slices.IndexFunc(accts, func(a account) bool { return ownerValue(a.Owner) == tf.Account })
 	if idx < 0 {
@@ -488,7 +515,7 @@ func (h *Handler) tokenUpdate(w http.ResponseWriter, r *http.Request, sess *sess
 		return
 	}
 	r.PostForm.Set("account", ownerValue(c.Owner))
-	tf := parseTokenForm(r.PostForm)
+	tf := parseTokenForm(h.Catalog, r.PostForm)
 	if !tf.All && len(tf.Workspaces) == 0 {
 		h.renderTokenEdit(w, r, http.StatusBadRequest, sess, k, c, tf, map[string]string{"workspaces": "tokens.err.workspaces"})
 		return

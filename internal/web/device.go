@@ -100,7 +100,7 @@ func (h *Handler) renderDeviceConsent(w http.ResponseWriter, r *http.Request, st
 		h.internal(w, r, err)
 		return
 	}
-	cv := buildConsent(l, p.App, opts, p.WorkspaceID, form)
+	cv := buildConsent(l, h.Catalog, p.App, opts, p.WorkspaceID, form)
 	cv.Action = oauth.VerificationPath + "/consent"
 	cv.CSRF = sess.csrf(formDeviceConsent)
 	cv.Errors = errs

@@ -136,6 +136,8 @@ var messages = map[string][2]string{
 	"tokens.expire_date_help": {"Used with Custom date: the token works until the end of this day (UTC).", "选择自定义日期时使用：令牌在该日结束前（UTC）有效。"},
 	"tokens.account":          {"Account", "所属账号"},
 	"tokens.permissions":      {"Permissions", "权限"},
+	"perms.select_all":        {"Select all: %s", "全选：%s"},
+	"perms.select_all_help":   {"Select all grants every permission of its group.", "勾选“全选”即授予该组的全部权限。"},
 	"tokens.submit":           {"Create", "创建"},
 	"tokens.save":             {"Save", "保存"},
 	"tokens.cancel":           {"Cancel", "取消"},

@@ -559,6 +559,7 @@ func TestConsent(t *testing.T) {
 		b.signIn()
 		p, form := b.consentForm(t, e.authorizePath(nil))
 		wantBody(t, "consent", p, "Demo App", "Web backend", "Bot.chat", "Workspace.list",
+			`<h3 class="permgroup">Bots</h3>`, `<h3 class="permgroup">Workspaces</h3>`,
 			">Authorize</button>", ">Cancel</button>", `name="account" value="personal:`+e.user.AccountID+`" checked`,
 			">Personal</label>", "All workspaces", "Alpha space")
 		for k, want := range map[string]string{"client_id": e.app.ClientID, "redirect_uri": redirectURI, "state": "st-1", "response_type": "code"} {

@@ -57,6 +57,27 @@
     accounts.forEach(function (a) { a.addEventListener('change', syncWS); });
     syncWS();
   }
+  // Permission picker: a group's "select all" box ticks or clears the whole
+  // group, and shows whether all (ticked), some (mixed) or none of it is
+  // ticked. Without this script the box still works: the server grants the
+  // whole group when it is posted ticked.
+  document.querySelectorAll('input[data-permgroup]').forEach(function (all) {
+    var boxes = document.querySelectorAll('input[name="perm"][data-group="' + all.getAttribute('data-permgroup') + '"]');
+    if (boxes.length === 0) return;
+    var sync = function () {
+      var n = 0;
+      boxes.forEach(function (b) { if (b.checked) n++; });
+      all.checked = n === boxes.length;
+      all.indeterminate = n > 0 && n < boxes.length;
+    };
+    all.addEventListener('change', function () {
+      boxes.forEach(function (b) { b.checked = all.checked; });
+      all.indeterminate = false;
+    });
+    boxes.forEach(function (b) { b.addEventListener('change', sync); });
+    sync();
+  });
+
   // App form: redirect URIs matter only for web and PKCE apps.
   var redirect = document.getElementById('redirect-field');
   var types = document.querySelectorAll('input[name="client_type"]');
