@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -55,6 +56,8 @@ func newServe() *cobra.Command {
 	f.DurationVar(&cfg.ClockOffset, "testing-clock-offset", 0, "shift the server's clock (for tests only)")
 	_ = f.MarkHidden("testing-clock-offset")
 	f.StringSliceVar(&cfg.CORSOrigins, "cors-origin", nil, "origin allowed to call the OAuth endpoints and the OpenAPI from a browser, besides PKCE apps' redirect URI origins (repeatable; env COZEAUTH_CORS_ORIGIN comma-separated)")
+	f.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "serve /metrics on this HOST:PORT instead of the main address")
+	f.StringVar(&cfg.MetricsToken, "metrics-token", "", "require \"Authorization: Bearer TOKEN\" on /metrics (env COZEAUTH_METRICS_TOKEN)")
 	return cmd
 }
 
@@ -88,6 +91,17 @@ func serve(cmd *cobra.Command, cfg config.Config) error {
 	if err != nil {
 		ln.Close()
 		return err
+	}
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		log.Info("metrics listening", "addr", mln.Addr().String())
+		ms := &http.Server{Handler: srv.MetricsOnly(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = ms.Serve(mln) }()
+		defer ms.Close()
 	}
 	return srv.Run(ctx, ln)
 }

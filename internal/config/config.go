@@ -51,6 +51,10 @@ type Config struct {
 	// ClockOffset shifts the server's clock (tests only: a hidden flag that
 	// lets a test see expiry without waiting for the wall clock).
 	ClockOffset time.Duration
+	// MetricsAddr serves /metrics on a listener of its own ("" = on Addr);
+	// MetricsToken, when set, is required as a Bearer token on /metrics.
+	MetricsAddr  string
+	MetricsToken string
 	// CORSOrigins are origins allowed to call the OAuth endpoints and the
 	// OpenAPI from a browser, besides PKCE apps' redirect URI origins
 	// (normalized by Validate).
@@ -141,6 +145,13 @@ func (c *Config) Validate() error {
 			continue
 		}
 		c.CORSOrigins[i] = n
+	}
+	if c.MetricsAddr != "" {
+		if _, p, err := net.SplitHostPort(c.MetricsAddr); err != nil || p == "" {
+			errs = append(errs, fmt.Errorf("--metrics-addr %q: want HOST:PORT", c.MetricsAddr))
+		} else if c.MetricsAddr == c.Addr {
+			errs = append(errs, fmt.Errorf("--metrics-addr %q: the same as --addr", c.MetricsAddr))
+		}
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout %s: must be positive", c.ShutdownTimeout))

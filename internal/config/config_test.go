@@ -25,6 +25,8 @@ func TestValidate(t *testing.T) {
 		{name: "log format", mutate: func(c *Config) { c.LogFormat = "xml" }, wantErr: "--log-format"},
 		{name: "revision poll too slow", mutate: func(c *Config) { c.RevisionPoll = 2 * time.Second }, wantErr: "--revision-poll"},
 		{name: "trusted proxy not a CIDR", mutate: func(c *Config) { c.TrustedProxies = []string{"proxy.local"} }, wantErr: "--trusted-proxy"},
+		{name: "metrics addr", mutate: func(c *Config) { c.MetricsAddr = "9464" }, wantErr: "--metrics-addr"},
+		{name: "metrics addr is the main one", mutate: func(c *Config) { c.MetricsAddr = c.Addr }, wantErr: "--metrics-addr"},
 		{name: "trusted proxies", mutate: func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/8,192.0.2.7"} }, public: "http://127.0.0.1:8080"},
 		{name: "cors origins", mutate: func(c *Config) { c.CORSOrigins = []string{"https://App.example.com/", " http://localhost:5173"} }, public: "http://127.0.0.1:8080"},
 		{name: "cors origin with a path", mutate: func(c *Config) { c.CORSOrigins = []string{"https://app.example.com/cb"} }, wantErr: "--cors-origin"},

@@ -41,6 +41,8 @@ type Server struct {
 	metrics  *metrics
 	pages    *web.Handler
 	now      func() time.Time
+	// metricsHandler serves /metrics (guarded by --metrics-token).
+	metricsHandler http.Handler
 }
 
 // New wires the server over an open, migrated store. It fails when a page
@@ -105,12 +107,18 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 		writePlainJSON(w, http.StatusOK, `{"status":"ok"}`)
 	})
 	mux.HandleFunc("GET /readyz", srv.readyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv.metricsHandler = metricsGuard(cfg.MetricsToken, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if cfg.MetricsAddr == "" { // else served on its own listener by Run
+		mux.Handle("GET /metrics", srv.metricsHandler)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		openapi.WriteError(w, r, log, openapi.NotFound("no route for %s %s", r.Method, r.URL.Path))
 	})
 	origins := cors.New(s, cfg.CORSOrigins, gen, cfg.RevisionPoll, time.Now, log)
 	srv.handler = srv.middleware(origins.Wrap(mux))
+	if strings.HasPrefix(cfg.PublicURL, "https://") {
+		srv.handler = withHSTS(srv.handler)
+	}
 	return srv, nil
 }
 

@@ -1,0 +1,77 @@
+package server
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"github.com/cozeauth/cozeauth/internal/config"
+	"github.com/cozeauth/cozeauth/internal/store/sqlstore"
+)
+
+// TestOperatorEndpoints: HSTS when the public URL is https; /metrics behind
+// --metrics-token, or only on --metrics-addr (issue 11.16).
+func TestOperatorEndpoints(t *testing.T) {
+	s, err := sqlstore.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	build := func(mut func(*config.Config)) *Server {
+		cfg := config.Default()
+		cfg.AccessLog = false
+		mut(&cfg)
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		srv, err := New(cfg, s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return srv
+	}
+	get := func(h http.Handler, path, auth string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", path, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	for _, tc := range []struct {
+		name           string
+		mut            func(*config.Config)
+		path, auth     string
+		viaMetricsOnly bool
+		status         int
+		hsts           bool
+	}{
+		{"plain http: no HSTS, open metrics", func(*config.Config) {}, "/metrics", "", false, 200, false},
+		{"https public URL: HSTS", func(c *config.Config) { c.PublicURL = "https://coze.example.com" }, "/healthz", "", false, 200, true},
+		{"metrics token: none sent", func(c *config.Config) { c.MetricsToken = "s3cret" }, "/metrics", "", false, 401, false},
+		{"metrics token: wrong", func(c *config.Config) { c.MetricsToken = "s3cret" }, "/metrics", "Bearer nope", false, 401, false},
+		{"metrics token: right", func(c *config.Config) { c.MetricsToken = "s3cret" }, "/metrics", "Bearer s3cret", false, 200, false},
+		{"metrics addr: not on the main address", func(c *config.Config) { c.MetricsAddr = "127.0.0.1:9464" }, "/metrics", "", false, 404, false},
+		{"metrics addr: on its own handler", func(c *config.Config) { c.MetricsAddr = "127.0.0.1:9464" }, "/metrics", "", true, 200, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := build(tc.mut)
+			h := srv.Handler()
+			if tc.viaMetricsOnly {
+				h = srv.MetricsOnly()
+			}
+			rec := get(h, tc.path, tc.auth)
+			if rec.Code != tc.status {
+				t.Errorf("GET %s: %d, want %d", tc.path, rec.Code, tc.status)
+			}
+			if got := rec.Header().Get("Strict-Transport-Security") != ""; got != tc.hsts {
+				t.Errorf("Strict-Transport-Security present = %v, want %v", got, tc.hsts)
+			}
+		})
+	}
+}
