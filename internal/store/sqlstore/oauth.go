@@ -376,6 +376,11 @@ func (s *DB) GetGrant(ctx context.Context, id string) (store.Grant, error) {
 	return scanGrant(s.dbQueryRow(ctx, s.q("SELECT "+grantCols+" FROM oauth_grants WHERE id = ?"), id))
 }
 
+// getGrant is GetGrant inside tx.
+func (s *DB) getGrant(ctx context.Context, tx *sql.Tx, id string) (store.Grant, error) {
+	return scanGrant(s.txQueryRow(ctx, tx, s.q("SELECT "+grantCols+" FROM oauth_grants WHERE id = ?"), id))
+}
+
 func (s *DB) ListGrants(ctx context.Context, f store.GrantFilter) ([]store.Grant, error) {
 	var where []string
 	var args []any

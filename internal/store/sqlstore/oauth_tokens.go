@@ -34,7 +34,7 @@ func (s *DB) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 	return mapErr(err)
 }
 
-func (s *DB) ExchangeAuthCode(ctx context.Context, hash string, now int64, issue func(store.AuthCode) ([]store.OAuthToken, error)) (store.AuthCode, error) {
+func (s *DB) ExchangeAuthCode(ctx context.Context, hash string, now int64, issue func(store.AuthCode, store.Grant) ([]store.OAuthToken, error)) (store.AuthCode, error) {
 	var out store.AuthCode
 	var reused bool
 	var issueErr error
@@ -68,7 +68,14 @@ func (s *DB) ExchangeAuthCode(ctx context.Context, hash string, now int64, issue
 			}
 			return nil
 		}
-		ts, err := issue(out)
+		// The grant is read here, in the transaction: issue must not need a
+		// connection of its own while this one is held. A code's grant
+		// exists (deleting a grant deletes its codes).
+		g, err := s.getGrant(ctx, tx, out.GrantID)
+		if err != nil {
+			return fmt.Errorf("grant of an authorization code: %w", err)
+		}
+		ts, err := issue(out, g)
 		if err != nil {
 			issueErr = err // commit: the code stays consumed
 			return nil
@@ -284,7 +291,7 @@ func (s *DB) GetOAuthTokenByHash(ctx context.Context, hash string) (store.OAuthT
 
 var errReuse = errors.New("refresh token reused")
 
-func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now int64, issue func(store.OAuthToken) (store.OAuthToken, store.OAuthToken, error)) error {
+func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now int64, issue func(store.OAuthToken, store.Grant) (store.OAuthToken, store.OAuthToken, error)) error {
 	reused := false
 	var issueErr error
 	err := s.inTxRetry(ctx, false, func(tx *sql.Tx) error {
@@ -313,7 +320,14 @@ func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now int64, issue
 		case old.RevokedAt != 0:
 			return fmt.Errorf("refresh token: %w", store.ErrRevoked)
 		}
-		newAccess, newRefresh, err := issue(old)
+		// Read here for issue, which must not use a connection of its own.
+		g, err := s.getGrant(ctx, tx, old.GrantID)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("refresh token's grant was deleted: %w", store.ErrRevoked)
+		} else if err != nil {
+			return err
+		}
+		newAccess, newRefresh, err := issue(old, g)
 		if err != nil {
 			issueErr = err
 			return err // roll back: nothing changes
