@@ -171,7 +171,42 @@ func Connect(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 func (s *DB) Dialect() Dialect { return s.dialect }
 
 // Ping checks that the database answers.
-func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+func (s *DB) Ping(ctx context.Context) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return s.db.PingContext(ctx)
+}
+
+// bound applies the call timeout ctx carries (store.WithCallTimeout) to one
+// store call: the call's deadline is the earlier of ctx's own and now plus
+// the timeout, whether it waits for a pooled connection or for a query.
+// Every exported method that takes a context starts with it (see
+// TestEveryCallIsBounded). The returned cancel records on ctx that the bound
+// ran out (store.CallTimedOut), so the request is answered 503 and counted.
+func (s *DB) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := store.CallTimeout(ctx)
+	if d <= 0 {
+		return ctx, func() {}
+	}
+	bctx, cancel := context.WithTimeoutCause(ctx, d, store.ErrUnavailable)
+	return bctx, func() {
+		if errors.Is(context.Cause(bctx), store.ErrUnavailable) {
+			store.MarkCallTimedOut(ctx)
+		}
+		cancel()
+	}
+}
+
+// unavailable wraps err with store.ErrUnavailable when ctx's call bound ran
+// out: a transaction whose context ends is rolled back under it, and what
+// its statements then report ("transaction has already been committed or
+// rolled back", "interrupted") would not say why.
+func unavailable(ctx context.Context, err error) error {
+	if err != nil && !errors.Is(err, store.ErrUnavailable) && errors.Is(context.Cause(ctx), store.ErrUnavailable) {
+		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+	}
+	return err
+}
 
 // Close closes the prepared statements and the connection pool.
 func (s *DB) Close() error {
@@ -217,18 +252,18 @@ type querier interface {
 func (s *DB) inTx(ctx context.Context, bump bool, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return mapErr(err)
+		return unavailable(ctx, mapErr(err))
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
 	if err := fn(tx); err != nil {
-		return err
+		return unavailable(ctx, err)
 	}
 	if bump {
 		if _, err := tx.ExecContext(ctx, "UPDATE revision SET value = value + 1 WHERE id = 1"); err != nil {
-			return mapErr(err)
+			return unavailable(ctx, mapErr(err))
 		}
 	}
-	return mapErr(tx.Commit())
+	return unavailable(ctx, mapErr(tx.Commit()))
 }
 
 // mapErr turns driver constraint errors into the store's sentinel errors.
@@ -265,6 +300,8 @@ func mapErr(err error) error {
 // of its own (rev), so the revision poll answers while every connection of
 // the pool is busy.
 func (s *DB) Revision(ctx context.Context) (int64, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var v int64
 	err := s.rev.QueryRowContext(ctx, "SELECT value FROM revision WHERE id = 1").Scan(&v)
 	return v, mapErr(err)

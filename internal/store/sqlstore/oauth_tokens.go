@@ -26,6 +26,8 @@ func scanAuthCode(row scanner, extra ...any) (store.AuthCode, error) {
 }
 
 func (s *DB) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if c.Hash == "" || c.AppID == "" || c.GrantID == "" {
 		return fmt.Errorf("%w: authorization code needs a hash, an app and a grant", store.ErrInvalid)
 	}
@@ -35,6 +37,8 @@ func (s *DB) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 }
 
 func (s *DB) ExchangeAuthCode(ctx context.Context, hash string, now int64, issue func(store.AuthCode, store.Grant) ([]store.OAuthToken, error)) (store.AuthCode, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var out store.AuthCode
 	var reused bool
 	var issueErr error
@@ -115,6 +119,8 @@ func scanDevice(row scanner) (store.DeviceCode, error) {
 }
 
 func (s *DB) CreateDeviceCode(ctx context.Context, d store.DeviceCode) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if d.DeviceHash == "" || d.UserCode == "" || d.AppID == "" {
 		return fmt.Errorf("%w: device code needs a hash, a user code and an app", store.ErrInvalid)
 	}
@@ -133,10 +139,14 @@ func (s *DB) CreateDeviceCode(ctx context.Context, d store.DeviceCode) error {
 }
 
 func (s *DB) GetDeviceCodeByUserCode(ctx context.Context, userCode string, now int64) (store.DeviceCode, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return scanDevice(s.dbQueryRow(ctx, s.q("SELECT "+deviceCols+" FROM oauth_device_codes WHERE user_code = ? AND expires_at > ?"), userCode, now))
 }
 
 func (s *DB) GetDeviceCodeByDeviceHash(ctx context.Context, deviceHash string) (store.DeviceCode, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return scanDevice(s.dbQueryRow(ctx, s.q("SELECT "+deviceCols+" FROM oauth_device_codes WHERE device_hash = ?"), deviceHash))
 }
 
@@ -159,6 +169,8 @@ func (s *DB) decideDevice(ctx context.Context, userCode, grantID string, status 
 }
 
 func (s *DB) ApproveDeviceCode(ctx context.Context, userCode, grantID string, now int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if grantID == "" {
 		return fmt.Errorf("%w: approving a device code needs a grant", store.ErrInvalid)
 	}
@@ -166,10 +178,14 @@ func (s *DB) ApproveDeviceCode(ctx context.Context, userCode, grantID string, no
 }
 
 func (s *DB) DenyDeviceCode(ctx context.Context, userCode string, now int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.decideDevice(ctx, userCode, "", store.DeviceDenied, now)
 }
 
 func (s *DB) PollDevice(ctx context.Context, deviceHash string, now int64) (store.DeviceCode, int64, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var d store.DeviceCode
 	var prev int64
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
@@ -192,6 +208,8 @@ func (s *DB) PollDevice(ctx context.Context, deviceHash string, now int64) (stor
 }
 
 func (s *DB) MarkDeviceCodeRedeemed(ctx context.Context, deviceHash string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.inTx(ctx, false, func(tx *sql.Tx) error {
 		res, err := s.txExec(ctx, tx, s.q("UPDATE oauth_device_codes SET status = ? WHERE device_hash = ? AND status = ?"),
 			string(store.DeviceRedeemed), deviceHash, string(store.DeviceApproved))
@@ -270,10 +288,14 @@ func (s *DB) insertTokens(ctx context.Context, tx *sql.Tx, ts []store.OAuthToken
 }
 
 func (s *DB) CreateOAuthTokens(ctx context.Context, ts ...store.OAuthToken) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.inTx(ctx, false, func(tx *sql.Tx) error { return s.insertTokens(ctx, tx, ts) })
 }
 
 func (s *DB) CreateOAuthTokensForJTI(ctx context.Context, appID, jti string, jtiExpiresAt int64, ts ...store.OAuthToken) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if appID == "" || jti == "" {
 		return fmt.Errorf("%w: jti needs an app and a value", store.ErrInvalid)
 	}
@@ -286,12 +308,16 @@ func (s *DB) CreateOAuthTokensForJTI(ctx context.Context, appID, jti string, jti
 }
 
 func (s *DB) GetOAuthTokenByHash(ctx context.Context, hash string) (store.OAuthToken, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return scanToken(s.dbQueryRow(ctx, s.q("SELECT "+tokenCols+" FROM oauth_tokens WHERE hash = ?"), hash))
 }
 
 var errReuse = errors.New("refresh token reused")
 
 func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now int64, issue func(store.OAuthToken, store.Grant) (store.OAuthToken, store.OAuthToken, error)) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	reused := false
 	var issueErr error
 	err := s.inTxRetry(ctx, false, func(tx *sql.Tx) error {
@@ -371,20 +397,28 @@ func (s *DB) revoke(ctx context.Context, col, v string, now int64) error {
 }
 
 func (s *DB) RevokeTokenFamily(ctx context.Context, familyID string, now int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.revoke(ctx, "family_id", familyID, now)
 }
 
 func (s *DB) RevokeTokensByGrant(ctx context.Context, grantID string, now int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.revoke(ctx, "grant_id", grantID, now)
 }
 
 func (s *DB) RevokeTokensByApp(ctx context.Context, appID string, now int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.revoke(ctx, "app_id", appID, now)
 }
 
 // ---- GC
 
 func (s *DB) DeleteExpired(ctx context.Context, now int64) (int64, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var total int64
 	err := s.inTxRetry(ctx, false, func(tx *sql.Tx) error {
 		total = 0

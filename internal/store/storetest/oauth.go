@@ -945,5 +945,7 @@ func testOAuthRevision(t *testing.T, f *fixture) {
 
 // rotateTo is a RotateRefresh issue callback returning a fixed pair.
 func rotateTo(access, refresh store.OAuthToken) func(store.OAuthToken, store.Grant) (store.OAuthToken, store.OAuthToken, error) {
-	return func(store.OAuthToken, store.Grant) (store.OAuthToken, store.OAuthToken, error) { return access, refresh, nil }
+	return func(store.OAuthToken, store.Grant) (store.OAuthToken, store.OAuthToken, error) {
+		return access, refresh, nil
+	}
 }

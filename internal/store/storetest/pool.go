@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -86,33 +87,82 @@ func runPool(t *testing.T, openPool func(t *testing.T, conns int) store.Store) {
 	// cache).
 	t.Run("RevisionWithPoolBusy", func(t *testing.T) {
 		f := newFixture(t, openPool(t, 1))
-		o := f.oauthSetup()
-		held, release := make(chan struct{}), make(chan struct{})
-		done := make(chan error, 1)
-		go func() {
-			_, err := f.s.UpdateApp(f.ctx, o.app.ID, func(a store.App) (store.App, error) {
-				close(held)
-				<-release
-				return a, nil
-			})
-			done <- err
-		}()
-		select {
-		case <-held:
-		case err := <-done:
-			t.Fatalf("UpdateApp: %v", err)
-		}
+		release := f.holdPool(f.oauthSetup().app.ID)
 		ctx, cancel := context.WithTimeout(f.ctx, poolBound)
 		_, err := f.s.Revision(ctx)
 		cancel()
-		close(release)
+		release()
 		if err != nil {
 			t.Errorf("Revision while the only pooled connection is held: %v; want it answered on its own connection", err)
 		}
-		if err := <-done; err != nil {
-			t.Errorf("UpdateApp: %v", err)
+	})
+	// Under store.WithCallTimeout a call that cannot get a connection ends
+	// by the bound with ErrUnavailable (or a deadline), and says so on the
+	// context; it never waits for ever.
+	t.Run("CallTimeoutWithPoolBusy", func(t *testing.T) {
+		f := newFixture(t, openPool(t, 1))
+		o := f.oauthSetup()
+		other := f.app(o.user.Account(), o.user.ID, store.ClientWebBackend)
+		release := f.holdPool(o.app.ID)
+		defer release()
+		for _, tc := range []struct {
+			name string
+			call func(ctx context.Context) error
+		}{
+			{"read", func(ctx context.Context) error { _, err := f.s.GetApp(ctx, other.ID); return err }},
+			{"list", func(ctx context.Context) error { _, err := f.s.ListGrants(ctx, store.GrantFilter{AppID: other.ID}); return err }},
+			{"transaction", func(ctx context.Context) error {
+				_, err := f.s.UpdateApp(ctx, other.ID, func(a store.App) (store.App, error) { return a, nil })
+				return err
+			}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				outer, cancel := context.WithTimeout(f.ctx, poolBound)
+				defer cancel()
+				ctx := store.WithCallTimeout(outer, 50*time.Millisecond)
+				err := tc.call(ctx)
+				switch {
+				case outer.Err() != nil:
+					t.Fatalf("the call waited past %s for a connection: its call timeout did not end it", poolBound)
+				case !store.Unavailable(err):
+					t.Errorf("with the pool busy: %v; want ErrUnavailable or a deadline", err)
+				case !store.CallTimedOut(ctx):
+					t.Errorf("with the pool busy the call failed (%v) but the context does not say its bound ran out", err)
+				}
+			})
 		}
 	})
+}
+
+// holdPool holds one pooled connection in a transaction (an UpdateApp of
+// appID whose callback waits) until release is called; on a pool of one
+// connection, every other call then waits for a connection.
+func (f *fixture) holdPool(appID string) (release func()) {
+	f.t.Helper()
+	held, done := make(chan struct{}), make(chan error, 1)
+	stop := make(chan struct{})
+	go func() {
+		_, err := f.s.UpdateApp(f.ctx, appID, func(a store.App) (store.App, error) {
+			close(held)
+			<-stop
+			return a, nil
+		})
+		done <- err
+	}()
+	select {
+	case <-held:
+	case err := <-done:
+		f.t.Fatalf("UpdateApp to hold the pool: %v", err)
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(stop)
+			if err := <-done; err != nil {
+				f.t.Errorf("UpdateApp holding the pool: %v", err)
+			}
+		})
+	}
 }
 
 // grantEnv is an OAuth service over s with, for each of n clients, an
