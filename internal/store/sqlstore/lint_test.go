@@ -177,4 +177,3 @@ func callName(e ast.Expr) string {
 	}
 	return ""
 }
-

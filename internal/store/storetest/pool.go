@@ -110,7 +110,10 @@ func runPool(t *testing.T, openPool func(t *testing.T, conns int) store.Store) {
 			call func(ctx context.Context) error
 		}{
 			{"read", func(ctx context.Context) error { _, err := f.s.GetApp(ctx, other.ID); return err }},
-			{"list", func(ctx context.Context) error { _, err := f.s.ListGrants(ctx, store.GrantFilter{AppID: other.ID}); return err }},
+			{"list", func(ctx context.Context) error {
+				_, err := f.s.ListGrants(ctx, store.GrantFilter{AppID: other.ID})
+				return err
+			}},
 			{"transaction", func(ctx context.Context) error {
 				_, err := f.s.UpdateApp(ctx, other.ID, func(a store.App) (store.App, error) { return a, nil })
 				return err
