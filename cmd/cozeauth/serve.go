@@ -46,6 +46,8 @@ func newServe() *cobra.Command {
 	f.DurationVar(&cfg.RevisionPoll, "revision-poll", cfg.RevisionPoll, "how often to check the database for revocations (at most 1s)")
 	f.DurationVar(&cfg.LastUsedFlush, "last-used-flush", cfg.LastUsedFlush, "how often to write credentials' last-used times")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long to let in-flight requests finish on SIGTERM")
+	f.DurationVar(&cfg.DBTimeout, "db-timeout", cfg.DBTimeout, "bound of each database call of a request (waiting for a connection included); past it the request gets 503")
+	f.IntVar(&cfg.DBMaxConns, "db-max-conns", cfg.DBMaxConns, "database connection pool size (0: 8 on SQLite, 32 on PostgreSQL)")
 	f.DurationVar(&cfg.AccessTokenTTL, "access-token-ttl", cfg.AccessTokenTTL, "lifetime of OAuth access tokens (JWT grants use duration_seconds)")
 	f.DurationVar(&cfg.RefreshTokenTTL, "refresh-token-ttl", cfg.RefreshTokenTTL, "lifetime of OAuth refresh tokens")
 	f.DurationVar(&cfg.AuthCodeTTL, "auth-code-ttl", cfg.AuthCodeTTL, "lifetime of authorization codes")
@@ -70,7 +72,7 @@ func serve(cmd *cobra.Command, cfg config.Config) error {
 	defer stopFlush()
 	go logBuf.Run(flushCtx, 200*time.Millisecond)
 
-	s, err := sqlstore.Open(ctx, cfg.DB)
+	s, err := sqlstore.Open(ctx, cfg.DB, sqlstore.MaxConns(cfg.DBMaxConns))
 	if err != nil {
 		return err
 	}

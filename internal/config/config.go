@@ -34,6 +34,13 @@ type Config struct {
 	// LastUsedFlush is how often recorded last-use times are written.
 	LastUsedFlush   time.Duration
 	ShutdownTimeout time.Duration
+	// DBTimeout bounds each database call a request makes (on top of the
+	// request's own context): a request that cannot get a connection or an
+	// answer in time gets 503, never hangs.
+	DBTimeout time.Duration
+	// DBMaxConns is the size of the connection pool (0: the backend's
+	// default, 8 on SQLite and 32 on PostgreSQL).
+	DBMaxConns int
 
 	// OAuth lifetimes and JWT audiences.
 	AccessTokenTTL     time.Duration
@@ -72,6 +79,7 @@ func Default() Config {
 		RevisionPoll:    250 * time.Millisecond,
 		LastUsedFlush:   10 * time.Second,
 		ShutdownTimeout: 15 * time.Second,
+		DBTimeout:       5 * time.Second,
 
 		AccessTokenTTL:     15 * time.Minute,
 		RefreshTokenTTL:    30 * 24 * time.Hour,
@@ -152,6 +160,12 @@ func (c *Config) Validate() error {
 		} else if c.MetricsAddr == c.Addr {
 			errs = append(errs, fmt.Errorf("--metrics-addr %q: the same as --addr", c.MetricsAddr))
 		}
+	}
+	if c.DBTimeout <= 0 || c.DBTimeout > time.Minute {
+		errs = append(errs, fmt.Errorf("--db-timeout %s: want more than 0 and at most 1m", c.DBTimeout))
+	}
+	if c.DBMaxConns < 0 {
+		errs = append(errs, fmt.Errorf("--db-max-conns %d: want 0 (the backend's default) or more", c.DBMaxConns))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout %s: must be positive", c.ShutdownTimeout))

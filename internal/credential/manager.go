@@ -261,37 +261,80 @@ type Change struct {
 }
 
 // Update renames a credential or changes its permissions and workspaces.
+//
+// The change is worked out and validated first (which reads workspaces and
+// memberships), then written by UpdateCredential, whose callback runs inside
+// a transaction holding a connection and so must not read the store (with
+// every pooled connection held by such a transaction, nothing would
+// proceed). If the credential changed in between, Update starts over.
 func (m *Manager) Update(ctx context.Context, id string, ch Change) (store.Credential, error) {
-	return m.Store.UpdateCredential(ctx, id, func(c store.Credential) (store.Credential, error) {
-		if ch.Name != nil {
-			name, err := checkName(*ch.Name)
-			if err != nil {
-				return c, err
+	for attempt := 1; ; attempt++ {
+		cur, err := m.Store.GetCredential(ctx, id)
+		if err != nil {
+			return store.Credential{}, err
+		}
+		next, err := m.changed(ctx, cur, ch)
+		if err != nil {
+			return store.Credential{}, err
+		}
+		out, err := m.Store.UpdateCredential(ctx, id, func(c store.Credential) (store.Credential, error) {
+			if !sameEditable(c, cur) {
+				return c, errChangedMeanwhile
 			}
-			c.Name = name
+			c.Name, c.Permissions, c.AllWorkspaces, c.WorkspaceIDs = next.Name, next.Permissions, next.AllWorkspaces, next.WorkspaceIDs
+			c.UpdatedAt = m.Now().Unix()
+			return c, nil
+		})
+		if errors.Is(err, errChangedMeanwhile) && attempt < maxUpdateAttempts {
+			continue
 		}
-		perms, all, ws := c.Permissions, c.AllWorkspaces, c.WorkspaceIDs
-		if ch.Permissions != nil {
-			perms = *ch.Permissions
-		}
-		if ch.AllWorkspaces != nil {
-			all = *ch.AllWorkspaces
-			if all {
-				ws = nil
-			}
-		}
-		if ch.WorkspaceIDs != nil {
-			ws = *ch.WorkspaceIDs
-			if ch.AllWorkspaces == nil {
-				all = false
-			}
-		}
-		if err := m.setScope(ctx, &c, perms, all, ws); err != nil {
+		return out, err
+	}
+}
+
+// errChangedMeanwhile: the credential changed between Update's validation
+// and its write.
+var errChangedMeanwhile = errors.New("the credential changed meanwhile; try again")
+
+const maxUpdateAttempts = 5
+
+// changed returns c with ch applied and its scope validated.
+func (m *Manager) changed(ctx context.Context, c store.Credential, ch Change) (store.Credential, error) {
+	if ch.Name != nil {
+		name, err := checkName(*ch.Name)
+		if err != nil {
 			return c, err
 		}
-		c.UpdatedAt = m.Now().Unix()
-		return c, nil
-	})
+		c.Name = name
+	}
+	perms, all, ws := c.Permissions, c.AllWorkspaces, c.WorkspaceIDs
+	if ch.Permissions != nil {
+		perms = *ch.Permissions
+	}
+	if ch.AllWorkspaces != nil {
+		all = *ch.AllWorkspaces
+		if all {
+			ws = nil
+		}
+	}
+	if ch.WorkspaceIDs != nil {
+		ws = *ch.WorkspaceIDs
+		if ch.AllWorkspaces == nil {
+			all = false
+		}
+	}
+	if err := m.setScope(ctx, &c, perms, all, ws); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// sameEditable reports whether a and b agree on everything Update reads to
+// work out a change.
+func sameEditable(a, b store.Credential) bool {
+	return a.Name == b.Name && a.Kind == b.Kind && a.UserID == b.UserID && a.Owner == b.Owner &&
+		a.AllWorkspaces == b.AllWorkspaces && slices.Equal(a.Permissions, b.Permissions) &&
+		slices.Equal(a.WorkspaceIDs, b.WorkspaceIDs)
 }
 
 // Delete revokes a credential by removing it.

@@ -80,10 +80,10 @@ type fixture struct {
 	ent      store.Enterprise
 }
 
-func newFixture(t testing.TB) *fixture {
+func newFixture(t testing.TB, opts ...sqlstore.Option) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	s, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "c.db"))
+	s, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "c.db"), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,5 +225,65 @@ func TestManagerUpdateAndVerify(t *testing.T) {
 	}
 	if err := f.m.Delete(ctx, c.Credential.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("second delete = %v", err)
+	}
+}
+
+// TestManagerUpdateOnOneConnection: Update validates workspaces and
+// memberships, which reads the store; it must not do so inside the update's
+// transaction, or on a pool of one connection it waits for itself forever (and
+// under load, with every connection held so, nothing proceeds).
+func TestManagerUpdateOnOneConnection(t *testing.T) {
+	f := newFixture(t, sqlstore.MaxConns(1))
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	c, err := f.m.Create(ctx, Spec{Kind: store.KindPAT, Name: "a", UserID: f.alice.ID, Expiry: Expiry{Days: 1},
+		Permissions: []string{"Bot.chat"}, AllWorkspaces: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := []string{f.ws1.ID}
+	up, err := f.m.Update(ctx, c.Credential.ID, Change{WorkspaceIDs: &ws})
+	if err != nil || up.AllWorkspaces || len(up.WorkspaceIDs) != 1 {
+		t.Fatalf("Update on a pool of one connection = %+v, %v (a deadline here means it waited for a second connection)", up, err)
+	}
+}
+
+// changingStore renames the credential right after Update first reads it,
+// as a concurrent edit would.
+type changingStore struct {
+	Store
+	once bool
+}
+
+func (s *changingStore) GetCredential(ctx context.Context, id string) (store.Credential, error) {
+	c, err := s.Store.GetCredential(ctx, id)
+	if err == nil && !s.once {
+		s.once = true
+		_, err = s.Store.UpdateCredential(ctx, id, func(c store.Credential) (store.Credential, error) {
+			c.Name = "renamed meanwhile"
+			return c, nil
+		})
+	}
+	return c, err
+}
+
+// TestManagerUpdateConcurrentEdit: a change made between Update's validation
+// and its write is kept, not overwritten with what Update read.
+func TestManagerUpdateConcurrentEdit(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	c, err := f.m.Create(ctx, Spec{Kind: store.KindPAT, Name: "a", UserID: f.alice.ID, Expiry: Expiry{Days: 1},
+		Permissions: []string{"Bot.chat"}, AllWorkspaces: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Manager{Store: &changingStore{Store: f.s}, Catalog: f.m.Catalog, Now: f.m.Now}
+	ws := []string{f.ws1.ID}
+	up, err := m.Update(ctx, c.Credential.ID, Change{WorkspaceIDs: &ws})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.Name != "renamed meanwhile" || up.AllWorkspaces || len(up.WorkspaceIDs) != 1 {
+		t.Fatalf("Update after a concurrent rename = %+v; want the rename kept and the workspace set", up)
 	}
 }

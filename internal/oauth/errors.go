@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/cozeauth/cozeauth/internal/logid"
+	"github.com/cozeauth/cozeauth/internal/store"
 )
 
 // Error is an OAuth error (RFC 6749 §5.2, RFC 8628 §3.5) written in the one
@@ -50,6 +51,11 @@ func ErrAccessDenied(format string, args ...any) *Error {
 	return oauthErr(http.StatusBadRequest, "access_denied", format, args...)
 }
 
+// errTemporarilyUnavailable: the database did not answer in time (every
+// connection busy); the client may retry (RFC 6749 §4.1.2.1's code).
+var errTemporarilyUnavailable = oauthErr(http.StatusServiceUnavailable, "temporarily_unavailable",
+	"the server is temporarily overloaded; try again shortly")
+
 // Device flow codes (RFC 8628 §3.5).
 var (
 	errAuthorizationPending = oauthErr(http.StatusBadRequest, "authorization_pending", "authorization pending")
@@ -65,12 +71,20 @@ type errorBody struct {
 }
 
 // WriteError writes err in the WIRE.md §3.5 shape. Anything that is not an
-// *Error is logged and answered as server_error.
+// *Error is logged and answered as server_error, or as
+// temporarily_unavailable (503, to be retried) when the database did not
+// answer in time.
 func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var e *Error
 	if !errors.As(err, &e) {
-		log.ErrorContext(r.Context(), "oauth internal error", "err", err, "logid", logid.From(r.Context()), "path", r.URL.Path)
-		e = oauthErr(http.StatusInternalServerError, "server_error", "internal server error")
+		if store.Unavailable(err) || store.CallTimedOut(r.Context()) {
+			log.WarnContext(r.Context(), "oauth request: database unavailable", "err", err, "logid", logid.From(r.Context()), "path", r.URL.Path)
+			w.Header().Set("Retry-After", "1")
+			e = errTemporarilyUnavailable
+		} else {
+			log.ErrorContext(r.Context(), "oauth internal error", "err", err, "logid", logid.From(r.Context()), "path", r.URL.Path)
+			e = oauthErr(http.StatusInternalServerError, "server_error", "internal server error")
+		}
 	} else if e.Cause != nil {
 		log.InfoContext(r.Context(), "oauth request refused", "error", e.Code, "cause", e.Cause, "logid", logid.From(r.Context()))
 	}

@@ -24,8 +24,10 @@ func (codeGrant) handle(ctx context.Context, s *Service, req *tokenRequest) (tok
 	now := s.Now().Unix()
 	var out issued
 	// One transaction: consume the code, check it, store the tokens and
-	// remember their family (so a second use can revoke them).
-	_, err = s.Store.ExchangeAuthCode(ctx, credential.Hash(req.Code), now, func(c store.AuthCode) ([]store.OAuthToken, error) {
+	// remember their family (so a second use can revoke them). The callback
+	// runs while the transaction holds a connection, so it calls nothing
+	// that reads the store: the store hands it the code's grant.
+	_, err = s.Store.ExchangeAuthCode(ctx, credential.Hash(req.Code), now, func(c store.AuthCode, g store.Grant) ([]store.OAuthToken, error) {
 		switch {
 		case c.AppID != app.ID:
 			return nil, ErrInvalidGrant("authorization code was issued to another client")
@@ -39,13 +41,6 @@ func (codeGrant) handle(ctx context.Context, s *Service, req *tokenRequest) (tok
 		}
 		if err := checkPKCE(c, req.CodeVerifier); err != nil {
 			return nil, err
-		}
-		g, ok, err := s.grantByID(ctx, c.GrantID)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, ErrInvalidGrant("the authorization was revoked")
 		}
 		out = s.mint(g, "", true, 0, tokenScope{})
 		return []store.OAuthToken{out.accessRec, out.refreshRec}, nil

@@ -23,21 +23,16 @@ func (refreshGrant) handle(ctx context.Context, s *Service, req *tokenRequest) (
 	}
 	now := s.Now().Unix()
 	var out issued
-	// One transaction: read the old token, check it, rotate it and store the
-	// new pair.
-	err = s.Store.RotateRefresh(ctx, credential.Hash(req.RefreshToken), now, func(old store.OAuthToken) (store.OAuthToken, store.OAuthToken, error) {
+	// One transaction: read the old token and its grant, check them, rotate
+	// the token and store the new pair. The callback runs while the
+	// transaction holds a connection, so it calls nothing that reads the
+	// store.
+	err = s.Store.RotateRefresh(ctx, credential.Hash(req.RefreshToken), now, func(old store.OAuthToken, g store.Grant) (store.OAuthToken, store.OAuthToken, error) {
 		switch {
 		case old.AppID != app.ID:
 			return old, old, ErrInvalidGrant("refresh token was issued to another client")
 		case now >= old.ExpiresAt:
 			return old, old, ErrInvalidGrant("refresh token expired")
-		}
-		g, ok, err := s.grantByID(ctx, old.GrantID)
-		if err != nil {
-			return old, old, err
-		}
-		if !ok {
-			return old, old, ErrInvalidGrant("the authorization was revoked")
 		}
 		out = s.mint(g, old.FamilyID, true, 0, scopeOf(old))
 		return out.accessRec, out.refreshRec, nil

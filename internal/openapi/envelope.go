@@ -14,6 +14,7 @@ import (
 
 	"github.com/cozeauth/cozeauth/internal/logid"
 	"github.com/cozeauth/cozeauth/internal/permission"
+	"github.com/cozeauth/cozeauth/internal/store"
 )
 
 // Coze API codes with their matched HTTP statuses (WIRE.md §7 DECISION).
@@ -24,6 +25,9 @@ const (
 	CodeNotFound        = 4200
 	CodeRateLimited     = 4013
 	CodeInternal        = 5000
+	// CodeUnavailable: the database did not answer in time; retry (HTTP
+	// 503). WIRE.md names no code for it; 5000 stays "internal error".
+	CodeUnavailable = 5030
 )
 
 func statusOf(code int) int {
@@ -38,6 +42,8 @@ func statusOf(code int) int {
 		return http.StatusNotFound
 	case CodeRateLimited:
 		return http.StatusTooManyRequests
+	case CodeUnavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -91,12 +97,20 @@ func WriteData(w http.ResponseWriter, r *http.Request, data any) {
 }
 
 // WriteError writes err as a Coze error envelope. Anything that is not an
-// *Error is logged and answered as an internal error without details.
+// *Error is logged and answered as an internal error without details, or as
+// 503 CodeUnavailable (to be retried) when the database did not answer in
+// time.
 func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var e *Error
 	if !errors.As(err, &e) {
-		log.ErrorContext(r.Context(), "internal error", "err", err, "logid", logid.From(r.Context()), "path", r.URL.Path)
-		e = newError(CodeInternal, "internal server error")
+		if store.Unavailable(err) || store.CallTimedOut(r.Context()) {
+			log.WarnContext(r.Context(), "database unavailable", "err", err, "logid", logid.From(r.Context()), "path", r.URL.Path)
+			w.Header().Set("Retry-After", "1")
+			e = newError(CodeUnavailable, "the server is temporarily overloaded; try again shortly")
+		} else {
+			log.ErrorContext(r.Context(), "internal error", "err", err, "logid", logid.From(r.Context()), "path", r.URL.Path)
+			e = newError(CodeInternal, "internal server error")
+		}
 	} else if e.Err != nil {
 		log.InfoContext(r.Context(), "request refused", "code", e.Code, "err", e.Err, "logid", logid.From(r.Context()))
 	}

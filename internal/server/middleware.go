@@ -12,11 +12,15 @@ import (
 
 	"github.com/cozeauth/cozeauth/internal/logid"
 	"github.com/cozeauth/cozeauth/internal/openapi"
+	"github.com/cozeauth/cozeauth/internal/store"
 )
 
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// dbTimeouts counts requests during which a database call ran out of
+	// --db-timeout (answered 503 unless the handler could do without it).
+	dbTimeouts *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -30,8 +34,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "HTTP request latency by route pattern.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route"}),
+		dbTimeouts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cozeauth_db_timeouts_total",
+			Help: "Requests during which a database call ran out of --db-timeout (no connection or no answer in time), by route.",
+		}, []string{"route"}),
 	}
-	reg.MustRegister(m.requests, m.duration)
+	reg.MustRegister(m.requests, m.duration, m.dbTimeouts)
 	return m
 }
 
@@ -74,8 +82,9 @@ func collapseSlashes(p string) string {
 	return b.String()
 }
 
-// middleware wraps mux with path normalisation, the log ID, panic recovery,
-// metrics and the access log.
+// middleware wraps mux with path normalisation, the log ID, the bound of
+// each database call (--db-timeout), panic recovery, metrics and the access
+// log.
 func (s *Server) middleware(mux http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -85,7 +94,7 @@ func (s *Server) middleware(mux http.Handler) http.Handler {
 		}
 		id := logid.New(start)
 		w.Header().Set(logid.Header, id)
-		r = r.WithContext(logid.With(r.Context(), id))
+		r = r.WithContext(store.WithCallTimeout(logid.With(r.Context(), id), s.cfg.DBTimeout))
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {
@@ -104,6 +113,9 @@ func (s *Server) middleware(mux http.Handler) http.Handler {
 			elapsed := time.Since(start)
 			s.metrics.requests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
 			s.metrics.duration.WithLabelValues(route).Observe(elapsed.Seconds())
+			if store.CallTimedOut(r.Context()) {
+				s.metrics.dbTimeouts.WithLabelValues(route).Inc()
+			}
 			if s.cfg.AccessLog {
 				// Typed attributes: no boxing, no float formatting.
 				s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method),

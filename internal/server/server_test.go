@@ -32,10 +32,14 @@ type env struct {
 	botWS2 string
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { return newEnvWith(t, func(*config.Config) {}) }
+
+// newEnvWith is newEnv with the configuration changed by set and the store
+// opened with opts.
+func newEnvWith(t testing.TB, set func(*config.Config), opts ...sqlstore.Option) *env {
 	t.Helper()
 	ctx := context.Background()
-	s, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
+	s, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "s.db"), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,6 +72,7 @@ func newEnv(t testing.TB) *env {
 	e.full, e.narrow = full.Token, narrow.Token
 	cfg := config.Default()
 	cfg.AccessLog = false
+	set(&cfg)
 	e.srv, err = New(cfg, s, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	must(err)
 	e.h = e.srv.Handler()

@@ -248,13 +248,17 @@ type AuthCodes interface {
 	// ExchangeAuthCode marks the code used, stores the tokens issue returns
 	// and records their family, in one transaction (one commit per exchange):
 	// of concurrent exchanges of one code exactly one issues. issue sees the
-	// consumed code and returns the tokens to store (all of one family, else
-	// ErrInvalid and nothing is stored); if issue fails, the code stays
-	// consumed, nothing is stored and its error is returned. Unknown:
-	// ErrNotFound. Used before: the code and ErrUsed, after revoking the
-	// family the first use issued (which advances the revision). Expiry is the
-	// caller's to check.
-	ExchangeAuthCode(ctx context.Context, hash string, now int64, issue func(AuthCode) ([]OAuthToken, error)) (AuthCode, error)
+	// consumed code and its grant (read in the same transaction) and returns
+	// the tokens to store (all of one family, else ErrInvalid and nothing is
+	// stored); if issue fails, the code stays consumed, nothing is stored and
+	// its error is returned. Unknown: ErrNotFound. Used before: the code and
+	// ErrUsed, after revoking the family the first use issued (which advances
+	// the revision). Expiry is the caller's to check.
+	//
+	// issue runs while the transaction holds a connection: it must not call
+	// the store (with every pooled connection held by such a transaction,
+	// nothing would proceed). What it needs, the store hands it.
+	ExchangeAuthCode(ctx context.Context, hash string, now int64, issue func(AuthCode, Grant) ([]OAuthToken, error)) (AuthCode, error)
 }
 
 // DeviceCodes stores device authorizations.
@@ -292,14 +296,15 @@ type OAuthTokens interface {
 	GetOAuthTokenByHash(ctx context.Context, hash string) (OAuthToken, error)
 	// RotateRefresh rotates the refresh token with oldHash in one
 	// transaction: issue sees the old token (to check its client and expiry)
-	// and returns the new access and refresh tokens, which must carry its
-	// FamilyID; the old one is marked rotated (at now) and the new pair
-	// stored. If issue fails nothing changes and its error is returned. If the
-	// old token was rotated before (reuse), the whole family is revoked —
-	// including tokens issued by the earlier rotation — and ErrUsed returned
-	// without calling issue. Revoked: ErrRevoked; unknown or not a refresh
-	// token: ErrNotFound.
-	RotateRefresh(ctx context.Context, oldHash string, now int64, issue func(old OAuthToken) (newAccess, newRefresh OAuthToken, err error)) error
+	// and its grant (read in the same transaction), and returns the new
+	// access and refresh tokens, which must carry its FamilyID; the old one is
+	// marked rotated (at now) and the new pair stored. If issue fails nothing
+	// changes and its error is returned. If the old token was rotated before
+	// (reuse), the whole family is revoked — including tokens issued by the
+	// earlier rotation — and ErrUsed returned without calling issue. Revoked,
+	// or its grant deleted: ErrRevoked; unknown or not a refresh token:
+	// ErrNotFound. Like ExchangeAuthCode's, issue must not call the store.
+	RotateRefresh(ctx context.Context, oldHash string, now int64, issue func(old OAuthToken, g Grant) (newAccess, newRefresh OAuthToken, err error)) error
 	// The Revoke methods set RevokedAt on tokens not revoked yet.
 	// RevokeOAuthToken revokes the one token with that ID (RFC 7009 for an
 	// access token); an unknown ID is not an error.

@@ -79,6 +79,7 @@ var messages = map[string][2]string{
 	"error.csrf.title":  {"Request refused", "请求被拒绝"},
 	"error.csrf":        {"This form has expired or did not come from this site. Go back, reload the page and try again.", "表单已失效或并非来自本站。请返回并刷新页面后重试。"},
 	"error.internal":    {"An internal error occurred. Try again later.", "发生内部错误，请稍后再试。"},
+	"error.unavailable": {"The server is busy. Try again in a moment.", "服务器繁忙，请稍后再试。"},
 	"error.log_id":      {"Log ID: %s", "日志 ID：%s"},
 	"error.not_found":   {"Page not found.", "页面不存在。"},
 

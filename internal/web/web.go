@@ -293,10 +293,18 @@ func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request) {
 
 // internal logs err and shows a generic page with the log ID (STYLE: details
 // go to the log).
+// When the database did not answer in time the page says so, with 503.
 func (h *Handler) internal(w http.ResponseWriter, r *http.Request, err error) {
 	id := logid.From(r.Context())
-	h.Log.ErrorContext(r.Context(), "web: internal error", "err", err, "path", r.URL.Path, "logid", id)
+	status, msg := http.StatusInternalServerError, "error.internal"
+	if store.Unavailable(err) || store.CallTimedOut(r.Context()) {
+		status, msg = http.StatusServiceUnavailable, "error.unavailable"
+		h.Log.WarnContext(r.Context(), "web: database unavailable", "err", err, "path", r.URL.Path, "logid", id)
+		w.Header().Set("Retry-After", "1")
+	} else {
+		h.Log.ErrorContext(r.Context(), "web: internal error", "err", err, "path", r.URL.Path, "logid", id)
+	}
 	l := h.langOf(w, r)
-	h.render(w, r, http.StatusInternalServerError, "error",
-		view{Lang: l, Title: l.T("error.title"), P: errorView{Message: "error.internal", LogID: id}}, "/login")
+	h.render(w, r, status, "error",
+		view{Lang: l, Title: l.T("error.title"), P: errorView{Message: msg, LogID: id}}, "/login")
 }

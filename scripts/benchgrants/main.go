@@ -1,11 +1,13 @@
 // Command benchgrants measures cozeauth's token endpoint under load: the
-// JWT-bearer grant, the authorization-code exchange and the refresh grant,
-// each for a fixed time with concurrent keep-alive clients against the real
-// binary on loopback. It prints tokens/s and latency percentiles per grant.
+// JWT-bearer grant, the authorization-code exchange, the refresh grant and
+// the device-code redemption, each for a fixed time with concurrent
+// keep-alive clients against the real binary on loopback. It prints tokens/s
+// and latency percentiles per grant.
 //
-// Clients' own work (RSA signing of JWTs, consenting to make codes) happens
-// before the timed part: JWTs are signed and authorization codes are stored
-// ahead, so the figures are the server's.
+// Clients' own work (RSA signing of JWTs, consenting to make codes, approving
+// device codes) happens before the timed part: JWTs are signed, authorization
+// codes and approved device codes are stored ahead, so the figures are the
+// server's.
 package main
 
 import (
@@ -50,6 +52,13 @@ func main() {
 	conns := flag.Int("conns", 32, "concurrent clients")
 	rate := flag.Int("max-rate", 8000, "JWTs and codes prepared per second of -duration (upper bound of the measurable rate)")
 	flag.Parse()
+	if flag.NArg() > 0 {
+		// Go's flag parsing stops at the first argument that is not a flag:
+		// whatever follows it would be ignored silently.
+		fmt.Fprintf(os.Stderr, "benchgrants: unexpected argument %q (flags after it would be ignored)\n", flag.Arg(0))
+		os.Exit(2)
+	}
+	fmt.Printf("benchgrants: %d clients, %s per grant, db %s\n", *conns, *dur, dbKind(*dsn))
 	if err := run(*bin, *dsn, *dur, *conns, *rate); err != nil {
 		fmt.Fprintln(os.Stderr, "benchgrants:", err)
 		os.Exit(1)
@@ -106,8 +115,19 @@ func run(bin, dsn string, dur time.Duration, conns, rate int) error {
 		return err
 	}
 
+	devApp, _, err := svc.CreateApp(ctx, oauth.AppSpec{Owner: user.Account(), CreatedBy: user.ID, Type: store.ClientTerminal, Name: "bench device",
+		Permissions: []string{"Bot.chat"}})
+	if err != nil {
+		return err
+	}
+	devGrant, err := db.PutGrant(ctx, store.Grant{ID: store.NewID(), AppID: devApp.ID, Kind: store.GrantOBO, UserID: user.ID, Owner: user.Account(),
+		Permissions: []string{"Bot.chat"}, AllWorkspaces: true, CreatedAt: time.Now().Unix(), UpdatedAt: time.Now().Unix()})
+	if err != nil {
+		return err
+	}
+
 	n := int(dur.Seconds()) * rate
-	fmt.Printf("preparing %d signed JWTs and %d authorization codes (client-side work, not timed)…\n", n, n)
+	fmt.Printf("preparing %d signed JWTs, %d authorization codes and %d approved device codes (client-side work, not timed)…\n", n, n, n)
 	block, _ := pem.Decode([]byte(privPEM))
 	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 	if err != nil {
@@ -118,6 +138,10 @@ func run(bin, dsn string, dur time.Duration, conns, rate int) error {
 		return err
 	}
 	codes, err := storeCodes(ctx, db, webApp, grant, n)
+	if err != nil {
+		return err
+	}
+	devices, err := storeDeviceCodes(ctx, db, devApp, devGrant, n)
 	if err != nil {
 		return err
 	}
@@ -197,7 +221,25 @@ func run(bin, dsn string, dur time.Duration, conns, rate int) error {
 			return nil
 		}
 	}))
+
+	next.Store(0)
+	report("device_code", load(dur, conns, func() error {
+		i := next.Add(1) - 1
+		if int(i) >= len(devices) {
+			return errExhausted
+		}
+		body, _ := json.Marshal(map[string]string{"grant_type": oauth.GrantTypeDeviceCode, "client_id": devApp.ClientID, "device_code": devices[i]})
+		_, err := post(client, tokenURL, "", body)
+		return err
+	}))
 	return nil
+}
+
+func dbKind(dsn string) string {
+	if strings.HasPrefix(dsn, "postgres") {
+		return "PostgreSQL"
+	}
+	return "SQLite"
 }
 
 var errExhausted = errors.New("prepared inputs exhausted")
@@ -336,16 +378,53 @@ func signJWTs(priv *rsa.PrivateKey, clientID, kid, aud string, n int) ([]string,
 
 // storeCodes stores n authorization codes for grant, as consents would.
 func storeCodes(ctx context.Context, db *sqlstore.DB, app store.App, g store.Grant, n int) ([]string, error) {
-	codes := make([]string, n)
 	now := time.Now()
-	for i := range codes {
-		codes[i] = credential.NewToken("czc_")
-		if err := db.CreateAuthCode(ctx, store.AuthCode{Hash: credential.Hash(codes[i]), AppID: app.ID, GrantID: g.ID,
-			RedirectURI: app.RedirectURIs[0], ExpiresAt: now.Add(time.Hour).Unix(), CreatedAt: now.Unix()}); err != nil {
-			return nil, err
-		}
+	return prepare(n, func(i int) (string, error) {
+		code := credential.NewToken("czc_")
+		return code, db.CreateAuthCode(ctx, store.AuthCode{Hash: credential.Hash(code), AppID: app.ID, GrantID: g.ID,
+			RedirectURI: app.RedirectURIs[0], ExpiresAt: now.Add(time.Hour).Unix(), CreatedAt: now.Unix()})
+	})
+}
+
+// storeDeviceCodes stores n device codes already approved under grant, as
+// users approving them on the device page would.
+func storeDeviceCodes(ctx context.Context, db *sqlstore.DB, app store.App, g store.Grant, n int) ([]string, error) {
+	now := time.Now()
+	run := now.UnixNano()
+	return prepare(n, func(i int) (string, error) {
+		code := credential.NewToken("czd_")
+		return code, db.CreateDeviceCode(ctx, store.DeviceCode{DeviceHash: credential.Hash(code), UserCode: fmt.Sprintf("B%d-%d", run, i),
+			AppID: app.ID, GrantID: g.ID, Status: store.DeviceApproved, ExpiresAt: now.Add(time.Hour).Unix(), CreatedAt: now.Unix()})
+	})
+}
+
+// prepare makes n inputs with mk, on a few goroutines.
+func prepare(n int, mk func(i int) (string, error)) ([]string, error) {
+	out := make([]string, n)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	const workers = 4
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				v, err := mk(i)
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					return
+				}
+				out[i] = v
+			}
+		}(w)
 	}
-	return codes, nil
+	wg.Wait()
+	return out, firstErr
 }
 
 func freeAddr() (string, error) {

@@ -29,6 +29,8 @@ func validCredential(c store.Credential) error {
 }
 
 func (s *DB) CreateCredential(ctx context.Context, c store.Credential) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if err := validCredential(c); err != nil {
 		return err
 	}
@@ -156,14 +158,20 @@ func (s *DB) getCredential(ctx context.Context, q querier, col, v string) (store
 }
 
 func (s *DB) GetCredential(ctx context.Context, id string) (store.Credential, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.getCredential(ctx, s.db, "id", id)
 }
 
 func (s *DB) GetCredentialByHash(ctx context.Context, tokenHash string) (store.Credential, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.getCredential(ctx, s.db, "token_hash", tokenHash)
 }
 
 func (s *DB) ListCredentials(ctx context.Context, f store.CredentialFilter) ([]store.Credential, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var where []string
 	var args []any
 	if f.Kind != "" {
@@ -209,6 +217,8 @@ func (s *DB) ListCredentials(ctx context.Context, f store.CredentialFilter) ([]s
 }
 
 func (s *DB) UpdateCredential(ctx context.Context, id string, update func(store.Credential) (store.Credential, error)) (store.Credential, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var out store.Credential
 	err := s.inTx(ctx, true, func(tx *sql.Tx) error {
 		if s.dialect == Postgres {
@@ -256,6 +266,8 @@ func (s *DB) UpdateCredential(ctx context.Context, id string, update func(store.
 }
 
 func (s *DB) DeleteCredential(ctx context.Context, id string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.inTx(ctx, true, func(tx *sql.Tx) error {
 		if _, err := s.txExec(ctx, tx, s.q("DELETE FROM credential_workspaces WHERE credential_id = ?"), id); err != nil {
 			return mapErr(err)
@@ -270,6 +282,8 @@ func (s *DB) DeleteCredential(ctx context.Context, id string) error {
 // TouchCredentials only moves last_used_at forward, so batches flushed by
 // several processes in any order keep the latest time.
 func (s *DB) TouchCredentials(ctx context.Context, lastUsed map[string]int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if len(lastUsed) == 0 {
 		return nil
 	}

@@ -37,7 +37,12 @@ func (d Dialect) String() string {
 
 // DB is the SQL store. It is safe for concurrent use.
 type DB struct {
-	db      *sql.DB
+	db *sql.DB
+	// rev is a pool of one connection of its own for Revision: the revision
+	// poll must not fail for want of a connection when every connection of db
+	// is busy, since a failed poll drops every cache (and makes the load
+	// worse).
+	rev     *sql.DB
 	dialect Dialect
 	queries sync.Map // query with ? placeholders → dialect form
 	stmts   sync.Map // dialect query → *sql.Stmt (stmt.go)
@@ -80,9 +85,30 @@ func ParseDSN(dsn string) (Dialect, string, error) {
 	return SQLite, "file:" + path + "?" + q.Encode(), nil
 }
 
+// Option configures Open and Connect.
+type Option func(*options)
+
+type options struct {
+	maxConns int
+}
+
+// Default pool sizes. SQLite serialises writers anyway; PostgreSQL serves
+// several replicas, each with its own pool.
+const (
+	defaultSQLiteConns   = 8
+	defaultPostgresConns = 32
+)
+
+// MaxConns bounds the connection pool to n connections (n < 1: the
+// default, 8 on SQLite and 32 on PostgreSQL). The revision counter is read on
+// one more connection of its own.
+func MaxConns(n int) Option {
+	return func(o *options) { o.maxConns = n }
+}
+
 // Open connects to the database named by dsn and applies pending migrations.
-func Open(ctx context.Context, dsn string) (*DB, error) {
-	s, err := Connect(ctx, dsn)
+func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
+	s, err := Connect(ctx, dsn, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +120,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 }
 
 // Connect connects without migrating; Migrate must have been run.
-func Connect(ctx context.Context, dsn string) (*DB, error) {
+func Connect(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	dialect, driverDSN, err := ParseDSN(dsn)
 	if err != nil {
 		return nil, err
@@ -103,24 +133,36 @@ func Connect(ctx context.Context, dsn string) (*DB, error) {
 	if dialect == Postgres {
 		driver = "pgx"
 	}
+	n := o.maxConns
+	if n < 1 {
+		n = defaultSQLiteConns
+		if dialect == Postgres {
+			n = defaultPostgresConns
+		}
+	}
 	db, err := sql.Open(driver, driverDSN)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", dialect, err)
 	}
-	if dialect == SQLite {
-		db.SetMaxOpenConns(8)
-		db.SetMaxIdleConns(8)
-	} else {
-		db.SetMaxOpenConns(32)
-		db.SetMaxIdleConns(32)
-	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	s := &DB{db: db, dialect: dialect, now: time.Now}
+	rev, err := sql.Open(driver, driverDSN)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", dialect, err)
+	}
+	rev.SetMaxOpenConns(1)
+	rev.SetMaxIdleConns(1)
+	s := &DB{db: db, rev: rev, dialect: dialect, now: time.Now}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := db.PingContext(pctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("connect to %s: %w", dialect, err)
+	for _, p := range []*sql.DB{db, rev} {
+		if err := p.PingContext(pctx); err != nil {
+			db.Close()
+			rev.Close()
+			return nil, fmt.Errorf("connect to %s: %w", dialect, err)
+		}
 	}
 	return s, nil
 }
@@ -129,12 +171,47 @@ func Connect(ctx context.Context, dsn string) (*DB, error) {
 func (s *DB) Dialect() Dialect { return s.dialect }
 
 // Ping checks that the database answers.
-func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+func (s *DB) Ping(ctx context.Context) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return s.db.PingContext(ctx)
+}
+
+// bound applies the call timeout ctx carries (store.WithCallTimeout) to one
+// store call: the call's deadline is the earlier of ctx's own and now plus
+// the timeout, whether it waits for a pooled connection or for a query.
+// Every exported method that takes a context starts with it (see
+// TestEveryCallIsBounded). The returned cancel records on ctx that the bound
+// ran out (store.CallTimedOut), so the request is answered 503 and counted.
+func (s *DB) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := store.CallTimeout(ctx)
+	if d <= 0 {
+		return ctx, func() {}
+	}
+	bctx, cancel := context.WithTimeoutCause(ctx, d, store.ErrUnavailable)
+	return bctx, func() {
+		if errors.Is(context.Cause(bctx), store.ErrUnavailable) {
+			store.MarkCallTimedOut(ctx)
+		}
+		cancel()
+	}
+}
+
+// unavailable wraps err with store.ErrUnavailable when ctx's call bound ran
+// out: a transaction whose context ends is rolled back under it, and what
+// its statements then report ("transaction has already been committed or
+// rolled back", "interrupted") would not say why.
+func unavailable(ctx context.Context, err error) error {
+	if err != nil && !errors.Is(err, store.ErrUnavailable) && errors.Is(context.Cause(ctx), store.ErrUnavailable) {
+		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+	}
+	return err
+}
 
 // Close closes the prepared statements and the connection pool.
 func (s *DB) Close() error {
 	s.closeStmts()
-	return s.db.Close()
+	return errors.Join(s.db.Close(), s.rev.Close())
 }
 
 // q returns query in the backend's placeholder syntax. Queries are written with
@@ -175,18 +252,18 @@ type querier interface {
 func (s *DB) inTx(ctx context.Context, bump bool, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return mapErr(err)
+		return unavailable(ctx, mapErr(err))
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
 	if err := fn(tx); err != nil {
-		return err
+		return unavailable(ctx, err)
 	}
 	if bump {
 		if _, err := tx.ExecContext(ctx, "UPDATE revision SET value = value + 1 WHERE id = 1"); err != nil {
-			return mapErr(err)
+			return unavailable(ctx, mapErr(err))
 		}
 	}
-	return mapErr(tx.Commit())
+	return unavailable(ctx, mapErr(tx.Commit()))
 }
 
 // mapErr turns driver constraint errors into the store's sentinel errors.
@@ -219,9 +296,13 @@ func mapErr(err error) error {
 	return err
 }
 
-// Revision returns the current revision counter.
+// Revision returns the current revision counter. It reads on a connection
+// of its own (rev), so the revision poll answers while every connection of
+// the pool is busy.
 func (s *DB) Revision(ctx context.Context) (int64, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var v int64
-	err := s.db.QueryRowContext(ctx, "SELECT value FROM revision WHERE id = 1").Scan(&v)
+	err := s.rev.QueryRowContext(ctx, "SELECT value FROM revision WHERE id = 1").Scan(&v)
 	return v, mapErr(err)
 }

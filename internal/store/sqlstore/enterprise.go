@@ -21,6 +21,8 @@ func scanAccountAuth(row scanner) (store.AccountAuthorization, error) {
 }
 
 func (s *DB) PutAccountAuthorization(ctx context.Context, a store.AccountAuthorization) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	switch {
 	case a.AccountID == "" || a.CredentialID == "" || a.EnterpriseID == "" || a.CreatedBy == "":
 		return fmt.Errorf("%w: an account authorization needs an account, a credential, an enterprise and who made it", store.ErrInvalid)
@@ -39,11 +41,15 @@ func (s *DB) PutAccountAuthorization(ctx context.Context, a store.AccountAuthori
 }
 
 func (s *DB) GetAccountAuthorization(ctx context.Context, accountID, credentialID string) (store.AccountAuthorization, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return scanAccountAuth(s.dbQueryRow(ctx, s.q("SELECT "+accountAuthCols+" FROM account_authorizations WHERE account_id = ? AND credential_id = ?"),
 		accountID, credentialID))
 }
 
 func (s *DB) ListAccountAuthorizations(ctx context.Context, accountID string) ([]store.AccountAuthorization, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.db.QueryContext(ctx, s.q("SELECT "+accountAuthCols+" FROM account_authorizations WHERE account_id = ? ORDER BY created_at, credential_id"), accountID)
 	if err != nil {
 		return nil, mapErr(err)
@@ -61,6 +67,8 @@ func (s *DB) ListAccountAuthorizations(ctx context.Context, accountID string) ([
 }
 
 func (s *DB) DeleteAccountAuthorization(ctx context.Context, accountID, credentialID string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.inTx(ctx, true, func(tx *sql.Tx) error {
 		return deleteOne(ctx, tx, s.q("DELETE FROM account_authorizations WHERE account_id = ? AND credential_id = ?"), accountID, credentialID)
 	})
@@ -97,10 +105,14 @@ func (s *DB) appendAuditTx(ctx context.Context, q querier, e store.AuditEvent) e
 }
 
 func (s *DB) AppendAudit(ctx context.Context, e store.AuditEvent) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.appendAuditTx(ctx, s.db, e)
 }
 
 func (s *DB) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditEvent, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var where []string
 	var args []any
 	for _, c := range []struct{ col, v string }{{"target_type", f.TargetType}, {"target_id", f.TargetID}, {"action", f.Action}} {
@@ -135,6 +147,8 @@ func (s *DB) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditE
 // ---- enterprise operations
 
 func (s *DB) MigrateWorkspaces(ctx context.Context, ids []string, from, to store.Owner, audit store.AuditEvent) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	switch {
 	case len(ids) == 0:
 		return fmt.Errorf("%w: no workspaces to migrate", store.ErrInvalid)
@@ -167,6 +181,8 @@ func (s *DB) MigrateWorkspaces(ctx context.Context, ids []string, from, to store
 }
 
 func (s *DB) RemoveEnterpriseMember(ctx context.Context, enterpriseID, userID, receiverID string, audit store.AuditEvent) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if userID == receiverID {
 		return fmt.Errorf("%w: the receiver of a removed member's workspaces must be someone else", store.ErrInvalid)
 	}

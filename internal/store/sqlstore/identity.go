@@ -17,6 +17,8 @@ func scanUser(row interface{ Scan(...any) error }) (store.User, error) {
 }
 
 func (s *DB) CreateUser(ctx context.Context, u store.User) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if u.ID == "" || u.Username == "" || u.AccountID == "" {
 		return fmt.Errorf("%w: user needs an ID, a username and an account ID", store.ErrInvalid)
 	}
@@ -32,18 +34,26 @@ func (s *DB) getUserBy(ctx context.Context, col, v string) (store.User, error) {
 }
 
 func (s *DB) GetUser(ctx context.Context, id string) (store.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.getUserBy(ctx, "id", id)
 }
 
 func (s *DB) GetUserByUsername(ctx context.Context, username string) (store.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.getUserBy(ctx, "username", username)
 }
 
 func (s *DB) GetUserByAccountID(ctx context.Context, accountID string) (store.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.getUserBy(ctx, "account_id", accountID)
 }
 
 func (s *DB) ListUsers(ctx context.Context) ([]store.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.db.QueryContext(ctx, "SELECT "+userCols+" FROM users ORDER BY created_at, id")
 	if err != nil {
 		return nil, mapErr(err)
@@ -63,6 +73,8 @@ func (s *DB) ListUsers(ctx context.Context) ([]store.User, error) {
 // ---- enterprises ----
 
 func (s *DB) CreateEnterprise(ctx context.Context, e store.Enterprise, superAdmin string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if e.ID == "" || e.Name == "" {
 		return fmt.Errorf("%w: enterprise needs an ID and a name", store.ErrInvalid)
 	}
@@ -81,6 +93,8 @@ func (s *DB) CreateEnterprise(ctx context.Context, e store.Enterprise, superAdmi
 }
 
 func (s *DB) GetEnterprise(ctx context.Context, id string) (store.Enterprise, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var e store.Enterprise
 	err := s.dbQueryRow(ctx, s.q("SELECT id, name, created_at FROM enterprises WHERE id = ?"), id).
 		Scan(&e.ID, &e.Name, &e.CreatedAt)
@@ -88,6 +102,8 @@ func (s *DB) GetEnterprise(ctx context.Context, id string) (store.Enterprise, er
 }
 
 func (s *DB) PutEnterpriseMember(ctx context.Context, m store.EnterpriseMember) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if !m.Role.Valid() {
 		return fmt.Errorf("%w: enterprise role %q", store.ErrInvalid, m.Role)
 	}
@@ -110,6 +126,8 @@ func (s *DB) PutEnterpriseMember(ctx context.Context, m store.EnterpriseMember) 
 }
 
 func (s *DB) DeleteEnterpriseMember(ctx context.Context, enterpriseID, userID string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.inTx(ctx, true, func(tx *sql.Tx) error {
 		return s.deleteEnterpriseMemberTx(ctx, tx, enterpriseID, userID)
 	})
@@ -158,6 +176,8 @@ func scanEnterpriseMember(row interface{ Scan(...any) error }) (store.Enterprise
 }
 
 func (s *DB) GetEnterpriseMember(ctx context.Context, enterpriseID, userID string) (store.EnterpriseMember, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return scanEnterpriseMember(s.db.QueryRowContext(ctx,
 		s.q("SELECT "+enterpriseMemberCols+" FROM enterprise_members WHERE enterprise_id = ? AND user_id = ?"), enterpriseID, userID))
 }
@@ -180,10 +200,14 @@ func (s *DB) listEnterpriseMembers(ctx context.Context, where, arg string) ([]st
 }
 
 func (s *DB) ListEnterpriseMembers(ctx context.Context, enterpriseID string) ([]store.EnterpriseMember, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.listEnterpriseMembers(ctx, "enterprise_id", enterpriseID)
 }
 
 func (s *DB) ListUserEnterprises(ctx context.Context, userID string) ([]store.EnterpriseMember, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.listEnterpriseMembers(ctx, "user_id", userID)
 }
 
@@ -196,6 +220,8 @@ func scanWorkspace(dst *store.Workspace, extra ...any) []any {
 }
 
 func (s *DB) CreateWorkspace(ctx context.Context, w store.Workspace, owner *store.WorkspaceMember) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if w.ID == "" || w.Name == "" || !w.Owner.Valid() {
 		return fmt.Errorf("%w: workspace needs an ID, a name and an owner", store.ErrInvalid)
 	}
@@ -242,12 +268,16 @@ func (s *DB) checkOwner(ctx context.Context, q querier, o store.Owner) error {
 }
 
 func (s *DB) GetWorkspace(ctx context.Context, id string) (store.Workspace, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var w store.Workspace
 	err := s.dbQueryRow(ctx, s.q("SELECT "+workspaceCols+" FROM workspaces w WHERE w.id = ?"), id).Scan(scanWorkspace(&w)...)
 	return w, mapErr(err)
 }
 
 func (s *DB) ListWorkspacesByOwner(ctx context.Context, owner store.Owner) ([]store.Workspace, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.db.QueryContext(ctx, s.q("SELECT "+workspaceCols+" FROM workspaces w WHERE w.owner_type = ? AND w.owner_id = ? ORDER BY w.created_at, w.id"),
 		string(owner.Type), owner.ID)
 	if err != nil {
@@ -266,6 +296,8 @@ func (s *DB) ListWorkspacesByOwner(ctx context.Context, owner store.Owner) ([]st
 }
 
 func (s *DB) PutWorkspaceMember(ctx context.Context, m store.WorkspaceMember) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if !m.Role.Valid() {
 		return fmt.Errorf("%w: workspace role %q", store.ErrInvalid, m.Role)
 	}
@@ -279,12 +311,16 @@ func (s *DB) PutWorkspaceMember(ctx context.Context, m store.WorkspaceMember) er
 }
 
 func (s *DB) DeleteWorkspaceMember(ctx context.Context, workspaceID, userID string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.inTx(ctx, true, func(tx *sql.Tx) error {
 		return deleteOne(ctx, tx, s.q("DELETE FROM workspace_members WHERE workspace_id = ? AND user_id = ?"), workspaceID, userID)
 	})
 }
 
 func (s *DB) GetWorkspaceMember(ctx context.Context, workspaceID, userID string) (store.WorkspaceMember, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var m store.WorkspaceMember
 	var role string
 	err := s.dbQueryRow(ctx, s.q("SELECT workspace_id, user_id, role, created_at FROM workspace_members WHERE workspace_id = ? AND user_id = ?"),
@@ -294,6 +330,8 @@ func (s *DB) GetWorkspaceMember(ctx context.Context, workspaceID, userID string)
 }
 
 func (s *DB) ListMemberWorkspaces(ctx context.Context, userID string) ([]store.MemberWorkspace, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.db.QueryContext(ctx, s.q("SELECT "+workspaceCols+", m.role FROM workspace_members m JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = ? ORDER BY w.created_at, w.id"), userID)
 	if err != nil {
 		return nil, mapErr(err)
@@ -315,6 +353,8 @@ func (s *DB) ListMemberWorkspaces(ctx context.Context, userID string) ([]store.M
 // ---- resources ----
 
 func (s *DB) CreateResource(ctx context.Context, r store.Resource) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if r.Type == "" || r.ID == "" || (r.WorkspaceID == "") == (r.AccountID == "") {
 		return fmt.Errorf("%w: resource needs a type, an ID and exactly one of workspace and account", store.ErrInvalid)
 	}
@@ -345,6 +385,8 @@ func (s *DB) checkAccount(ctx context.Context, q querier, id string) error {
 }
 
 func (s *DB) GetResource(ctx context.Context, typ, id string) (store.Resource, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var r store.Resource
 	err := s.dbQueryRow(ctx, s.q("SELECT type, id, workspace_id, account_id, created_at FROM resources WHERE type = ? AND id = ?"), typ, id).
 		Scan(&r.Type, &r.ID, &r.WorkspaceID, &r.AccountID, &r.CreatedAt)

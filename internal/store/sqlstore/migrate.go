@@ -60,6 +60,8 @@ func LatestVersion() int {
 // processes may call it at once: PostgreSQL serialises them with an advisory
 // lock, SQLite with its write lock (BEGIN IMMEDIATE).
 func (s *DB) Migrate(ctx context.Context) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	ms, err := loadMigrations()
 	if err != nil {
 		return err
@@ -118,6 +120,8 @@ func (s *DB) lockMigrations(ctx context.Context, tx *sql.Tx) error {
 
 // SchemaVersion returns the highest applied migration version (0 if none).
 func (s *DB) SchemaVersion(ctx context.Context) (int, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var v sql.NullInt64
 	err := s.db.QueryRowContext(ctx, "SELECT MAX(version) FROM schema_migrations").Scan(&v)
 	if err != nil {

@@ -99,6 +99,8 @@ func scanApp(row scanner) (store.App, error) {
 }
 
 func (s *DB) CreateApp(ctx context.Context, a store.App) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if err := validApp(a); err != nil {
 		return err
 	}
@@ -126,18 +128,26 @@ func (s *DB) getApp(ctx context.Context, q querier, col, v string) (store.App, e
 }
 
 func (s *DB) GetApp(ctx context.Context, id string) (store.App, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.getApp(ctx, s.db, "id", id)
 }
 
 func (s *DB) GetAppByClientID(ctx context.Context, clientID string) (store.App, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.getApp(ctx, s.db, "client_id", clientID)
 }
 
 func (s *DB) ListAppsByOwner(ctx context.Context, owner store.Owner) ([]store.App, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.listApps(ctx, "owner_type = ? AND owner_id = ?", string(owner.Type), owner.ID)
 }
 
 func (s *DB) ListAppsByClientType(ctx context.Context, t store.ClientType) ([]store.App, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.listApps(ctx, "client_type = ?", string(t))
 }
 
@@ -159,6 +169,8 @@ func (s *DB) listApps(ctx context.Context, where string, args ...any) ([]store.A
 }
 
 func (s *DB) UpdateApp(ctx context.Context, id string, update func(store.App) (store.App, error)) (store.App, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var out store.App
 	err := s.inTx(ctx, true, func(tx *sql.Tx) error {
 		if err := s.lockRow(ctx, tx, "oauth_apps", "id", id); err != nil {
@@ -195,6 +207,8 @@ func (s *DB) UpdateApp(ctx context.Context, id string, update func(store.App) (s
 }
 
 func (s *DB) DeleteApp(ctx context.Context, id string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	// Foreign keys cascade to secrets, keys, grants, codes, tokens and JTIs.
 	return s.inTx(ctx, true, func(tx *sql.Tx) error {
 		if err := s.deleteAccountAuthorizationsOf(ctx, tx, id); err != nil {
@@ -207,6 +221,8 @@ func (s *DB) DeleteApp(ctx context.Context, id string) error {
 // ---- secrets
 
 func (s *DB) AddAppSecret(ctx context.Context, sec store.AppSecret) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if sec.ID == "" || sec.AppID == "" || sec.Hash == "" {
 		return fmt.Errorf("%w: app secret needs an ID, an app and a hash", store.ErrInvalid)
 	}
@@ -224,6 +240,8 @@ func scanSecret(row scanner) (store.AppSecret, error) {
 }
 
 func (s *DB) ListAppSecrets(ctx context.Context, appID string) ([]store.AppSecret, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.db.QueryContext(ctx, s.q("SELECT "+secretCols+" FROM oauth_app_secrets WHERE app_id = ? ORDER BY created_at, id"), appID)
 	if err != nil {
 		return nil, mapErr(err)
@@ -241,10 +259,14 @@ func (s *DB) ListAppSecrets(ctx context.Context, appID string) ([]store.AppSecre
 }
 
 func (s *DB) GetAppSecretByHash(ctx context.Context, appID, hash string) (store.AppSecret, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return scanSecret(s.dbQueryRow(ctx, s.q("SELECT "+secretCols+" FROM oauth_app_secrets WHERE app_id = ? AND hash = ?"), appID, hash))
 }
 
 func (s *DB) DeleteAppSecret(ctx context.Context, appID, id string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.inTx(ctx, true, func(tx *sql.Tx) error {
 		return deleteOne(ctx, tx, s.q("DELETE FROM oauth_app_secrets WHERE app_id = ? AND id = ?"), appID, id)
 	})
@@ -253,6 +275,8 @@ func (s *DB) DeleteAppSecret(ctx context.Context, appID, id string) error {
 // ---- keys
 
 func (s *DB) AddAppKey(ctx context.Context, k store.AppKey) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if k.ID == "" || k.AppID == "" || k.PublicKeyPEM == "" {
 		return fmt.Errorf("%w: app key needs an ID, an app and a PEM", store.ErrInvalid)
 	}
@@ -270,10 +294,14 @@ func scanKey(row scanner) (store.AppKey, error) {
 }
 
 func (s *DB) GetAppKey(ctx context.Context, appID, kid string) (store.AppKey, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return scanKey(s.dbQueryRow(ctx, s.q("SELECT "+keyCols+" FROM oauth_app_keys WHERE app_id = ? AND id = ?"), appID, kid))
 }
 
 func (s *DB) ListAppKeys(ctx context.Context, appID string) ([]store.AppKey, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.db.QueryContext(ctx, s.q("SELECT "+keyCols+" FROM oauth_app_keys WHERE app_id = ? ORDER BY created_at, id"), appID)
 	if err != nil {
 		return nil, mapErr(err)
@@ -291,6 +319,8 @@ func (s *DB) ListAppKeys(ctx context.Context, appID string) ([]store.AppKey, err
 }
 
 func (s *DB) DeleteAppKey(ctx context.Context, appID, kid string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.inTx(ctx, true, func(tx *sql.Tx) error {
 		return deleteOne(ctx, tx, s.q("DELETE FROM oauth_app_keys WHERE app_id = ? AND id = ?"), appID, kid)
 	})
@@ -315,6 +345,8 @@ func scanGrant(row scanner) (store.Grant, error) {
 }
 
 func (s *DB) PutGrant(ctx context.Context, g store.Grant) (store.Grant, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	switch {
 	case g.ID == "" || g.AppID == "":
 		return g, fmt.Errorf("%w: grant needs an ID and an app", store.ErrInvalid)
@@ -380,10 +412,19 @@ func (s *DB) PutGrant(ctx context.Context, g store.Grant) (store.Grant, error) {
 }
 
 func (s *DB) GetGrant(ctx context.Context, id string) (store.Grant, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return scanGrant(s.dbQueryRow(ctx, s.q("SELECT "+grantCols+" FROM oauth_grants WHERE id = ?"), id))
 }
 
+// getGrant is GetGrant inside tx.
+func (s *DB) getGrant(ctx context.Context, tx *sql.Tx, id string) (store.Grant, error) {
+	return scanGrant(s.txQueryRow(ctx, tx, s.q("SELECT "+grantCols+" FROM oauth_grants WHERE id = ?"), id))
+}
+
 func (s *DB) ListGrants(ctx context.Context, f store.GrantFilter) ([]store.Grant, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var where []string
 	var args []any
 	if f.AppID != "" {
@@ -419,6 +460,8 @@ func (s *DB) ListGrants(ctx context.Context, f store.GrantFilter) ([]store.Grant
 }
 
 func (s *DB) DeleteGrant(ctx context.Context, id string, now int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.inTxRetry(ctx, true, func(tx *sql.Tx) error {
 		if err := s.revokeTx(ctx, tx, "grant_id", id, now); err != nil {
 			return err

@@ -26,6 +26,8 @@ func scanAuthCode(row scanner, extra ...any) (store.AuthCode, error) {
 }
 
 func (s *DB) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if c.Hash == "" || c.AppID == "" || c.GrantID == "" {
 		return fmt.Errorf("%w: authorization code needs a hash, an app and a grant", store.ErrInvalid)
 	}
@@ -34,7 +36,9 @@ func (s *DB) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 	return mapErr(err)
 }
 
-func (s *DB) ExchangeAuthCode(ctx context.Context, hash string, now int64, issue func(store.AuthCode) ([]store.OAuthToken, error)) (store.AuthCode, error) {
+func (s *DB) ExchangeAuthCode(ctx context.Context, hash string, now int64, issue func(store.AuthCode, store.Grant) ([]store.OAuthToken, error)) (store.AuthCode, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var out store.AuthCode
 	var reused bool
 	var issueErr error
@@ -68,7 +72,14 @@ func (s *DB) ExchangeAuthCode(ctx context.Context, hash string, now int64, issue
 			}
 			return nil
 		}
-		ts, err := issue(out)
+		// The grant is read here, in the transaction: issue must not need a
+		// connection of its own while this one is held. A code's grant
+		// exists (deleting a grant deletes its codes).
+		g, err := s.getGrant(ctx, tx, out.GrantID)
+		if err != nil {
+			return fmt.Errorf("grant of an authorization code: %w", err)
+		}
+		ts, err := issue(out, g)
 		if err != nil {
 			issueErr = err // commit: the code stays consumed
 			return nil
@@ -108,6 +119,8 @@ func scanDevice(row scanner) (store.DeviceCode, error) {
 }
 
 func (s *DB) CreateDeviceCode(ctx context.Context, d store.DeviceCode) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if d.DeviceHash == "" || d.UserCode == "" || d.AppID == "" {
 		return fmt.Errorf("%w: device code needs a hash, a user code and an app", store.ErrInvalid)
 	}
@@ -126,10 +139,14 @@ func (s *DB) CreateDeviceCode(ctx context.Context, d store.DeviceCode) error {
 }
 
 func (s *DB) GetDeviceCodeByUserCode(ctx context.Context, userCode string, now int64) (store.DeviceCode, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return scanDevice(s.dbQueryRow(ctx, s.q("SELECT "+deviceCols+" FROM oauth_device_codes WHERE user_code = ? AND expires_at > ?"), userCode, now))
 }
 
 func (s *DB) GetDeviceCodeByDeviceHash(ctx context.Context, deviceHash string) (store.DeviceCode, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return scanDevice(s.dbQueryRow(ctx, s.q("SELECT "+deviceCols+" FROM oauth_device_codes WHERE device_hash = ?"), deviceHash))
 }
 
@@ -152,6 +169,8 @@ func (s *DB) decideDevice(ctx context.Context, userCode, grantID string, status 
 }
 
 func (s *DB) ApproveDeviceCode(ctx context.Context, userCode, grantID string, now int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if grantID == "" {
 		return fmt.Errorf("%w: approving a device code needs a grant", store.ErrInvalid)
 	}
@@ -159,10 +178,14 @@ func (s *DB) ApproveDeviceCode(ctx context.Context, userCode, grantID string, no
 }
 
 func (s *DB) DenyDeviceCode(ctx context.Context, userCode string, now int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.decideDevice(ctx, userCode, "", store.DeviceDenied, now)
 }
 
 func (s *DB) PollDevice(ctx context.Context, deviceHash string, now int64) (store.DeviceCode, int64, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var d store.DeviceCode
 	var prev int64
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
@@ -185,6 +208,8 @@ func (s *DB) PollDevice(ctx context.Context, deviceHash string, now int64) (stor
 }
 
 func (s *DB) MarkDeviceCodeRedeemed(ctx context.Context, deviceHash string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.inTx(ctx, false, func(tx *sql.Tx) error {
 		res, err := s.txExec(ctx, tx, s.q("UPDATE oauth_device_codes SET status = ? WHERE device_hash = ? AND status = ?"),
 			string(store.DeviceRedeemed), deviceHash, string(store.DeviceApproved))
@@ -263,10 +288,14 @@ func (s *DB) insertTokens(ctx context.Context, tx *sql.Tx, ts []store.OAuthToken
 }
 
 func (s *DB) CreateOAuthTokens(ctx context.Context, ts ...store.OAuthToken) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.inTx(ctx, false, func(tx *sql.Tx) error { return s.insertTokens(ctx, tx, ts) })
 }
 
 func (s *DB) CreateOAuthTokensForJTI(ctx context.Context, appID, jti string, jtiExpiresAt int64, ts ...store.OAuthToken) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if appID == "" || jti == "" {
 		return fmt.Errorf("%w: jti needs an app and a value", store.ErrInvalid)
 	}
@@ -279,12 +308,16 @@ func (s *DB) CreateOAuthTokensForJTI(ctx context.Context, appID, jti string, jti
 }
 
 func (s *DB) GetOAuthTokenByHash(ctx context.Context, hash string) (store.OAuthToken, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return scanToken(s.dbQueryRow(ctx, s.q("SELECT "+tokenCols+" FROM oauth_tokens WHERE hash = ?"), hash))
 }
 
 var errReuse = errors.New("refresh token reused")
 
-func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now int64, issue func(store.OAuthToken) (store.OAuthToken, store.OAuthToken, error)) error {
+func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now int64, issue func(store.OAuthToken, store.Grant) (store.OAuthToken, store.OAuthToken, error)) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	reused := false
 	var issueErr error
 	err := s.inTxRetry(ctx, false, func(tx *sql.Tx) error {
@@ -313,7 +346,14 @@ func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now int64, issue
 		case old.RevokedAt != 0:
 			return fmt.Errorf("refresh token: %w", store.ErrRevoked)
 		}
-		newAccess, newRefresh, err := issue(old)
+		// Read here for issue, which must not use a connection of its own.
+		g, err := s.getGrant(ctx, tx, old.GrantID)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("refresh token's grant was deleted: %w", store.ErrRevoked)
+		} else if err != nil {
+			return err
+		}
+		newAccess, newRefresh, err := issue(old, g)
 		if err != nil {
 			issueErr = err
 			return err // roll back: nothing changes
@@ -357,24 +397,34 @@ func (s *DB) revoke(ctx context.Context, col, v string, now int64) error {
 }
 
 func (s *DB) RevokeOAuthToken(ctx context.Context, id string, now int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.revoke(ctx, "id", id, now)
 }
 
 func (s *DB) RevokeTokenFamily(ctx context.Context, familyID string, now int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.revoke(ctx, "family_id", familyID, now)
 }
 
 func (s *DB) RevokeTokensByGrant(ctx context.Context, grantID string, now int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.revoke(ctx, "grant_id", grantID, now)
 }
 
 func (s *DB) RevokeTokensByApp(ctx context.Context, appID string, now int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.revoke(ctx, "app_id", appID, now)
 }
 
 // ---- GC
 
 func (s *DB) DeleteExpired(ctx context.Context, now int64) (int64, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var total int64
 	err := s.inTxRetry(ctx, false, func(tx *sql.Tx) error {
 		total = 0

@@ -12,6 +12,8 @@ import (
 // advances the revision: a deleted session is simply not found next time.
 
 func (s *DB) CreateSession(ctx context.Context, se store.Session) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if se.IDHash == "" || se.UserID == "" || se.CSRFSecret == "" {
 		return fmt.Errorf("%w: session needs an ID hash, a user and a CSRF secret", store.ErrInvalid)
 	}
@@ -23,6 +25,8 @@ func (s *DB) CreateSession(ctx context.Context, se store.Session) error {
 }
 
 func (s *DB) GetSession(ctx context.Context, idHash string, now int64) (store.Session, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var se store.Session
 	err := s.dbQueryRow(ctx, s.q("SELECT id_hash, user_id, csrf_secret, created_at, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?"),
 		idHash, now).Scan(&se.IDHash, &se.UserID, &se.CSRFSecret, &se.CreatedAt, &se.ExpiresAt)
@@ -30,12 +34,16 @@ func (s *DB) GetSession(ctx context.Context, idHash string, now int64) (store.Se
 }
 
 func (s *DB) DeleteSession(ctx context.Context, idHash string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.inTx(ctx, false, func(tx *sql.Tx) error {
 		return deleteOne(ctx, tx, s.q("DELETE FROM sessions WHERE id_hash = ?"), idHash)
 	})
 }
 
 func (s *DB) DeleteExpiredSessions(ctx context.Context, now int64) (int64, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	res, err := s.dbExec(ctx, s.q("DELETE FROM sessions WHERE expires_at <= ?"), now)
 	if err != nil {
 		return 0, mapErr(err)

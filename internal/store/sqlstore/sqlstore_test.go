@@ -80,9 +80,9 @@ func postgresBackend(t *testing.T) backend {
 }
 
 // openStore opens (and migrates) a fresh database of b, closed when t ends.
-func openStore(t *testing.T, b backend) *sqlstore.DB {
+func openStore(t *testing.T, b backend, opts ...sqlstore.Option) *sqlstore.DB {
 	t.Helper()
-	s, err := sqlstore.Open(t.Context(), b.newDB(t))
+	s, err := sqlstore.Open(t.Context(), b.newDB(t), opts...)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -95,7 +95,8 @@ func openStore(t *testing.T, b backend) *sqlstore.DB {
 }
 
 func runConformance(t *testing.T, b backend) {
-	storetest.Run(t, func(t *testing.T) store.Store { return openStore(t, b) })
+	storetest.Run(t, func(t *testing.T) store.Store { return openStore(t, b) },
+		func(t *testing.T, conns int) store.Store { return openStore(t, b, sqlstore.MaxConns(conns)) })
 }
 
 func TestSQLite(t *testing.T) { runConformance(t, sqliteBackend()) }

@@ -139,14 +139,14 @@ func (f *fixture) newAuthCode(o oauthSetup) store.AuthCode {
 }
 
 // issueTokens is an ExchangeAuthCode issue callback that returns ts.
-func issueTokens(ts ...store.OAuthToken) func(store.AuthCode) ([]store.OAuthToken, error) {
-	return func(store.AuthCode) ([]store.OAuthToken, error) { return ts, nil }
+func issueTokens(ts ...store.OAuthToken) func(store.AuthCode, store.Grant) ([]store.OAuthToken, error) {
+	return func(store.AuthCode, store.Grant) ([]store.OAuthToken, error) { return ts, nil }
 }
 
 // mustNotIssue is an issue callback for exchanges that must fail before
 // issuing (unknown or used codes).
-func (f *fixture) mustNotIssue(what string) func(store.AuthCode) ([]store.OAuthToken, error) {
-	return func(c store.AuthCode) ([]store.OAuthToken, error) {
+func (f *fixture) mustNotIssue(what string) func(store.AuthCode, store.Grant) ([]store.OAuthToken, error) {
+	return func(c store.AuthCode, _ store.Grant) ([]store.OAuthToken, error) {
 		f.t.Errorf("%s: issue called for code %+v", what, c)
 		return nil, errors.New("issue must not be called")
 	}
@@ -516,14 +516,16 @@ func testAuthCodes(t *testing.T, f *fixture) {
 	fam := store.NewID()
 	access, refresh := f.newToken(o, store.TokenAccess, fam), f.newToken(o, store.TokenRefresh, fam)
 	var seen store.AuthCode
+	var seenGrant store.Grant
 	rev := f.revision()
-	got, err := f.s.ExchangeAuthCode(f.ctx, c.Hash, now, func(c store.AuthCode) ([]store.OAuthToken, error) {
-		seen = c
+	got, err := f.s.ExchangeAuthCode(f.ctx, c.Hash, now, func(c store.AuthCode, g store.Grant) ([]store.OAuthToken, error) {
+		seen, seenGrant = c, g
 		return []store.OAuthToken{access, refresh}, nil
 	})
 	want := c
 	want.UsedAt = now
 	checkEqual(t, "code seen by issue", seen, want)
+	checkEqual(t, "grant seen by issue", seenGrant, o.grant)
 	want.IssuedFamily = fam
 	if checkErr(t, "ExchangeAuthCode", err, nil) {
 		checkEqual(t, "ExchangeAuthCode", got, want)
@@ -590,7 +592,7 @@ func testAuthCodeFailedExchange(t *testing.T, f *fixture) {
 			c := f.newAuthCode(o)
 			checkErr(t, "CreateAuthCode", f.s.CreateAuthCode(f.ctx, c), nil)
 			ts := tc.tokens(store.NewID())
-			_, err := f.s.ExchangeAuthCode(f.ctx, c.Hash, f.tick(), func(store.AuthCode) ([]store.OAuthToken, error) {
+			_, err := f.s.ExchangeAuthCode(f.ctx, c.Hash, f.tick(), func(store.AuthCode, store.Grant) ([]store.OAuthToken, error) {
 				return ts, tc.issueErr
 			})
 			checkErr(t, "ExchangeAuthCode", err, tc.want)
@@ -723,10 +725,11 @@ func testRefreshRotation(t *testing.T, f *fixture) {
 
 	// A refused rotation (the callback fails: wrong client, expired) changes nothing.
 	refused := errors.New("refused by the caller")
-	err := f.s.RotateRefresh(f.ctx, r0.Hash, f.tick(), func(old store.OAuthToken) (store.OAuthToken, store.OAuthToken, error) {
+	err := f.s.RotateRefresh(f.ctx, r0.Hash, f.tick(), func(old store.OAuthToken, g store.Grant) (store.OAuthToken, store.OAuthToken, error) {
 		if old.Hash != r0.Hash || old.FamilyID != r0.FamilyID {
 			t.Errorf("callback saw %+v, want the old refresh token", old)
 		}
+		checkEqual(t, "grant seen by the rotation callback", g, o.grant)
 		return old, old, refused
 	})
 	checkErr(t, "RotateRefresh(callback fails)", err, refused)
@@ -970,6 +973,8 @@ func testOAuthRevision(t *testing.T, f *fixture) {
 }
 
 // rotateTo is a RotateRefresh issue callback returning a fixed pair.
-func rotateTo(access, refresh store.OAuthToken) func(store.OAuthToken) (store.OAuthToken, store.OAuthToken, error) {
-	return func(store.OAuthToken) (store.OAuthToken, store.OAuthToken, error) { return access, refresh, nil }
+func rotateTo(access, refresh store.OAuthToken) func(store.OAuthToken, store.Grant) (store.OAuthToken, store.OAuthToken, error) {
+	return func(store.OAuthToken, store.Grant) (store.OAuthToken, store.OAuthToken, error) {
+		return access, refresh, nil
+	}
 }

@@ -3,7 +3,9 @@
 // expectations, so neither can drift from the other unnoticed.
 //
 // The suite is split like dex's: CRUD (crud.go), transactions — atomicity and
-// the revision counter (transactions.go) — and concurrency (concurrency.go).
+// the revision counter (transactions.go) — and concurrency (concurrency.go),
+// plus the pool part (pool.go): no request may need a second connection while
+// its transaction holds one.
 package storetest
 
 import (
@@ -20,8 +22,9 @@ import (
 
 // Run runs the whole suite. open must return a fresh, empty, migrated store and
 // close it in a t.Cleanup; Run calls it once per subtest, so subtests share no
-// rows.
-func Run(t *testing.T, open func(t *testing.T) store.Store) {
+// rows. openPool is open with a pool of at most conns connections (the
+// pool part, pool.go).
+func Run(t *testing.T, open func(t *testing.T) store.Store, openPool func(t *testing.T, conns int) store.Store) {
 	t.Helper()
 	t.Run("CRUD", func(t *testing.T) { runCRUD(t, open) })
 	t.Run("Transactions", func(t *testing.T) { runTransactions(t, open) })
@@ -29,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("OAuth", func(t *testing.T) { runOAuth(t, open) })
 	t.Run("Sessions", func(t *testing.T) { runSessions(t, open) })
 	t.Run("Enterprise", func(t *testing.T) { runEnterprise(t, open) })
+	t.Run("Pool", func(t *testing.T) { runPool(t, openPool) })
 }
 
 type subTest struct {
