@@ -118,6 +118,7 @@ func (i issued) response() tokenResponse {
 type Principal struct {
 	View    permission.Credential
 	Name    string // the app's name
+	AppID   string
 	Kind    store.GrantKind
 	Session string
 }
@@ -158,7 +159,7 @@ func (s *Service) Resolve(ctx context.Context, token string) (*Principal, error)
 	if err != nil {
 		return nil, err
 	}
-	p := &Principal{Name: app.Name, Kind: g.Kind, Session: t.SessionName}
+	p := &Principal{Name: app.Name, AppID: app.ID, Kind: g.Kind, Session: t.SessionName}
 	// The token reaches exactly what was granted when it was issued (its
 	// snapshot); the grant supplies the account and user, and its removal
 	// revokes the token. A later consent, wider or narrower, makes new tokens.
@@ -201,7 +202,7 @@ func (s *Service) ResolvePrincipal(ctx context.Context, token string) (*authz.Pr
 	if err != nil {
 		return nil, false, err
 	}
-	return &authz.Principal{Cred: p.View, Kind: "oauth_" + string(p.Kind), Name: p.Name}, true, nil
+	return &authz.Principal{Cred: p.View, Kind: "oauth_" + string(p.Kind), Name: p.Name, AppID: p.AppID}, true, nil
 }
 
 var _ authz.TokenResolver = (*Service)(nil)

@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("OAuth", func(t *testing.T) { runOAuth(t, open) })
 	t.Run("Sessions", func(t *testing.T) { runSessions(t, open) })
 	t.Run("Enterprise", func(t *testing.T) { runEnterprise(t, open) })
+	t.Run("Gateway", func(t *testing.T) { runGateway(t, open) })
 }
 
 type subTest struct {

@@ -1,0 +1,243 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/cozeauth/cozeauth/internal/openapi"
+)
+
+// Limits on what the gateway reads of a body to find a resource ID. The bytes
+// read are replayed to the upstream in front of the rest of the body, so they
+// are all that is held in memory.
+const (
+	// MaxJSONInspect bounds a JSON body whose top-level field names the
+	// resource: the whole object is read to reject a duplicated field.
+	MaxJSONInspect = 16 << 20
+	// MaxFormInspect bounds how far into a form the resource field may be: in
+	// a multipart upload, put the field before the file part.
+	MaxFormInspect = 1 << 20
+	maxIDLen       = 256
+)
+
+var errTooFar = errors.New("too far into the body")
+
+// resourceID finds the resource ID where the route says it lives. A body it
+// had to read is replaced by one that replays what was read.
+func resourceID(r *http.Request, m *Match) (string, *openapi.Error) {
+	where, name, _ := strings.Cut(m.Route.ResourceFrom, ":")
+	var id string
+	switch where {
+	case "":
+		return "", nil
+	case "path":
+		id = m.PathResource(r.URL.Path)
+	case "query":
+		id = r.URL.Query().Get(name)
+	case "body":
+		var err error
+		id, err = fromJSON(r, name)
+		if err != nil {
+			return "", bodyError(err, name)
+		}
+	case "form":
+		var err error
+		id, err = fromForm(r, name)
+		if err != nil {
+			return "", bodyError(err, name)
+		}
+	default:
+		return "", openapi.BadRequest("route names its resource in an unknown place %q", m.Route.ResourceFrom)
+	}
+	if id == "" {
+		return "", openapi.BadRequest("%s is required (in the %s)", name, placeName(where))
+	}
+	if len(id) > maxIDLen {
+		return "", openapi.BadRequest("%s is longer than %d bytes", name, maxIDLen)
+	}
+	return id, nil
+}
+
+func placeName(where string) string {
+	switch where {
+	case "body":
+		return "JSON body"
+	case "form":
+		return "form"
+	}
+	return where
+}
+
+func bodyError(err error, name string) *openapi.Error {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return tooLarge(tooBig.Limit)
+	case errors.Is(err, errTooFar):
+		return openapi.BadRequest("%s must come within the first %d bytes of the body (in a multipart form, before the file)", name, MaxFormInspect)
+	}
+	var e *openapi.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return openapi.BadRequest("could not read %s from the request body: %v", name, err)
+}
+
+// replay puts the bytes already read back in front of the unread rest.
+func replay(r *http.Request, read []byte) {
+	rest := r.Body
+	r.Body = readCloser{io.MultiReader(bytes.NewReader(read), rest), rest}
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// fromJSON reads the JSON object body and returns its top-level field name,
+// a string or a number. Keys are compared case-insensitively and a repeated
+// key is refused, because upstream JSON decoders (Go's among them) match keys
+// case-insensitively and keep the last one: the gateway must authorize the
+// very value the upstream will use.
+func fromJSON(r *http.Request, name string) (string, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, _ := mime.ParseMediaType(ct)
+		if mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+			return "", openapi.BadRequest("send a JSON body (Content-Type: application/json) naming %s", name)
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxJSONInspect+1))
+	replay(r, body)
+	if err != nil {
+		return "", err
+	}
+	if len(body) > MaxJSONInspect {
+		return "", &openapi.Error{Code: openapi.CodeBadRequest, Status: http.StatusRequestEntityTooLarge,
+			Msg: fmt.Sprintf("a JSON body naming %s may be at most %d bytes", name, MaxJSONInspect)}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "", openapi.BadRequest("request body must be a JSON object naming %s", name)
+	}
+	var id string
+	found := false
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return "", openapi.BadRequest("request body is not valid JSON: %v", err)
+		}
+		key, _ := t.(string)
+		if !strings.EqualFold(key, name) {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return "", openapi.BadRequest("request body is not valid JSON: %v", err)
+			}
+			continue
+		}
+		if found {
+			return "", openapi.BadRequest("%s appears more than once in the request body", name)
+		}
+		found = true
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return "", openapi.BadRequest("request body is not valid JSON: %v", err)
+		}
+		switch v := v.(type) {
+		case string:
+			id = v
+		case json.Number:
+			id = v.String()
+		case nil:
+		default:
+			return "", openapi.BadRequest("%s must be a string", name)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return "", openapi.BadRequest("request body is not valid JSON: %v", err)
+	}
+	return id, nil
+}
+
+// fromForm returns the first value of a form field (as Go's FormValue does)
+// from a multipart or urlencoded body, reading at most MaxFormInspect bytes:
+// a multipart upload is never held in memory, so the field must come before
+// the file.
+func fromForm(r *http.Request, name string) (string, error) {
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return "", openapi.BadRequest("send a form body (multipart/form-data or application/x-www-form-urlencoded) naming %s", name)
+	}
+	var read bytes.Buffer
+	lr := &io.LimitedReader{R: r.Body, N: MaxFormInspect}
+	src := io.TeeReader(lr, &read)
+	defer func() { replay(r, read.Bytes()) }()
+	switch mt {
+	case "application/x-www-form-urlencoded":
+		b, err := io.ReadAll(src)
+		if err != nil {
+			return "", err
+		}
+		if lr.N == 0 {
+			// Exactly at the limit or beyond: is there more?
+			var one [1]byte
+			if n, _ := r.Body.Read(one[:]); n > 0 {
+				read.Write(one[:n])
+				return "", errTooFar
+			}
+		}
+		v, err := url.ParseQuery(string(b))
+		if err != nil {
+			return "", openapi.BadRequest("request body is not a valid urlencoded form: %v", err)
+		}
+		return v.Get(name), nil
+	case "multipart/form-data":
+		mr := multipart.NewReader(src, params["boundary"])
+		for {
+			p, err := mr.NextPart()
+			if err == io.EOF {
+				return "", nil
+			}
+			if err != nil {
+				if lr.N == 0 {
+					return "", errTooFar
+				}
+				return "", unwrapMultipart(err)
+			}
+			if p.FormName() != name || p.FileName() != "" {
+				if _, err := io.Copy(io.Discard, p); err != nil {
+					if lr.N == 0 {
+						return "", errTooFar
+					}
+					return "", unwrapMultipart(err)
+				}
+				continue
+			}
+			v, err := io.ReadAll(io.LimitReader(p, maxIDLen+1))
+			if err != nil {
+				if lr.N == 0 {
+					return "", errTooFar
+				}
+				return "", unwrapMultipart(err)
+			}
+			return strings.TrimSpace(string(v)), nil
+		}
+	}
+	return "", openapi.BadRequest("send a form body (multipart/form-data or application/x-www-form-urlencoded) naming %s", name)
+}
+
+func unwrapMultipart(err error) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return err
+	}
+	return openapi.BadRequest("request body is not a valid multipart form: %v", err)
+}
