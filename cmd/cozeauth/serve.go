@@ -51,6 +51,15 @@ func newServe() *cobra.Command {
 	f.DurationVar(&cfg.DeviceCodeTTL, "device-code-ttl", cfg.DeviceCodeTTL, "lifetime of device codes")
 	f.DurationVar(&cfg.DevicePollInterval, "device-poll-interval", cfg.DevicePollInterval, "device polling interval announced to clients (slow_down below it)")
 	f.StringArrayVar(&cfg.JWTAudiences, "jwt-audience", nil, "extra accepted JWT aud value (repeatable); --dev adds api.coze.cn and api.coze.com")
+	f.StringVar(&cfg.Upstream, "upstream", "", "gateway: base URL of the Coze-compatible OpenAPI to forward authorized catalog routes to, or \"sandbox\" (the default with --dev)")
+	f.StringVar(&cfg.UpstreamToken, "upstream-token", "", "gateway: the credential sent to the upstream in place of the caller's (prefer COZEAUTH_UPSTREAM_TOKEN or --upstream-token-file)")
+	f.StringVar(&cfg.UpstreamTokenFile, "upstream-token-file", "", "gateway: read the upstream credential from this file")
+	f.BoolVar(&cfg.UpstreamAllowUnlisted, "upstream-allow-unlisted", false, "gateway: forward authenticated requests to routes not in the permission catalog (otherwise 4101)")
+	f.Int64Var(&cfg.UpstreamMaxBody, "upstream-max-body", cfg.UpstreamMaxBody, "gateway: largest request body forwarded, in bytes (larger: 413)")
+	f.DurationVar(&cfg.UpstreamTimeout, "upstream-timeout", cfg.UpstreamTimeout, "gateway: how long to wait for the upstream's response headers (then 504)")
+	f.StringArrayVar(&cfg.UpstreamResolve, "upstream-resolve", nil, "gateway: ask the upstream which workspace an unknown resource lives in, TYPE=/PATH/{id}#json.field, e.g. bot=/v1/bots/{id}#data.space_id (repeatable)")
+	f.DurationVar(&cfg.UpstreamResolveTTL, "upstream-resolve-ttl", cfg.UpstreamResolveTTL, "gateway: how long a resolved workspace is remembered (misses never are)")
+	f.StringVar(&cfg.SecretKeyFile, "secret-key-file", "", "file with the 32-byte key (hex or base64) sealing per-user upstream tokens; required to use them")
 	return cmd
 }
 
