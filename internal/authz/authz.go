@@ -116,7 +116,10 @@ func (a *Authorizer) CheckTarget(ctx context.Context, p *Principal, perm *permis
 		return permission.Decision{}, nil, err
 	}
 	facts.BotID = botID
-	if ref != nil {
+	// Without the permission the decision is 4101 whatever the resource (step
+	// 2 comes first), so the resource's facts, which may mean asking the
+	// upstream, are not gathered.
+	if ref != nil && (perm == nil || p.Cred.Has(perm.Name)) {
 		t, err := a.Facts.Target(ctx, &p.Cred, perm, *ref)
 		if err != nil {
 			return permission.Decision{}, nil, err
