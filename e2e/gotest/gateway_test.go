@@ -164,7 +164,6 @@ func (u *upstreamProc) lookups(path string) int {
 
 // ---------------------------------------------------------------- requests
 
-
 // call sends a request with the given Authorization ("" none) and extra
 // headers; a string body is JSON.
 func call(t *testing.T, method, u, authorization string, hdr map[string]string, body io.Reader) rawResp {
