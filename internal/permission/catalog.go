@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 )
@@ -21,11 +22,15 @@ const (
 	LevelEnterprise Level = "enterprise"
 )
 
-// Route is an OpenAPI route a permission guards. ResourceFrom says where the
-// resource ID is found: "path:NAME", "query:NAME", "body:NAME" (a JSON body
-// field) or "form:NAME" (a multipart or urlencoded form field); empty: the
-// route acts on the caller's own account. ResourceType is the type of that
-// resource when it differs from the permission's (empty: the permission's).
+// Route is an OpenAPI route a permission guards. Method and Path form a Go
+// 1.22 ServeMux pattern ("GET /v1/bots/{bot_id}"). ResourceFrom says where the
+// resource ID is found: "path:NAME" (a wildcard of Path), "query:NAME",
+// "body:NAME" (a top-level JSON body field; a string or a number, or an array
+// of them when the route acts on several resources, each of which must be
+// allowed) or "form:NAME" (a multipart or urlencoded form field); empty: the
+// route acts on the caller's own account, which only account-level
+// permissions may do. ResourceType is the type of that resource when it
+// differs from the permission's (empty: the permission's).
 type Route struct {
 	Method       string `json:"method"`
 	Path         string `json:"path"`
@@ -41,20 +46,60 @@ func (r *Route) Type(p *Permission) string {
 	return p.ResourceType
 }
 
-// validResourceFrom reports whether s is "" or "path|query|body|form:NAME".
-func validResourceFrom(s string) bool {
-	if s == "" {
-		return true
+// Pattern is the route's ServeMux pattern, "METHOD /path".
+func (r *Route) Pattern() string { return r.Method + " " + r.Path }
+
+// routeMethods are the methods a route may name (GET also admits WebSocket
+// upgrades).
+var routeMethods = map[string]bool{
+	http.MethodGet: true, http.MethodPost: true, http.MethodPut: true, http.MethodPatch: true, http.MethodDelete: true,
+}
+
+// checkResourceFrom reports what is wrong with a route's ResourceFrom, if
+// anything: it must be "" or "path|query|body|form:NAME", and a path NAME must
+// be a wildcard of the route's path.
+func checkResourceFrom(r *Route) error {
+	if r.ResourceFrom == "" {
+		return nil
 	}
-	where, name, ok := strings.Cut(s, ":")
-	if !ok || name == "" {
-		return false
+	where, name, ok := strings.Cut(r.ResourceFrom, ":")
+	if !ok || name == "" || strings.ContainsAny(name, " :{}/") {
+		return fmt.Errorf("resource_from %q is not WHERE:NAME", r.ResourceFrom)
 	}
 	switch where {
-	case "path", "query", "body", "form":
-		return true
+	case "path":
+		if !strings.Contains(r.Path, "{"+name+"}") && !strings.Contains(r.Path, "{"+name+"...}") {
+			return fmt.Errorf("resource_from %q names no wildcard of %s", r.ResourceFrom, r.Path)
+		}
+	case "query", "body", "form":
+	default:
+		return fmt.Errorf("resource_from %q: the place must be path, query, body or form", r.ResourceFrom)
 	}
-	return false
+	return nil
+}
+
+// checkPatterns registers every route in a fresh ServeMux, so that a path
+// that is not a valid pattern, or two routes that conflict (both match some
+// request and neither is more specific), are caught when the catalog loads
+// rather than when the gateway mounts it. ServeMux reports both by panicking;
+// the panic is turned into an error here and goes no further.
+func checkPatterns(routes map[string]string) (err error) {
+	mux := http.NewServeMux()
+	pattern := ""
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("route %q (%s): %v", pattern, routes[pattern], v)
+		}
+	}()
+	keys := make([]string, 0, len(routes))
+	for k := range routes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, pattern = range keys {
+		mux.Handle(pattern, http.NotFoundHandler())
+	}
+	return nil
 }
 
 // Permission is one entry of the catalog.
@@ -66,8 +111,8 @@ type Permission struct {
 	Routes       []Route           `json:"routes"`
 }
 
-// Group is the resource family a permission belongs to ("Bot" for "Bot.chat"),
-// used to group permissions in pickers.
+// Group is the name of the group a permission belongs to: the resource
+// family before the dot ("Bot" for "Bot.chat"), as Coze names its permissions.
 func (p *Permission) Group() string {
 	g, _, _ := strings.Cut(p.Name, ".")
 	return g
@@ -81,10 +126,29 @@ func (p *Permission) Text(lang string) string {
 	return p.Description["en"]
 }
 
+// Group is a family of permissions shown together in the pickers, with a
+// title in each page language.
+type Group struct {
+	Name  string            `json:"name"`
+	Title map[string]string `json:"title"`
+	// Permissions are the group's permissions sorted by name (filled in when
+	// the catalog loads).
+	Permissions []*Permission `json:"-"`
+}
+
+// Text returns the title in lang ("en" or "zh-CN"), falling back to English.
+func (g *Group) Text(lang string) string {
+	if t, ok := g.Title[lang]; ok {
+		return t
+	}
+	return g.Title["en"]
+}
+
 // Catalog is the set of known permissions. It is read-only after loading.
 type Catalog struct {
 	list   []*Permission
 	byName map[string]*Permission
+	groups []*Group
 }
 
 //go:embed catalog.json
@@ -103,9 +167,13 @@ func mustParse(b []byte) *Catalog {
 	return c
 }
 
-// ParseCatalog parses and validates a catalog file.
+// ParseCatalog parses and validates a catalog file: every permission is
+// Group.action of a listed group, with a known level, a resource type and
+// descriptions in en and zh-CN; every route is a valid ServeMux pattern, no
+// two routes conflict, and each says where its resource is.
 func ParseCatalog(b []byte) (*Catalog, error) {
 	var f struct {
+		Groups      []*Group      `json:"groups"`
 		Permissions []*Permission `json:"permissions"`
 	}
 	dec := json.NewDecoder(strings.NewReader(string(b)))
@@ -113,11 +181,27 @@ func ParseCatalog(b []byte) (*Catalog, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, err
 	}
-	c := &Catalog{byName: map[string]*Permission{}}
-	for _, p := range f.Permissions {
+	c := &Catalog{byName: map[string]*Permission{}, groups: f.Groups}
+	groups := map[string]*Group{}
+	for _, g := range f.Groups {
 		switch {
-		case p.Name == "" || !strings.Contains(p.Name, "."):
+		case g.Name == "" || strings.ContainsAny(g.Name, ". "):
+			return nil, fmt.Errorf("group %q: a name without dots or spaces is needed", g.Name)
+		case groups[g.Name] != nil:
+			return nil, fmt.Errorf("group %q listed twice", g.Name)
+		case g.Title["en"] == "" || g.Title["zh-CN"] == "":
+			return nil, fmt.Errorf("group %q: needs en and zh-CN titles", g.Name)
+		}
+		groups[g.Name] = g
+	}
+	routes := map[string]string{} // pattern → permission
+	for _, p := range f.Permissions {
+		group, action, _ := strings.Cut(p.Name, ".")
+		switch {
+		case group == "" || action == "" || strings.ContainsAny(action, ". "):
 			return nil, fmt.Errorf("permission %q: name must be Group.action", p.Name)
+		case groups[group] == nil:
+			return nil, fmt.Errorf("permission %q: group %q is not in the groups list", p.Name, group)
 		case c.byName[p.Name] != nil:
 			return nil, fmt.Errorf("permission %q listed twice", p.Name)
 		case p.Level != LevelAccount && p.Level != LevelWorkspace && p.Level != LevelEnterprise:
@@ -130,16 +214,50 @@ func ParseCatalog(b []byte) (*Catalog, error) {
 		case p.Description["en"] == "" || p.Description["zh-CN"] == "":
 			return nil, fmt.Errorf("permission %q: needs en and zh-CN descriptions", p.Name)
 		}
-		for _, r := range p.Routes {
-			if r.Method == "" || !strings.HasPrefix(r.Path, "/") || !validResourceFrom(r.ResourceFrom) {
-				return nil, fmt.Errorf("permission %q: bad route %+v", p.Name, r)
+		for i := range p.Routes {
+			r := &p.Routes[i]
+			if err := checkRoute(p, r); err != nil {
+				return nil, fmt.Errorf("permission %q: route %s: %w", p.Name, r.Pattern(), err)
 			}
+			if other, dup := routes[r.Pattern()]; dup {
+				return nil, fmt.Errorf("permission %q: route %s is already %s's", p.Name, r.Pattern(), other)
+			}
+			routes[r.Pattern()] = p.Name
 		}
 		c.list = append(c.list, p)
 		c.byName[p.Name] = p
 	}
+	if err := checkPatterns(routes); err != nil {
+		return nil, err
+	}
 	sort.Slice(c.list, func(i, j int) bool { return c.list[i].Name < c.list[j].Name })
+	for _, p := range c.list {
+		g := groups[p.Group()]
+		g.Permissions = append(g.Permissions, p)
+	}
+	for _, g := range c.groups {
+		if len(g.Permissions) == 0 {
+			return nil, fmt.Errorf("group %q has no permissions", g.Name)
+		}
+	}
 	return c, nil
+}
+
+// checkRoute checks one route of p on its own.
+func checkRoute(p *Permission, r *Route) error {
+	switch {
+	case !routeMethods[r.Method]:
+		return fmt.Errorf("method %q is not one of GET, POST, PUT, PATCH, DELETE", r.Method)
+	case !strings.HasPrefix(r.Path, "/") || strings.ContainsAny(r.Path, " \t?#"):
+		return fmt.Errorf("path %q must start with / and hold no spaces, query or fragment", r.Path)
+	case r.ResourceFrom == "" && p.Level != LevelAccount:
+		return fmt.Errorf("a %s-level permission needs resource_from: where the route names its %s", p.Level, r.Type(p))
+	case r.ResourceFrom == "" && r.ResourceType != "" && r.ResourceType != "account":
+		return fmt.Errorf("a route on the caller's own account acts on an account, not a %q", r.ResourceType)
+	case r.ResourceType != "" && strings.TrimSpace(r.ResourceType) != r.ResourceType:
+		return fmt.Errorf("resource_type %q has spaces", r.ResourceType)
+	}
+	return checkResourceFrom(r)
 }
 
 // Lookup returns the named permission.
@@ -150,6 +268,10 @@ func (c *Catalog) Lookup(name string) (*Permission, bool) {
 
 // All returns every permission, sorted by name.
 func (c *Catalog) All() []*Permission { return c.list }
+
+// Groups returns the groups in the order the pickers show them, each with its
+// permissions.
+func (c *Catalog) Groups() []*Group { return c.groups }
 
 // Validate checks that every name is in the catalog and returns them sorted
 // and de-duplicated.

@@ -6,55 +6,6 @@ import (
 	"github.com/cozeauth/cozeauth/internal/store"
 )
 
-func TestDefaultCatalog(t *testing.T) {
-	c := Default()
-	for name, level := range map[string]Level{
-		"Workspace.list":      LevelAccount,
-		"Bot.chat":            LevelWorkspace,
-		"Bot.getMetadata":     LevelWorkspace,
-		"Conversation.create": LevelAccount,
-		"Connector.botChat":   LevelAccount,
-	} {
-		p, ok := c.Lookup(name)
-		if !ok {
-			t.Fatalf("catalog lacks %s", name)
-		}
-		if p.Level != level {
-			t.Errorf("%s: level %s, want %s", name, p.Level, level)
-		}
-		if p.Text("zh-CN") == "" || p.Text("en") == "" || p.Text("fr") != p.Text("en") {
-			t.Errorf("%s: descriptions %v", name, p.Description)
-		}
-	}
-	if p, _ := c.Lookup("Bot.chat"); p.ResourceType != "bot" || p.Group() != "Bot" {
-		t.Errorf("Bot.chat: %+v", p)
-	}
-	if _, err := c.Validate([]string{"Bot.chat", "Nope.nope"}); err == nil {
-		t.Error("Validate accepted an unknown permission")
-	}
-	got, err := c.Validate([]string{"Bot.chat", "Workspace.list", "Bot.chat"})
-	if err != nil || len(got) != 2 || got[0] != "Bot.chat" {
-		t.Errorf("Validate = %v, %v", got, err)
-	}
-}
-
-func TestParseCatalogRejects(t *testing.T) {
-	for name, src := range map[string]string{
-		"bad json":        `{`,
-		"unknown field":   `{"permissions":[{"name":"A.b","level":"account","resource_type":"account","description":{"en":"x","zh-CN":"y"},"routes":[],"extra":1}]}`,
-		"no dot":          `{"permissions":[{"name":"Ab","level":"account","resource_type":"account","description":{"en":"x","zh-CN":"y"}}]}`,
-		"bad level":       `{"permissions":[{"name":"A.b","level":"galaxy","resource_type":"account","description":{"en":"x","zh-CN":"y"}}]}`,
-		"duplicate":       `{"permissions":[{"name":"A.b","level":"account","resource_type":"account","description":{"en":"x","zh-CN":"y"}},{"name":"A.b","level":"account","resource_type":"account","description":{"en":"x","zh-CN":"y"}}]}`,
-		"no zh":           `{"permissions":[{"name":"A.b","level":"account","resource_type":"account","description":{"en":"x"}}]}`,
-		"account on bots": `{"permissions":[{"name":"A.b","level":"account","resource_type":"bot","description":{"en":"x","zh-CN":"y"}}]}`,
-		"bad route":       `{"permissions":[{"name":"A.b","level":"account","resource_type":"account","description":{"en":"x","zh-CN":"y"},"routes":[{"method":"GET","path":"v1"}]}]}`,
-	} {
-		if _, err := ParseCatalog([]byte(src)); err == nil {
-			t.Errorf("%s: accepted", name)
-		}
-	}
-}
-
 // The accounts and workspaces of the decision table.
 var (
 	alice          = store.Owner{Type: store.OwnerPersonal, ID: "7000000000000000001"}
