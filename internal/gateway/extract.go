@@ -26,12 +26,17 @@ const (
 	// a multipart upload, put the field before the file part.
 	MaxFormInspect = 1 << 20
 	maxIDLen       = 256
+	// maxIDs bounds a list of resource IDs in a body field; idSep joins them
+	// (it cannot occur in one).
+	maxIDs = 100
+	idSep  = "\x00"
 )
 
 var errTooFar = errors.New("too far into the body")
 
-// resourceID finds the resource ID where the route says it lives. A body it
-// had to read is replaced by one that replays what was read.
+// resourceID finds the resource ID where the route says it lives (several,
+// joined by idSep, when a JSON field lists them). A body it had to read is
+// replaced by one that replays what was read.
 func resourceID(r *http.Request, m *Match) (string, *openapi.Error) {
 	where, name, _ := strings.Cut(m.Route.ResourceFrom, ":")
 	var id string
@@ -60,8 +65,10 @@ func resourceID(r *http.Request, m *Match) (string, *openapi.Error) {
 	if id == "" {
 		return "", openapi.BadRequest("%s is required (in the %s)", name, placeName(where))
 	}
-	if len(id) > maxIDLen {
-		return "", openapi.BadRequest("%s is longer than %d bytes", name, maxIDLen)
+	for _, one := range strings.Split(id, idSep) {
+		if len(one) > maxIDLen {
+			return "", openapi.BadRequest("%s is longer than %d bytes", name, maxIDLen)
+		}
 	}
 	return id, nil
 }
@@ -157,8 +164,28 @@ func fromJSON(r *http.Request, name string) (string, error) {
 		case json.Number:
 			id = v.String()
 		case nil:
+		case []any:
+			// A list of IDs (e.g. document_ids): each is decided.
+			ids := make([]string, 0, len(v))
+			for _, e := range v {
+				switch e := e.(type) {
+				case string:
+					ids = append(ids, e)
+				case json.Number:
+					ids = append(ids, e.String())
+				default:
+					return "", openapi.BadRequest("%s must be a string or a list of strings", name)
+				}
+				if ids[len(ids)-1] == "" || strings.Contains(ids[len(ids)-1], idSep) {
+					return "", openapi.BadRequest("%s has an empty or invalid entry", name)
+				}
+			}
+			if len(ids) > maxIDs {
+				return "", openapi.BadRequest("%s lists more than %d IDs", name, maxIDs)
+			}
+			id = strings.Join(ids, idSep)
 		default:
-			return "", openapi.BadRequest("%s must be a string", name)
+			return "", openapi.BadRequest("%s must be a string or a list of strings", name)
 		}
 	}
 	if _, err := dec.Token(); err != nil {

@@ -260,20 +260,33 @@ func (g *Gateway) authorize(w http.ResponseWriter, r *http.Request, p *authz.Pri
 		g.fail(w, r, e)
 		return "", false
 	}
-	ref, botID := resourceRef(p, m, id)
-	d, t, err := g.o.Authz.CheckTarget(r.Context(), p, m.Perm, ref, botID)
-	if err != nil {
-		g.fail(w, r, err)
-		return "", false
+	ws, mixed := "", false
+	for i, one := range strings.Split(id, idSep) {
+		ref, botID := resourceRef(p, m, one)
+		d, t, err := g.o.Authz.CheckTarget(r.Context(), p, m.Perm, ref, botID)
+		if err != nil {
+			g.fail(w, r, err)
+			return "", false
+		}
+		if !d.OK() {
+			g.fail(w, r, openapi.Denied(d))
+			return "", false
+		}
+		here := ""
+		if t != nil {
+			here = t.Workspace.ID
+		}
+		if i == 0 {
+			ws = here
+		} else if here != ws {
+			mixed = true
+		}
 	}
-	if !d.OK() {
-		g.fail(w, r, openapi.Denied(d))
-		return "", false
+	if mixed {
+		// The header names the workspace of all the resources, or none.
+		ws = ""
 	}
-	if t != nil {
-		return t.Workspace.ID, true
-	}
-	return "", true
+	return ws, true
 }
 
 // resourceRef names what the decision is about: the resource the route
