@@ -130,7 +130,7 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == "POST" && r.URL.Path == "/v3/chat":
 		u.chat(w, r, in, gate)
-	case r.Method == "GET" && r.URL.Path == "/v3/chat/retrieve":
+	case r.URL.Path == "/v3/chat/retrieve":
 		q := r.URL.Query()
 		ok(w, map[string]any{"id": q.Get("chat_id"), "conversation_id": q.Get("conversation_id"), "bot_id": "",
 			"status": "completed", "created_at": time.Now().Unix(), "completed_at": time.Now().Unix(),
