@@ -109,7 +109,7 @@ type route struct {
 var routes = map[string]route{
 	"/v3/chat":                          {[]string{http.MethodPost}, (*Sandbox).chatCreate},
 	"/v3/chat/retrieve":                 {[]string{http.MethodGet, http.MethodPost}, (*Sandbox).chatRetrieve},
-	"/v3/chat/message/list":             {[]string{http.MethodGet, http.MethodPost}, (*Sandbox).chatMessages},
+	"/v3/chat/message/list":             {[]string{http.MethodGet}, (*Sandbox).chatMessages},
 	"/v3/chat/cancel":                   {[]string{http.MethodPost}, (*Sandbox).chatCancel},
 	"/v3/chat/submit_tool_outputs":      {[]string{http.MethodPost}, (*Sandbox).chatSubmitToolOutputs},
 	"/v1/conversation/create":           {[]string{http.MethodPost}, (*Sandbox).conversationCreate},
@@ -121,18 +121,6 @@ var routes = map[string]route{
 	"/v1/workflow/run":                  {[]string{http.MethodPost}, (*Sandbox).workflowRun},
 	"/v1/workflow/stream_run":           {[]string{http.MethodPost}, (*Sandbox).workflowStreamRun},
 	"/v1/workflows/chat":                {[]string{http.MethodPost}, (*Sandbox).workflowChat},
-}
-
-// Paths is the sorted list of fixed paths the sandbox serves, besides
-// /v1/conversations/{conversation_id}/clear and
-// /v1/workflows/{workflow_id}/run_histories/{execute_id}.
-func Paths() []string {
-	out := make([]string, 0, len(routes))
-	for p := range routes {
-		out = append(out, p)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // ServeHTTP answers r, or a Coze error envelope for a route it does not serve.

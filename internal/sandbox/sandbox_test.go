@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cozeauth/cozeauth/internal/logid"
+	"github.com/cozeauth/cozeauth/internal/permission"
 )
 
 // fixedNow is the sandbox clock in tests.
@@ -844,15 +845,24 @@ func TestConversationIsBounded(t *testing.T) {
 	}
 }
 
-func TestPaths(t *testing.T) {
-	got := Paths()
-	for _, p := range []string{"/v3/chat", "/v3/chat/retrieve", "/v1/workflows/chat", "/v1/conversations"} {
-		found := false
-		for _, g := range got {
-			found = found || g == p
+// Every route the sandbox serves is a catalog route: the gateway refuses the
+// others before they reach it.
+func TestRoutesAreInTheCatalog(t *testing.T) {
+	catalog := map[string]string{}
+	for _, p := range permission.Default().All() {
+		for _, r := range p.Routes {
+			catalog[r.Pattern()] = p.Name
 		}
-		if !found {
-			t.Errorf("Paths() lacks %s: %v", p, got)
+	}
+	served := []string{"POST /v1/conversations/{conversation_id}/clear", "GET /v1/workflows/{workflow_id}/run_histories/{execute_id}"}
+	for path, rt := range routes {
+		for _, m := range rt.methods {
+			served = append(served, m+" "+path)
+		}
+	}
+	for _, pattern := range served {
+		if _, ok := catalog[pattern]; !ok {
+			t.Errorf("the sandbox serves %s, which is not in the permission catalog", pattern)
 		}
 	}
 }
