@@ -86,11 +86,11 @@ func newSandbox(opts Options) *Sandbox {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	max := opts.MaxConversations
-	if max <= 0 {
-		max = DefaultMaxConversations
+	limit := opts.MaxConversations
+	if limit <= 0 {
+		limit = DefaultMaxConversations
 	}
-	s.st = newState(max)
+	s.st = newState(limit)
 	return s
 }
 
@@ -113,6 +113,7 @@ var routes = map[string]route{
 	"/v3/chat/cancel":                   {[]string{http.MethodPost}, (*Sandbox).chatCancel},
 	"/v3/chat/submit_tool_outputs":      {[]string{http.MethodPost}, (*Sandbox).chatSubmitToolOutputs},
 	"/v1/conversation/create":           {[]string{http.MethodPost}, (*Sandbox).conversationCreate},
+	"/v1/workflow/conversation/create":  {[]string{http.MethodPost}, (*Sandbox).conversationCreate},
 	"/v1/conversation/retrieve":         {[]string{http.MethodGet}, (*Sandbox).conversationRetrieve},
 	"/v1/conversations":                 {[]string{http.MethodGet}, (*Sandbox).conversationList},
 	"/v1/conversation/message/create":   {[]string{http.MethodPost}, (*Sandbox).messageCreate},

@@ -143,9 +143,9 @@ type state struct {
 	execOrder *list.List
 }
 
-func newState(max int) *state {
+func newState(limit int) *state {
 	return &state{
-		max:       max,
+		max:       limit,
 		convs:     map[string]*conversation{},
 		convOrder: list.New(),
 		chats:     map[string]*chat{},
