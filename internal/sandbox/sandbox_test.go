@@ -509,7 +509,7 @@ func TestConversations(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("retrieved %+v", got)
 	}
-	// The workflow flavour (coze-js workflows) makes the same kind.
+	// The workflow flavour of the route makes the same kind.
 	call(t, s, "POST", "/v1/workflow/conversation/create", `{"bot_id":"bot9"}`, alice).ok(t, &got)
 	if got.ID == "" || got.LastSectionID == "" {
 		t.Fatalf("workflow conversation %+v", got)
