@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -869,5 +870,44 @@ func TestRoutesAreInTheCatalog(t *testing.T) {
 		if _, ok := catalog[pattern]; !ok {
 			t.Errorf("the sandbox serves %s, which is not in the permission catalog", pattern)
 		}
+	}
+}
+
+// Chats, polls and listings from many goroutines, with eviction under way,
+// keep the state consistent (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	s := newTestSandbox(t, func(o *Options) { o.MaxConversations = 8 })
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 20 {
+				text := fmt.Sprintf("g%d-%d", g, i)
+				rec := httptest.NewRecorder()
+				s.ServeHTTP(rec, httptest.NewRequest("POST", "/v3/chat", strings.NewReader(chatBody("bot1", i%2 == 0, userText(text)))))
+				if rec.Code != 200 {
+					errs <- fmt.Sprintf("chat %s: HTTP %d %s", text, rec.Code, rec.Body)
+					return
+				}
+				rec = httptest.NewRecorder()
+				s.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/conversations?bot_id=bot1", nil))
+				if rec.Code != 200 {
+					errs <- fmt.Sprintf("list: HTTP %d %s", rec.Code, rec.Body)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	if len(s.st.convs) != 8 || s.st.convOrder.Len() != 8 || len(s.st.chats) != 8 {
+		t.Fatalf("after the storm: %d conversations (%d in order), %d chats", len(s.st.convs), s.st.convOrder.Len(), len(s.st.chats))
 	}
 }
