@@ -460,7 +460,8 @@ func (s *Sandbox) chatMessages(w http.ResponseWriter, r *http.Request) error {
 }
 
 // chatCancel answers /v3/chat/cancel: an in_progress (or requires_action)
-// chat is canceled; a finished one answers 4104 as Coze does.
+// chat is canceled; a finished one answers 4104, the code cozepy's
+// create_and_poll expects of a chat that cannot be canceled.
 func (s *Sandbox) chatCancel(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		ConversationID string `json:"conversation_id"`
