@@ -18,6 +18,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -109,6 +110,7 @@ func New(o Options) *Gateway {
 			ModifyResponse: modifyResponse,
 			ErrorHandler:   g.upstreamError,
 			ErrorLog:       slog.NewLogLogger(o.Log.Handler(), slog.LevelWarn),
+			BufferPool:     bufferPool{},
 		}
 	}
 	return g
@@ -329,6 +331,15 @@ func tooLarge(limit int64) *openapi.Error {
 	return &openapi.Error{Code: openapi.CodeBadRequest, Status: http.StatusRequestEntityTooLarge,
 		Msg: fmt.Sprintf("request body is larger than %d bytes", limit)}
 }
+
+// bufferPool lends the proxy its copy buffers, which it would otherwise
+// allocate (32 KiB) for every response.
+type bufferPool struct{}
+
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (bufferPool) Get() []byte  { return *copyBuffers.Get().(*[]byte) }
+func (bufferPool) Put(b []byte) { copyBuffers.Put(&b) }
 
 // bodyWatch remembers that the body went over the limit, which the proxy's
 // transport reports only as a broken request.

@@ -34,6 +34,12 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with a change to the configuration.
+func newEnvWith(t testing.TB, configure func(*config.Config)) *env {
+	t.Helper()
 	ctx := context.Background()
 	s, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
 	if err != nil {
@@ -68,6 +74,9 @@ func newEnv(t testing.TB) *env {
 	e.full, e.narrow = full.Token, narrow.Token
 	cfg := config.Default()
 	cfg.AccessLog = false
+	if configure != nil {
+		configure(&cfg)
+	}
 	e.srv, err = New(cfg, s, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	must(err)
 	e.h = e.srv.Handler()
