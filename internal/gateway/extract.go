@@ -130,68 +130,177 @@ func fromJSON(r *http.Request, name string) (string, error) {
 		return "", &openapi.Error{Code: openapi.CodeBadRequest, Status: http.StatusRequestEntityTooLarge,
 			Msg: fmt.Sprintf("a JSON body naming %s may be at most %d bytes", name, MaxJSONInspect)}
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return "", openapi.BadRequest("request body must be a JSON object naming %s", name)
+	if !json.Valid(body) {
+		return "", openapi.BadRequest("request body is not valid JSON")
 	}
-	var id string
-	found := false
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return "", openapi.BadRequest("request body is not valid JSON: %v", err)
+	raw, n, isObject := topLevelField(body, name)
+	switch {
+	case !isObject:
+		return "", openapi.BadRequest("request body must be a JSON object naming %s", name)
+	case n > 1:
+		return "", openapi.BadRequest("%s appears more than once in the request body", name)
+	case n == 0:
+		return "", nil
+	}
+	return idValue(raw, name)
+}
+
+// idValue turns a field's raw JSON value into the ID (or IDs joined by
+// idSep): a string, a number, null (none) or a list of strings and numbers.
+func idValue(raw []byte, name string) (string, error) {
+	switch raw[0] {
+	case '"':
+		if bytes.IndexByte(raw, '\\') < 0 {
+			return string(raw[1 : len(raw)-1]), nil
 		}
-		key, _ := t.(string)
-		if !strings.EqualFold(key, name) {
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return "", openapi.BadRequest("request body is not valid JSON: %v", err)
-			}
-			continue
+		var v string
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return "", openapi.BadRequest("%s is not a valid JSON string", name)
 		}
-		if found {
-			return "", openapi.BadRequest("%s appears more than once in the request body", name)
-		}
-		found = true
-		var v any
-		if err := dec.Decode(&v); err != nil {
-			return "", openapi.BadRequest("request body is not valid JSON: %v", err)
-		}
-		switch v := v.(type) {
-		case string:
-			id = v
-		case json.Number:
-			id = v.String()
-		case nil:
-		case []any:
-			// A list of IDs (e.g. document_ids): each is decided.
-			ids := make([]string, 0, len(v))
-			for _, e := range v {
-				switch e := e.(type) {
-				case string:
-					ids = append(ids, e)
-				case json.Number:
-					ids = append(ids, e.String())
-				default:
-					return "", openapi.BadRequest("%s must be a string or a list of strings", name)
-				}
-				if ids[len(ids)-1] == "" || strings.Contains(ids[len(ids)-1], idSep) {
-					return "", openapi.BadRequest("%s has an empty or invalid entry", name)
-				}
-			}
-			if len(ids) > maxIDs {
-				return "", openapi.BadRequest("%s lists more than %d IDs", name, maxIDs)
-			}
-			id = strings.Join(ids, idSep)
-		default:
+		return v, nil
+	case 'n':
+		return "", nil
+	case '[':
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		var list []any
+		if err := dec.Decode(&list); err != nil {
 			return "", openapi.BadRequest("%s must be a string or a list of strings", name)
 		}
+		// A list of IDs (e.g. document_ids): each is decided.
+		ids := make([]string, 0, len(list))
+		for _, e := range list {
+			switch e := e.(type) {
+			case string:
+				ids = append(ids, e)
+			case json.Number:
+				ids = append(ids, e.String())
+			default:
+				return "", openapi.BadRequest("%s must be a string or a list of strings", name)
+			}
+			if ids[len(ids)-1] == "" || strings.Contains(ids[len(ids)-1], idSep) {
+				return "", openapi.BadRequest("%s has an empty or invalid entry", name)
+			}
+		}
+		if len(ids) > maxIDs {
+			return "", openapi.BadRequest("%s lists more than %d IDs", name, maxIDs)
+		}
+		return strings.Join(ids, idSep), nil
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return string(raw), nil
 	}
-	if _, err := dec.Token(); err != nil {
-		return "", openapi.BadRequest("request body is not valid JSON: %v", err)
+	return "", openapi.BadRequest("%s must be a string or a list of strings", name)
+}
+
+// topLevelField finds the values of the top-level keys of a valid JSON
+// document that equal name case-insensitively (as Go's decoder matches
+// them): the last one's raw value and how many there are. isObject is false
+// when the document is not an object. It allocates nothing: the gateway
+// reads every chat request this way.
+func topLevelField(b []byte, name string) (raw []byte, n int, isObject bool) {
+	i := skipWS(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, 0, false
 	}
-	return id, nil
+	i = skipWS(b, i+1)
+	if b[i] == '}' {
+		return nil, 0, true
+	}
+	for {
+		keyEnd := skipString(b, i)
+		key := b[i:keyEnd]
+		i = skipWS(b, skipWS(b, keyEnd)+1) // past ':'
+		valEnd := skipValue(b, i)
+		if keyMatches(key, name) {
+			raw, n = b[i:valEnd], n+1
+		}
+		i = skipWS(b, valEnd)
+		if b[i] != ',' {
+			return raw, n, true // '}'
+		}
+		i = skipWS(b, i+1)
+	}
+}
+
+func keyMatches(quoted []byte, name string) bool {
+	k := quoted[1 : len(quoted)-1]
+	if bytes.IndexByte(k, '\\') >= 0 {
+		var s string
+		if json.Unmarshal(quoted, &s) != nil {
+			return false
+		}
+		return strings.EqualFold(s, name)
+	}
+	for _, c := range k {
+		if c >= 0x80 {
+			return strings.EqualFold(string(k), name) // Unicode folding
+		}
+	}
+	if len(k) != len(name) {
+		return false
+	}
+	for i, c := range k {
+		if lower(c) != lower(name[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] ('"').
+func skipString(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue returns the index after the value starting at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				j = skipString(b, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	j := i
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+		j++
+	}
+	return j
 }
 
 // fromForm returns the first value of a form field (as Go's FormValue does)
