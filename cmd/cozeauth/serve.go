@@ -88,7 +88,7 @@ func serve(cmd *cobra.Command, cfg config.Config) error {
 		}
 	}
 	log.Info("cozeauth listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
-		"db", s.Dialect().String(), "version", version)
+		"db", s.Dialect().String(), "version", version, "upstream", cfg.Upstream)
 	srv, err := server.New(cfg, s, log)
 	if err != nil {
 		ln.Close()
