@@ -233,6 +233,7 @@ type gworld struct {
 	patList               token // alice: Workspace.list only
 	patManage             token // alice: Resource.manage on ws
 	patBob                token // bob: Bot.chat, all workspaces
+	patSpace              token // alice: Workspace.listBot on ws
 	keyFile               string
 	up                    *upstreamProc
 }
@@ -263,6 +264,7 @@ func buildGatewayWorld(t *testing.T, dsn string) *gworld {
 	w.patList = a.createToken("pat", "--user", "alice", "--name", "list", "--days", "30", "--permission", "Workspace.list")
 	w.patManage = a.createToken("pat", "--user", "alice", "--name", "manage", "--days", "30", "--workspaces", w.ws,
 		"--permission", "Resource.manage", "--permission", "Bot.chat")
+	w.patSpace = a.createToken("pat", "--user", "alice", "--name", "space", "--days", "30", "--workspaces", w.ws, "--permission", "Workspace.listBot")
 	w.patBob = a.createToken("pat", "--user", "bob", "--name", "bob", "--days", "30", "--workspaces", "all", "--permission", "Bot.chat")
 	var key [32]byte
 	_, _ = rand.Read(key[:])
@@ -390,6 +392,21 @@ func runGateway(t *testing.T, dsn string) {
 		wantCoze(t, "conversation create (the caller's own account)", r, 200, 0)
 		if got := w.up.last().Header.Get("X-Cozeauth-Workspace-Id"); got != "" {
 			t.Errorf("account-level route sent X-Cozeauth-Workspace-Id %q", got)
+		}
+	})
+
+	t.Run("a workspace as the resource", func(t *testing.T) {
+		w.up.reset()
+		r := call(t, "GET", s.URL+"/v1/bots?workspace_id="+w.ws, bearer(w.patSpace), nil, nil)
+		wantCoze(t, "list the bots of a workspace", r, 200, 0)
+		if got := w.up.last().Header.Get("X-Cozeauth-Workspace-Id"); got != w.ws {
+			t.Errorf("workspace header %q, want %s", got, w.ws)
+		}
+		wantCoze(t, "another user's workspace", call(t, "GET", s.URL+"/v1/bots?workspace_id="+w.wsB, bearer(w.patSpace), nil, nil), 403, 4101)
+		wantCoze(t, "an unknown workspace", call(t, "GET", s.URL+"/v1/bots?workspace_id=no-such", bearer(w.patSpace), nil, nil), 404, 4200)
+		wantCoze(t, "an encoded slash", call(t, "GET", s.URL+"/v1/bots/"+w.bot+"%2Fversions", bearer(w.patChat), nil, nil), 400, 4000)
+		if n := w.up.count(); n != 1 {
+			t.Errorf("the upstream got %d requests, want 1", n)
 		}
 	})
 

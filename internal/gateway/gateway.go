@@ -181,6 +181,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, r, openapi.NotFound("no route for %s %s", r.Method, r.URL.Path))
 		return
 	}
+	if strings.Contains(r.URL.RawPath, "%2F") || strings.Contains(r.URL.RawPath, "%2f") {
+		// The route (and the resource ID) are matched on the decoded path; an
+		// upstream routing on the raw one could read another ID out of it.
+		g.fail(w, r, openapi.BadRequest("encoded slashes (%%2F) are not allowed in OpenAPI paths"))
+		return
+	}
 	m, listed := g.o.Routes.Lookup(r.Method, r.URL.Path)
 	if listed {
 		r.Pattern = m.Route.Method + " " + m.Route.Path // the metrics' route label
@@ -236,13 +242,15 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			f.token = t
 		}
 	}
-	switch {
-	case g.proxy != nil:
+	if g.proxy != nil || g.o.Local != nil {
 		// Streams (SSE, long uploads) may outlast the server's read and write
 		// timeouts, which suit cozeauth's own short answers.
 		rc := http.NewResponseController(w)
 		_ = rc.SetWriteDeadline(time.Time{})
 		_ = rc.SetReadDeadline(time.Time{})
+	}
+	switch {
+	case g.proxy != nil:
 		r.Header.Set(logid.Header, logid.From(r.Context()))
 		g.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), forwardKey{}, f)))
 	case g.o.Local != nil:
