@@ -101,6 +101,9 @@ func New(o Options) *Gateway {
 			t.MaxIdleConns = 1024
 			t.MaxIdleConnsPerHost = 256
 			t.ResponseHeaderTimeout = o.Timeout
+			// Bodies pass as the upstream sent them; the client's own
+			// Accept-Encoding is forwarded.
+			t.DisableCompression = true
 			tr = t
 		}
 		g.proxy = &httputil.ReverseProxy{
