@@ -188,14 +188,32 @@ func run(bin string, conns int, duration time.Duration, rounds, serial, sse int,
 		load(t.url+jsonPath, token, conns, time.Second)
 	}
 	rps := map[string][]float64{}
+	// CPU time of each process per request, from /proc (Linux): what the
+	// gateway costs next to the upstream it fronts.
+	var gwCPU, gwUpCPU, upCPU time.Duration
+	var gwReqs, upReqs float64
 	for range rounds {
 		for _, t := range targets {
-			rps[t.name] = append(rps[t.name], load(t.url+jsonPath, token, conns, duration))
+			g0, u0 := cpuTime(gwCmd.Process.Pid), cpuTime(upCmd.Process.Pid)
+			start := time.Now()
+			r := load(t.url+jsonPath, token, conns, duration)
+			n := r * time.Since(start).Seconds()
+			g1, u1 := cpuTime(gwCmd.Process.Pid), cpuTime(upCmd.Process.Pid)
+			if t.name == "gateway" {
+				gwCPU, gwUpCPU, gwReqs = gwCPU+g1-g0, gwUpCPU+u1-u0, gwReqs+n
+			} else {
+				upCPU, upReqs = upCPU+u1-u0, upReqs+n
+			}
+			rps[t.name] = append(rps[t.name], r)
 		}
 	}
 	direct, through := median(rps["direct"]), median(rps["gateway"])
 	fmt.Printf("small JSON throughput: direct %.0f req/s, gateway %.0f req/s, ratio=%.2f (goal ≥ 0.70)\n",
 		direct, through, through/direct)
+	if gwReqs > 0 && upReqs > 0 && gwCPU > 0 {
+		fmt.Printf("CPU per request: upstream alone %s; through the gateway: gateway %s + upstream %s\n",
+			usf(time.Duration(float64(upCPU)/upReqs)), usf(time.Duration(float64(gwCPU)/gwReqs)), usf(time.Duration(float64(gwUpCPU)/gwReqs)))
+	}
 
 	lat, err := serialLatency(targets, jsonPath, token, serial)
 	if err != nil {
@@ -385,6 +403,26 @@ func medianD(v []time.Duration) time.Duration {
 	s := slices.Clone(v)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+func usf(d time.Duration) string { return fmt.Sprintf("%.1fµs", float64(d.Nanoseconds())/1e3) }
+
+// cpuTime is a process's user+system CPU time from /proc/PID/stat (0 where
+// there is no /proc).
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) in parentheses.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	var utime, stime int64
+	_, _ = fmt.Sscan(f[11], &utime)
+	_, _ = fmt.Sscan(f[12], &stime)
+	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ is 100 on Linux
 }
 
 func msf(d time.Duration) string { return fmt.Sprintf("%.3fms", float64(d.Nanoseconds())/1e6) }
