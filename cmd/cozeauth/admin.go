@@ -15,6 +15,7 @@ import (
 	"github.com/cozeauth/cozeauth/internal/cache"
 	"github.com/cozeauth/cozeauth/internal/credential"
 	"github.com/cozeauth/cozeauth/internal/enterprise"
+	"github.com/cozeauth/cozeauth/internal/gateway"
 	"github.com/cozeauth/cozeauth/internal/identity"
 	"github.com/cozeauth/cozeauth/internal/oauth"
 	"github.com/cozeauth/cozeauth/internal/permission"
@@ -135,7 +136,53 @@ func adminUser(run runner) *cobra.Command {
 		}
 		return map[string]any{"users": out}, nil
 	})
-	cmd.AddCommand(create, list)
+	var user, keyFile string
+	setUp := leaf("set-upstream-token", "Set the user's own credential for the gateway's upstream (read from stdin, stored encrypted)")
+	setUp.Flags().StringVar(&user, "user", "", "username or user ID")
+	setUp.Flags().StringVar(&keyFile, "secret-key-file", "", "the server's --secret-key-file (32 bytes, hex or base64)")
+	required(setUp, "user", "secret-key-file")
+	setUp.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		sealer, err := gateway.LoadSealer(keyFile)
+		if err != nil {
+			return nil, err
+		}
+		u, err := env.ids.ResolveUser(ctx, user)
+		if err != nil {
+			return nil, err
+		}
+		b, err := io.ReadAll(io.LimitReader(setUp.InOrStdin(), 8192))
+		if err != nil {
+			return nil, err
+		}
+		tok := strings.TrimSpace(string(b))
+		if tok == "" || strings.ContainsAny(tok, " \t\r\n") {
+			return nil, errors.New("give the upstream token on standard input, on one line")
+		}
+		sealed, err := sealer.Seal(u.ID, tok)
+		if err != nil {
+			return nil, err
+		}
+		if err := env.store.PutUpstreamToken(ctx, u.ID, sealed, time.Now().Unix()); err != nil {
+			return nil, err
+		}
+		return map[string]string{"user_id": u.ID}, nil
+	})
+	delUp := leaf("delete-upstream-token", "Remove the user's own upstream credential (the gateway falls back to --upstream-token)")
+	delUp.Flags().StringVar(&user, "user", "", "username or user ID")
+	required(delUp, "user")
+	delUp.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		u, err := env.ids.ResolveUser(ctx, user)
+		if err != nil {
+			return nil, err
+		}
+		if err := env.store.DeleteUpstreamToken(ctx, u.ID); errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("user %q has no upstream token", user)
+		} else if err != nil {
+			return nil, err
+		}
+		return struct{}{}, nil
+	})
+	cmd.AddCommand(create, list, setUp, delUp)
 	return cmd
 }
 
@@ -207,8 +254,9 @@ func adminEnterprise(run runner) *cobra.Command {
 
 func adminWorkspace(run runner) *cobra.Command {
 	cmd := &cobra.Command{Use: "workspace", Short: "Manage workspaces"}
-	var name, owner, ent string
+	var id, name, owner, ent string
 	create := leaf("create", "Create a workspace owned by a user's personal account or by an enterprise")
+	create.Flags().StringVar(&id, "id", "", "workspace ID (default: generated), e.g. the upstream's space ID")
 	create.Flags().StringVar(&name, "name", "", "workspace name")
 	create.Flags().StringVar(&owner, "owner", "", "owning user (username or user ID); becomes the owner member")
 	create.Flags().StringVar(&ent, "enterprise", "", "owning enterprise ID")
@@ -216,7 +264,7 @@ func adminWorkspace(run runner) *cobra.Command {
 	create.MarkFlagsMutuallyExclusive("owner", "enterprise")
 	create.MarkFlagsOneRequired("owner", "enterprise")
 	create.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
-		w, err := env.ids.CreateWorkspace(ctx, name, owner, ent)
+		w, err := env.ids.CreateWorkspaceWithID(ctx, id, name, owner, ent)
 		if err != nil {
 			return nil, err
 		}

@@ -60,6 +60,15 @@ func newServe() *cobra.Command {
 	f.StringSliceVar(&cfg.CORSOrigins, "cors-origin", nil, "origin allowed to call the OAuth endpoints and the OpenAPI from a browser, besides PKCE apps' redirect URI origins (repeatable; env COZEAUTH_CORS_ORIGIN comma-separated)")
 	f.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "serve /metrics on this HOST:PORT instead of the main address")
 	f.StringVar(&cfg.MetricsToken, "metrics-token", "", "require \"Authorization: Bearer TOKEN\" on /metrics (env COZEAUTH_METRICS_TOKEN)")
+	f.StringVar(&cfg.Upstream, "upstream", "", "gateway: base URL of the Coze-compatible OpenAPI to forward authorized catalog routes to, or \"sandbox\" (the default with --dev)")
+	f.StringVar(&cfg.UpstreamToken, "upstream-token", "", "gateway: the credential sent to the upstream in place of the caller's (prefer COZEAUTH_UPSTREAM_TOKEN or --upstream-token-file)")
+	f.StringVar(&cfg.UpstreamTokenFile, "upstream-token-file", "", "gateway: read the upstream credential from this file")
+	f.BoolVar(&cfg.UpstreamAllowUnlisted, "upstream-allow-unlisted", false, "gateway: forward authenticated requests to routes not in the permission catalog (otherwise 4101)")
+	f.Int64Var(&cfg.UpstreamMaxBody, "upstream-max-body", cfg.UpstreamMaxBody, "gateway: largest request body forwarded, in bytes (larger: 413)")
+	f.DurationVar(&cfg.UpstreamTimeout, "upstream-timeout", cfg.UpstreamTimeout, "gateway: how long to wait for the upstream's response headers (then 504)")
+	f.StringArrayVar(&cfg.UpstreamResolve, "upstream-resolve", nil, "gateway: ask the upstream which workspace an unknown resource lives in, TYPE=/PATH/{id}#json.field, e.g. bot=/v1/bots/{id}#data.space_id (repeatable)")
+	f.DurationVar(&cfg.UpstreamResolveTTL, "upstream-resolve-ttl", cfg.UpstreamResolveTTL, "gateway: how long a resolved workspace is remembered (misses never are)")
+	f.StringVar(&cfg.SecretKeyFile, "secret-key-file", "", "file with the 32-byte key (hex or base64) sealing per-user upstream tokens; required to use them")
 	return cmd
 }
 
@@ -88,7 +97,7 @@ func serve(cmd *cobra.Command, cfg config.Config) error {
 		}
 	}
 	log.Info("cozeauth listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
-		"db", s.Dialect().String(), "version", version)
+		"db", s.Dialect().String(), "version", version, "upstream", cfg.Upstream)
 	srv, err := server.New(cfg, s, log)
 	if err != nil {
 		ln.Close()

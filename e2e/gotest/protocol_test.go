@@ -53,7 +53,8 @@ func TestProtocol(t *testing.T) {
 			{"body not JSON", "POST", "/api/cozeauth/v1/authz/check", "Bearer " + pat, `permission=Bot.chat`, 400, 4000},
 			{"JSON followed by more", "POST", "/api/cozeauth/v1/authz/check", "Bearer " + pat, checkBody + `{}`, 400, 4000},
 			{"empty body", "POST", "/api/cozeauth/v1/authz/check", "Bearer " + pat, "", 400, 4000},
-			{"unknown route", "GET", "/v1/no/such/route", "Bearer " + pat, "", 404, 4200},
+			{"OpenAPI route not in the permission catalog", "GET", "/v1/no/such/route", "Bearer " + pat, "", 403, 4101},
+			{"unknown path", "GET", "/no/such/route", "Bearer " + pat, "", 404, 4200},
 			{"healthz", "GET", "/healthz", "", "", 200, -1},
 			{"readyz", "GET", "/readyz", "", "", 200, -1},
 		}

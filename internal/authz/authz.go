@@ -23,6 +23,8 @@ type Principal struct {
 	Kind string
 	// Name is the credential's display name (for a SAT, the service identity's name).
 	Name string
+	// AppID is the OAuth app of an OAuth token ("" for PATs and SATs).
+	AppID string
 }
 
 // Store is what authz reads.
@@ -104,19 +106,29 @@ type ResourceRef struct {
 // Check decides whether an authenticated principal may use perm on ref (nil:
 // no particular resource). botID names the bot of a Connector.botChat request.
 func (a *Authorizer) Check(ctx context.Context, p *Principal, perm *permission.Permission, ref *ResourceRef, botID string) (permission.Decision, error) {
+	d, _, err := a.CheckTarget(ctx, p, perm, ref, botID)
+	return d, err
+}
+
+// CheckTarget is Check that also returns the facts about the resource it
+// decided on (nil when ref is nil), such as its workspace.
+func (a *Authorizer) CheckTarget(ctx context.Context, p *Principal, perm *permission.Permission, ref *ResourceRef, botID string) (permission.Decision, *permission.Target, error) {
 	facts, err := a.Facts.Base(ctx, &p.Cred)
 	if err != nil {
-		return permission.Decision{}, err
+		return permission.Decision{}, nil, err
 	}
 	facts.BotID = botID
-	if ref != nil {
+	// Without the permission the decision is 4101 whatever the resource (step
+	// 2 comes first), so the resource's facts, which may mean asking the
+	// upstream, are not gathered.
+	if ref != nil && (perm == nil || p.Cred.Has(perm.Name)) {
 		t, err := a.Facts.Target(ctx, &p.Cred, perm, *ref)
 		if err != nil {
-			return permission.Decision{}, err
+			return permission.Decision{}, nil, err
 		}
 		facts.Target = t
 	}
-	return permission.Decide(a.Now().Unix(), &p.Cred, perm, facts), nil
+	return permission.Decide(a.Now().Unix(), &p.Cred, perm, facts), facts.Target, nil
 }
 
 // ErrBadResource: the resource reference does not fit the permission.
@@ -133,9 +145,20 @@ func CheckResourceType(perm *permission.Permission, ref ResourceRef) error {
 	return nil
 }
 
+// ResourceResolver tells which workspace a resource that cozeauth does not
+// know lives in, by asking the system that owns it (the gateway's upstream).
+// ok is false when it does not know either.
+type ResourceResolver interface {
+	ResolveWorkspace(ctx context.Context, typ, id string) (workspaceID string, ok bool, err error)
+}
+
 // Facts reads memberships, workspaces and resources through caches that are
 // all dropped when the store's revision changes.
 type Facts struct {
+	// Resolver, when set, is asked about workspace resources missing from the
+	// store; it keeps its own cache.
+	Resolver ResourceResolver
+
 	store       Store
 	users       *cache.Cache[string, store.User]
 	entMembers  *cache.Cache[[2]string, store.EnterpriseMember]
@@ -220,6 +243,23 @@ func (f *Facts) accountExists(ctx context.Context, id string) (bool, error) {
 	return ok, err
 }
 
+// resourceWorkspace returns the workspace a workspace-level resource lives
+// in: a {type:"workspace"} reference is the workspace itself; other resources
+// are looked up in the store, then asked of the Resolver.
+func (f *Facts) resourceWorkspace(ctx context.Context, ref ResourceRef) (string, bool, error) {
+	if ref.Type == "workspace" {
+		return ref.ID, true, nil
+	}
+	r, ok, err := f.resource(ctx, ref.Type, ref.ID)
+	if err != nil || ok {
+		return r.WorkspaceID, ok && r.WorkspaceID != "", err
+	}
+	if f.Resolver == nil {
+		return "", false, nil
+	}
+	return f.Resolver.ResolveWorkspace(ctx, ref.Type, ref.ID)
+}
+
 // Target gathers the facts about the resource ref names.
 func (f *Facts) Target(ctx context.Context, c *permission.Credential, perm *permission.Permission, ref ResourceRef) (*permission.Target, error) {
 	t := &permission.Target{Type: ref.Type, ID: ref.ID}
@@ -255,11 +295,11 @@ func (f *Facts) Target(ctx context.Context, c *permission.Credential, perm *perm
 			t.SubjectIsAdmin = found && m.Role.IsAdmin()
 		}
 	case permission.LevelWorkspace:
-		r, ok, err := f.resource(ctx, ref.Type, ref.ID)
+		wsID, ok, err := f.resourceWorkspace(ctx, ref)
 		if err != nil || !ok {
 			return t, err
 		}
-		ws, ok, err := f.Workspace(ctx, r.WorkspaceID)
+		ws, ok, err := f.Workspace(ctx, wsID)
 		if err != nil || !ok {
 			return t, err
 		}

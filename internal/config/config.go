@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -66,7 +67,26 @@ type Config struct {
 	// OpenAPI from a browser, besides PKCE apps' redirect URI origins
 	// (normalized by Validate).
 	CORSOrigins []string
+
+	// The gateway (issue 10). Upstream is "" (catalog routes answer an error
+	// after authorization), "sandbox" (the in-process sandbox; the default
+	// with --dev) or the base URL of a Coze-compatible OpenAPI.
+	Upstream              string
+	UpstreamToken         string
+	UpstreamTokenFile     string
+	UpstreamAllowUnlisted bool
+	UpstreamMaxBody       int64
+	UpstreamTimeout       time.Duration
+	// UpstreamResolve are TYPE=PATH#FIELD lookups asking the upstream which
+	// workspace a resource cozeauth does not know lives in.
+	UpstreamResolve    []string
+	UpstreamResolveTTL time.Duration
+	// SecretKeyFile holds the key that seals per-user upstream tokens.
+	SecretKeyFile string
 }
+
+// UpstreamSandbox is the Upstream value naming the in-process sandbox.
+const UpstreamSandbox = "sandbox"
 
 // Default returns the defaults of every setting.
 func Default() Config {
@@ -86,6 +106,10 @@ func Default() Config {
 		AuthCodeTTL:        5 * time.Minute,
 		DeviceCodeTTL:      10 * time.Minute,
 		DevicePollInterval: 5 * time.Second,
+
+		UpstreamMaxBody:    512 << 20,
+		UpstreamTimeout:    2 * time.Minute,
+		UpstreamResolveTTL: 10 * time.Minute,
 	}
 }
 
@@ -167,10 +191,57 @@ func (c *Config) Validate() error {
 	if c.DBMaxConns < 0 {
 		errs = append(errs, fmt.Errorf("--db-max-conns %d: want 0 (the backend's default) or more", c.DBMaxConns))
 	}
+	errs = append(errs, c.validateUpstream()...)
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout %s: must be positive", c.ShutdownTimeout))
 	}
 	return errors.Join(errs...)
+}
+
+// validateUpstream checks the gateway settings and reads the upstream token
+// file into UpstreamToken.
+func (c *Config) validateUpstream() []error {
+	var errs []error
+	switch {
+	case c.Upstream == "" && c.Dev:
+		c.Upstream = UpstreamSandbox
+	case c.Upstream == "", c.Upstream == UpstreamSandbox:
+	default:
+		u, err := url.Parse(c.Upstream)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("--upstream %q: want %q or an absolute http(s) URL without query or fragment", c.Upstream, UpstreamSandbox))
+		}
+	}
+	if c.UpstreamTokenFile != "" {
+		if c.UpstreamToken != "" {
+			errs = append(errs, errors.New("--upstream-token and --upstream-token-file: give one"))
+		} else if b, err := os.ReadFile(c.UpstreamTokenFile); err != nil {
+			errs = append(errs, fmt.Errorf("--upstream-token-file: %w", err))
+		} else {
+			c.UpstreamToken = strings.TrimSpace(string(b))
+		}
+	}
+	if strings.ContainsAny(c.UpstreamToken, " \t\r\n") {
+		errs = append(errs, errors.New("--upstream-token: a token has no white space inside"))
+	}
+	if c.UpstreamMaxBody <= 0 {
+		errs = append(errs, fmt.Errorf("--upstream-max-body %d: must be positive", c.UpstreamMaxBody))
+	}
+	if c.UpstreamTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("--upstream-timeout %s: must be positive", c.UpstreamTimeout))
+	}
+	if c.UpstreamResolveTTL <= 0 {
+		errs = append(errs, fmt.Errorf("--upstream-resolve-ttl %s: must be positive", c.UpstreamResolveTTL))
+	}
+	if len(c.UpstreamResolve) > 0 && (c.Upstream == "" || c.Upstream == UpstreamSandbox) {
+		errs = append(errs, errors.New("--upstream-resolve needs --upstream URL"))
+	}
+	if c.SecretKeyFile != "" {
+		if _, err := os.Stat(c.SecretKeyFile); err != nil {
+			errs = append(errs, fmt.Errorf("--secret-key-file: %w", err))
+		}
+	}
+	return errs
 }
 
 // Logger builds the slog logger the config asks for, writing to w through a

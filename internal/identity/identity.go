@@ -145,6 +145,12 @@ func (s *Service) AddEnterpriseMember(ctx context.Context, enterpriseID, userRef
 // CreateWorkspace creates a workspace owned by a user's personal account
 // (who becomes its owner member) or by an enterprise.
 func (s *Service) CreateWorkspace(ctx context.Context, name, ownerRef, enterpriseID string) (store.Workspace, error) {
+	return s.CreateWorkspaceWithID(ctx, "", name, ownerRef, enterpriseID)
+}
+
+// CreateWorkspaceWithID is CreateWorkspace with a chosen ID (generated when
+// empty), so a workspace can carry the ID of the upstream's space.
+func (s *Service) CreateWorkspaceWithID(ctx context.Context, id, name, ownerRef, enterpriseID string) (store.Workspace, error) {
 	name, err := checkName("workspace", name)
 	if err != nil {
 		return store.Workspace{}, err
@@ -152,8 +158,17 @@ func (s *Service) CreateWorkspace(ctx context.Context, name, ownerRef, enterpris
 	if (ownerRef == "") == (enterpriseID == "") {
 		return store.Workspace{}, invalid("a workspace is owned by either a user or an enterprise: give exactly one")
 	}
+	if id == "" {
+		id = store.NewID()
+	} else if !idRE.MatchString(id) {
+		return store.Workspace{}, invalid("workspace id %q: use up to 128 letters, digits, '_', '.', ':' or '-'", id)
+	} else if _, err := s.Store.GetWorkspace(ctx, id); err == nil {
+		return store.Workspace{}, invalid("a workspace with id %q already exists", id)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return store.Workspace{}, err
+	}
 	now := s.Now().Unix()
-	w := store.Workspace{ID: store.NewID(), Name: name, CreatedAt: now}
+	w := store.Workspace{ID: id, Name: name, CreatedAt: now}
 	var owner *store.WorkspaceMember
 	if ownerRef != "" {
 		u, err := s.ResolveUser(ctx, ownerRef)
@@ -168,7 +183,13 @@ func (s *Service) CreateWorkspace(ctx context.Context, name, ownerRef, enterpris
 		}
 		w.Owner = store.Owner{Type: store.OwnerEnterprise, ID: enterpriseID}
 	}
-	return w, s.Store.CreateWorkspace(ctx, w, owner)
+	if err := s.Store.CreateWorkspace(ctx, w, owner); err != nil {
+		if errors.Is(err, store.ErrAlreadyExists) {
+			return store.Workspace{}, invalid("a workspace with id %q already exists", id)
+		}
+		return store.Workspace{}, err
+	}
+	return w, nil
 }
 
 // GetWorkspace returns a workspace or a not-found error naming it.

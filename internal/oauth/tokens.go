@@ -118,6 +118,7 @@ func (i issued) response() tokenResponse {
 type Principal struct {
 	View    permission.Credential
 	Name    string // the app's name
+	AppID   string
 	Kind    store.GrantKind
 	Session string
 }
@@ -138,7 +139,7 @@ func (s *Service) Resolve(ctx context.Context, token string) (*Principal, error)
 	if err != nil {
 		return nil, err
 	}
-	return &Principal{View: d.view, Name: d.app.Name, Kind: d.grant.Kind, Session: t.SessionName}, nil
+	return &Principal{View: d.view, Name: d.app.Name, AppID: d.app.ID, Kind: d.grant.Kind, Session: t.SessionName}, nil
 }
 
 // accessToken finds an access token's record through the token cache
@@ -268,7 +269,7 @@ func (s *Service) ResolvePrincipal(ctx context.Context, token string) (*authz.Pr
 	if err != nil {
 		return nil, false, err
 	}
-	return &authz.Principal{Cred: p.View, Kind: "oauth_" + string(p.Kind), Name: p.Name}, true, nil
+	return &authz.Principal{Cred: p.View, Kind: "oauth_" + string(p.Kind), Name: p.Name, AppID: p.AppID}, true, nil
 }
 
 var _ authz.TokenResolver = (*Service)(nil)

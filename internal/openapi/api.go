@@ -12,6 +12,7 @@ import (
 
 	"github.com/cozeauth/cozeauth/internal/authz"
 	"github.com/cozeauth/cozeauth/internal/enterprise"
+	"github.com/cozeauth/cozeauth/internal/identity"
 	"github.com/cozeauth/cozeauth/internal/permission"
 	"github.com/cozeauth/cozeauth/internal/store"
 )
@@ -28,7 +29,13 @@ type API struct {
 	Store Store
 	// Enterprise performs the enterprise members endpoints.
 	Enterprise *enterprise.Service
-	Log        *slog.Logger
+	// Identity and Resources serve the resources API.
+	Identity  *identity.Service
+	Resources store.Resources
+	// Changed drops this process's caches after a removal (other processes
+	// follow the store's revision).
+	Changed func()
+	Log     *slog.Logger
 }
 
 // Register mounts the endpoints on mux.
@@ -40,6 +47,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("POST /v1/enterprises/{enterprise_id}/members", a.bearer(membersCall(a, a.addMembers)))
 	mux.Handle("PUT /v1/enterprises/{enterprise_id}/members/{user_id}", a.bearer(membersCall(a, a.updateMember)))
 	mux.Handle("DELETE /v1/enterprises/{enterprise_id}/members/{user_id}", a.bearer(membersCall(a, a.removeMember)))
+	mux.Handle("POST /api/cozeauth/v1/resources", a.bearer(a.createResource))
+	mux.Handle("DELETE /api/cozeauth/v1/resources", a.bearer(a.deleteResource))
 }
 
 // BearerToken extracts the token of an "Authorization: Bearer <t>" header; the

@@ -1,9 +1,13 @@
 package server
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+
+	"github.com/cozeauth/cozeauth/internal/config"
 )
 
 // discard is a ResponseWriter that keeps nothing, so the benchmark measures
@@ -27,5 +31,35 @@ func BenchmarkUsersMe(b *testing.B) {
 	for b.Loop() {
 		clear(w.h)
 		e.h.ServeHTTP(w, req)
+	}
+}
+
+// BenchmarkGatewayChat is the gateway's whole path for POST /v3/chat (the
+// bot in the JSON body) with a PAT: middleware, route match, body
+// inspection, the decision from the caches, and the reverse proxy to a
+// loopback upstream answering a small JSON.
+func BenchmarkGatewayChat(b *testing.B) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"code":0,"msg":"","data":{"id":"1","status":"in_progress"}}`))
+	}))
+	defer up.Close()
+	e := newEnvWith(b, func(c *config.Config) { c.Upstream = up.URL })
+	body := `{"bot_id":"` + e.botWS2 + `","user_id":"u","stream":false,"additional_messages":[{"role":"user","content":"hi"}]}`
+	serve := func() int {
+		req := httptest.NewRequest(http.MethodPost, "/v3/chat", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+e.full)
+		req.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, req)
+		return w.Code
+	}
+	if code := serve(); code != http.StatusOK {
+		b.Fatalf("gateway answered %d", code)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		serve()
 	}
 }

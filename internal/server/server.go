@@ -5,9 +5,11 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -23,9 +25,12 @@ import (
 	"github.com/cozeauth/cozeauth/internal/cors"
 	"github.com/cozeauth/cozeauth/internal/credential"
 	"github.com/cozeauth/cozeauth/internal/enterprise"
+	"github.com/cozeauth/cozeauth/internal/gateway"
+	"github.com/cozeauth/cozeauth/internal/identity"
 	"github.com/cozeauth/cozeauth/internal/oauth"
 	"github.com/cozeauth/cozeauth/internal/openapi"
 	"github.com/cozeauth/cozeauth/internal/permission"
+	"github.com/cozeauth/cozeauth/internal/sandbox"
 	"github.com/cozeauth/cozeauth/internal/store"
 	"github.com/cozeauth/cozeauth/internal/web"
 )
@@ -85,7 +90,8 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 
 	mux := http.NewServeMux()
 	ent := &enterprise.Service{Store: s, OAuth: oa, Catalog: permission.Default(), Now: now, Changed: gen.Invalidate}
-	api := &openapi.API{Authz: az, Store: s, Enterprise: ent, Log: log}
+	api := &openapi.API{Authz: az, Store: s, Enterprise: ent, Log: log,
+		Identity: &identity.Service{Store: s, Now: now}, Resources: s, Changed: gen.Invalidate}
 	api.Register(mux)
 	mux.HandleFunc("POST /api/permission/oauth2/token", oa.Token)
 	mux.HandleFunc("POST /api/permission/oauth2/account/{account_id}/token", oa.Token)
@@ -111,15 +117,62 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 	if cfg.MetricsAddr == "" { // else served on its own listener by Run
 		mux.Handle("GET /metrics", srv.metricsHandler)
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		openapi.WriteError(w, r, log, openapi.NotFound("no route for %s %s", r.Method, r.URL.Path))
-	})
-	origins := cors.New(s, cfg.CORSOrigins, gen, cfg.RevisionPoll, time.Now, log)
+	gw, err := newGateway(cfg, s, az, gen, log)
+	if err != nil {
+		return nil, err
+	}
+	// Every path the routes above do not serve: catalog routes of the
+	// OpenAPI are authorized and forwarded, anything else is not found.
+	mux.Handle("/", gw)
+	origins := cors.New(s, cfg.CORSOrigins, gen, cfg.RevisionPoll, now, log)
 	srv.handler = srv.middleware(origins.Wrap(mux))
 	if strings.HasPrefix(cfg.PublicURL, "https://") {
 		srv.handler = withHSTS(srv.handler)
 	}
 	return srv, nil
+}
+
+// newGateway builds the gateway the configuration asks for: to an upstream
+// URL (with its resolver, when lookups are configured), to the in-process
+// sandbox, or to nothing.
+func newGateway(cfg config.Config, s store.Store, az *authz.Authorizer, gen *cache.Generation, log *slog.Logger) (*gateway.Gateway, error) {
+	routes, err := gateway.CompileRoutes(az.Catalog)
+	if err != nil {
+		return nil, fmt.Errorf("permission catalog routes: %w", err)
+	}
+	o := gateway.Options{Authz: az, Routes: routes, Token: cfg.UpstreamToken, AllowUnlisted: cfg.UpstreamAllowUnlisted,
+		MaxBody: cfg.UpstreamMaxBody, Timeout: cfg.UpstreamTimeout, Log: log}
+	if cfg.SecretKeyFile != "" {
+		sealer, err := gateway.LoadSealer(cfg.SecretKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		o.UserTokens = gateway.NewStoredTokens(s, sealer, gen)
+	}
+	switch cfg.Upstream {
+	case "":
+	case config.UpstreamSandbox:
+		o.Local = sandbox.New(sandbox.Options{Now: time.Now, Logger: log})
+	default:
+		u, err := url.Parse(cfg.Upstream)
+		if err != nil {
+			return nil, fmt.Errorf("--upstream: %w", err)
+		}
+		o.Upstream = u
+		if len(cfg.UpstreamResolve) > 0 {
+			res := &gateway.Resolver{Upstream: u, Token: cfg.UpstreamToken, Lookups: map[string]gateway.Lookup{},
+				Client: &http.Client{Timeout: cfg.UpstreamTimeout}, TTL: cfg.UpstreamResolveTTL, Now: time.Now}
+			for _, spec := range cfg.UpstreamResolve {
+				l, err := gateway.ParseLookup(spec)
+				if err != nil {
+					return nil, err
+				}
+				res.Lookups[l.Type] = l
+			}
+			az.Facts.Resolver = res
+		}
+	}
+	return gateway.New(o), nil
 }
 
 // Handler returns the root handler (for tests and embedding).

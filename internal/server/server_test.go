@@ -72,7 +72,9 @@ func newEnvWith(t testing.TB, set func(*config.Config), opts ...sqlstore.Option)
 	e.full, e.narrow = full.Token, narrow.Token
 	cfg := config.Default()
 	cfg.AccessLog = false
-	set(&cfg)
+	if set != nil {
+		set(&cfg)
+	}
 	e.srv, err = New(cfg, s, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	must(err)
 	e.h = e.srv.Handler()
@@ -154,7 +156,11 @@ func TestRoutes(t *testing.T) {
 		{"check oversized body", "POST", "/api/cozeauth/v1/authz/check", "Bearer " + e.full, `{"permission":"` + strings.Repeat("x", 70<<10) + `"}`, 400, 4000, ""},
 		{"check own account", "POST", "/api/cozeauth/v1/authz/check", "Bearer " + e.full, check("Workspace.list", "account", e.alice.AccountID), 200, 0, `"allowed":true`},
 		{"check unauthenticated first", "POST", "/api/cozeauth/v1/authz/check", "", `{bad`, 401, 4100, ""},
-		{"unknown route", "GET", "/v1/nothing", "Bearer " + e.full, "", 404, 4200, ""},
+		{"OpenAPI route not in the catalog", "GET", "/v1/nothing", "Bearer " + e.full, "", 403, 4101, ""},
+		{"OpenAPI route not in the catalog, unauthenticated first", "GET", "/v1/nothing", "", "", 401, 4100, ""},
+		{"catalog route without an upstream", "POST", "/v3/chat", "Bearer " + e.full, `{"bot_id":"` + e.botWS2 + `"}`, 501, 5001, ""},
+		{"catalog route refused before the missing upstream", "POST", "/v3/chat", "Bearer " + e.narrow, `{"bot_id":"` + e.botWS2 + `"}`, 403, 4101, ""},
+		{"unknown path", "GET", "/nothing", "Bearer " + e.full, "", 404, 4200, ""},
 		{"healthz", "GET", "/healthz", "", "", 200, 0, ""},
 		{"readyz", "GET", "/readyz", "", "", 200, 0, ""},
 	}

@@ -47,6 +47,18 @@ type Workspaces interface {
 type Resources interface {
 	CreateResource(ctx context.Context, r Resource) error
 	GetResource(ctx context.Context, typ, id string) (Resource, error)
+	// DeleteResource removes a resource; it advances the revision.
+	DeleteResource(ctx context.Context, typ, id string) error
+}
+
+// UpstreamTokens stores users' own credentials for the gateway's upstream,
+// sealed by the caller (the store never sees them in the clear).
+type UpstreamTokens interface {
+	// PutUpstreamToken sets or replaces a user's sealed token; it advances
+	// the revision so every process drops its cached copy.
+	PutUpstreamToken(ctx context.Context, userID, sealed string, at int64) error
+	GetUpstreamToken(ctx context.Context, userID string) (sealed string, err error)
+	DeleteUpstreamToken(ctx context.Context, userID string) error
 }
 
 // Credentials stores PATs and SATs by token hash.
@@ -86,6 +98,7 @@ type Store interface {
 	AccountAuthorizations
 	Audit
 	EnterpriseOps
+	UpstreamTokens
 	Ping(ctx context.Context) error
 	Close() error
 }

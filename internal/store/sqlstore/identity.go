@@ -393,6 +393,58 @@ func (s *DB) GetResource(ctx context.Context, typ, id string) (store.Resource, e
 	return r, mapErr(err)
 }
 
+func (s *DB) DeleteResource(ctx context.Context, typ, id string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+		return deleteOne(ctx, tx, s.q("DELETE FROM resources WHERE type = ? AND id = ?"), typ, id)
+	})
+}
+
+// ---- upstream tokens ----
+
+func (s *DB) PutUpstreamToken(ctx context.Context, userID, sealed string, at int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	if userID == "" || sealed == "" {
+		return fmt.Errorf("%w: an upstream token needs a user and a sealed value", store.ErrInvalid)
+	}
+	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+		var n int
+		if err := s.txQueryRow(ctx, tx, s.q("SELECT COUNT(*) FROM users WHERE id = ?"), userID).Scan(&n); err != nil {
+			return mapErr(err)
+		}
+		if n == 0 {
+			return fmt.Errorf("%w: no user %q", store.ErrNotFound, userID)
+		}
+		res, err := s.txExec(ctx, tx, s.q("UPDATE upstream_tokens SET sealed = ?, updated_at = ? WHERE user_id = ?"), sealed, at, userID)
+		if err != nil {
+			return mapErr(err)
+		}
+		if k, err := res.RowsAffected(); err != nil || k > 0 {
+			return err
+		}
+		_, err = s.txExec(ctx, tx, s.q("INSERT INTO upstream_tokens (user_id, sealed, updated_at) VALUES (?, ?, ?)"), userID, sealed, at)
+		return mapErr(err)
+	})
+}
+
+func (s *DB) GetUpstreamToken(ctx context.Context, userID string) (string, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	var sealed string
+	err := s.dbQueryRow(ctx, s.q("SELECT sealed FROM upstream_tokens WHERE user_id = ?"), userID).Scan(&sealed)
+	return sealed, mapErr(err)
+}
+
+func (s *DB) DeleteUpstreamToken(ctx context.Context, userID string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+		return deleteOne(ctx, tx, s.q("DELETE FROM upstream_tokens WHERE user_id = ?"), userID)
+	})
+}
+
 // deleteOne runs a DELETE that must remove exactly one row.
 func deleteOne(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
 	res, err := tx.ExecContext(ctx, query, args...)

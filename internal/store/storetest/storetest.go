@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, openPool func(t *tes
 	t.Run("Sessions", func(t *testing.T) { runSessions(t, open) })
 	t.Run("Enterprise", func(t *testing.T) { runEnterprise(t, open) })
 	t.Run("Pool", func(t *testing.T) { runPool(t, openPool) })
+	t.Run("Gateway", func(t *testing.T) { runGateway(t, open) })
 }
 
 type subTest struct {
