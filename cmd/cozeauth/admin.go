@@ -36,17 +36,23 @@ type adminEnv struct {
 
 func newAdmin() *cobra.Command {
 	var dsn string
+	var create bool
 	cmd := &cobra.Command{
 		Use:   "admin",
 		Short: "Bootstrap and automate: users, enterprises, workspaces, resources, PATs and SATs (JSON output)",
 	}
 	cmd.PersistentFlags().StringVar(&dsn, "db", "cozeauth.db", "database: a SQLite file path, sqlite:PATH, or postgres://…")
 	cmd.PersistentFlags().Bool("json", true, "print JSON (the only output format)")
+	cmd.PersistentFlags().BoolVar(&create, "create", false, "create the SQLite database when it does not exist (otherwise a missing file is an error)")
 	// run opens the store, runs fn and prints its result as one JSON object.
 	run := func(fn func(ctx context.Context, env *adminEnv) (any, error)) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, err := sqlstore.Open(ctx, dsn)
+			var opts []sqlstore.Option
+			if !create {
+				opts = append(opts, sqlstore.MustExist())
+			}
+			s, err := sqlstore.Open(ctx, dsn, opts...)
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,10 @@
 package gotest
 
 import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -76,5 +80,38 @@ func TestCLIBadInput(t *testing.T) {
 	a.json(&users, "user", "list")
 	if len(users.Users) != 2 {
 		t.Errorf("user list has %d users, want 2 (alice, boss)", len(users.Users))
+	}
+}
+
+// TestCLIMissingDatabase: a --db that does not exist is refused (a typo used
+// to print {"users":[]}, exit 0 and leave a new empty file) unless the
+// command is migrate or --create is given; a created file is 0600 (issue
+// 11.5, 11.12).
+func TestCLIMissingDatabase(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	typo := filepath.Join(dir, "cozaeuth.db")
+	r := runCLI(t, "", "admin", "--db", typo, "user", "list")
+	if r.code == 0 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 || !strings.Contains(r.stderr, "does not exist") {
+		t.Errorf("admin on a missing database: %s; want a one-line error and a non-zero exit", r)
+	}
+	if _, err := os.Stat(typo); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("admin on a missing database left a file behind: %v", err)
+	}
+	fresh := filepath.Join(dir, "fresh.db")
+	if r := runCLI(t, "", "migrate", "--db", fresh); r.code != 0 {
+		t.Fatalf("migrate on a new file: %s", r)
+	}
+	if r := runCLI(t, "", "admin", "--db", fresh, "user", "list"); r.code != 0 || !strings.Contains(r.stdout, `"users"`) {
+		t.Errorf("admin on the migrated database: %s", r)
+	}
+	created := filepath.Join(dir, "created.db")
+	if r := runCLI(t, "", "admin", "--db", created, "--create", "user", "list"); r.code != 0 {
+		t.Errorf("admin --create: %s", r)
+	}
+	for _, p := range []string{fresh, created} {
+		if info, err := os.Stat(p); err != nil || info.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, mode %v; want 0600", filepath.Base(p), err, info.Mode().Perm())
+		}
 	}
 }

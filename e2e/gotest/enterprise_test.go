@@ -306,9 +306,9 @@ func runEnterpriseUpgrade(t *testing.T, dsn string) {
 		// the server has read a later revision; from then on a moved
 		// workspace would show.
 		marker := w.cli(t).createToken("pat", "--user", "alice", "--name", "marker", "--days", "1", "--workspaces", "all", "--permission", "Bot.chat")
-		e.check(t, "marker PAT", marker.Token, "Bot.chat", nil, 0)
+		e.check(t, "marker PAT", marker.Token, "Bot.chat", botRef(w.bot), 0)
 		w.cli(t).empty("pat", "delete", "--id", marker.ID)
-		e.settle(t, "marker PAT after delete", marker.Token, "Bot.chat", nil, 4100)
+		e.settle(t, "marker PAT after delete", marker.Token, "Bot.chat", botRef(w.bot), 4100)
 		e.check(t, "personal PAT after the dry run", w.patPersonal.Token, "Bot.chat", botRef(w.bot), 0)
 		e.check(t, "enterprise PAT after the dry run", w.patEnt.Token, "Bot.chat", botRef(w.bot), 4101)
 		e.wantListing(t, "personal PAT after the dry run", w.patPersonal.Token, personalWS)

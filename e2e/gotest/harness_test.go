@@ -122,7 +122,9 @@ func runCLI(t testing.TB, stdin string, args ...string) cliResult {
 	return res
 }
 
-// adm runs `cozeauth admin --db DSN … --json` on one database.
+// adm runs `cozeauth admin --db DSN --create … --json` on one database (the
+// tests build their world on a new file; TestCLIMissingDatabase checks the
+// refusal without --create).
 type adm struct {
 	t  testing.TB
 	db string
@@ -130,7 +132,7 @@ type adm struct {
 
 func (a adm) run(stdin string, args ...string) cliResult {
 	a.t.Helper()
-	full := append([]string{"admin", "--db", a.db}, args...)
+	full := append([]string{"admin", "--db", a.db, "--create"}, args...)
 	return runCLI(a.t, stdin, append(full, "--json")...)
 }
 

@@ -1,10 +1,13 @@
 package server
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/cozeauth/cozeauth/internal/openapi"
 )
@@ -45,4 +48,63 @@ func (s *Server) MetricsOnly() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.metricsHandler)
 	return mux
+}
+
+// healthChecker is what the store offers beyond Ping: whether it can still
+// serve (the SQLite file is the one opened, a write commits).
+type healthChecker interface {
+	Healthy(ctx context.Context) error
+}
+
+// health is the last verdict of the periodic health probe.
+type health struct {
+	mu   sync.Mutex
+	err  error
+	seen bool // a probe has run
+}
+
+func (h *health) set(err error) (changed bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	changed = !h.seen || (h.err == nil) != (err == nil) || (err != nil && h.err.Error() != err.Error())
+	h.err, h.seen = err, true
+	return changed
+}
+
+func (h *health) get() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.err
+}
+
+// probeHealth runs the store's health check every interval (a cheap write)
+// so that readiness reflects writability; a change of verdict is logged
+// once, an unhealthy one as an error that says why.
+func (s *Server) probeHealth(ctx context.Context, interval time.Duration) {
+	hc, ok := s.store.(healthChecker)
+	if !ok {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		pctx, cancel := context.WithTimeout(ctx, interval)
+		err := hc.Healthy(pctx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		if s.health.set(err) {
+			if err != nil {
+				s.log.Error("database unhealthy: not ready until this is fixed", "err", err)
+			} else {
+				s.log.Info("database healthy")
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -6,8 +6,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/cozeauth/cozeauth/internal/config"
 	"github.com/cozeauth/cozeauth/internal/store/sqlstore"
@@ -74,4 +77,55 @@ func TestOperatorEndpoints(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReadinessFollowsTheDatabaseFile: a SQLite file moved away while
+// serving makes /readyz 503 with the reason, instead of staying 200 while
+// writes go to an unlinked file (issue 11.5, 11.13).
+func TestReadinessFollowsTheDatabaseFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	s, err := sqlstore.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	cfg := config.Default()
+	cfg.AccessLog = false
+	srv, err := New(cfg, s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); srv.probeHealth(ctx, 5*time.Millisecond) }()
+	t.Cleanup(func() { cancel(); <-done })
+	ready := func() (int, string) {
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+		return rec.Code, rec.Body.String()
+	}
+	waitFor := func(want int) string {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			code, body := ready()
+			if code == want {
+				return body
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("/readyz stayed %d (%s), want %d", code, body, want)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitFor(http.StatusOK)
+	if err := os.Rename(path, path+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	if body := waitFor(http.StatusServiceUnavailable); !strings.Contains(body, "moved or deleted") {
+		t.Errorf("/readyz body %s does not say why", body)
+	}
+	if err := os.Rename(path+".moved", path); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(http.StatusOK)
 }

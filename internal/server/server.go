@@ -4,6 +4,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,6 +47,7 @@ type Server struct {
 	metrics  *metrics
 	pages    *web.Handler
 	now      func() time.Time
+	health   health
 	// metricsHandler serves /metrics (guarded by --metrics-token).
 	metricsHandler http.Handler
 }
@@ -175,6 +177,10 @@ func newGateway(cfg config.Config, s store.Store, az *authz.Authorizer, gen *cac
 	return gateway.New(o), nil
 }
 
+// healthProbeInterval is how often the database's health (file, writes) is
+// probed for readiness.
+const healthProbeInterval = 5 * time.Second
+
 // Handler returns the root handler (for tests and embedding).
 func (s *Server) Handler() http.Handler { return s.handler }
 
@@ -184,6 +190,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.store.Ping(ctx); err != nil {
 		s.log.Warn("readiness check failed", "err", err)
 		writePlainJSON(w, http.StatusServiceUnavailable, `{"status":"database unavailable"}`)
+		return
+	}
+	if err := s.health.get(); err != nil {
+		b, _ := json.Marshal(map[string]string{"status": "database unhealthy", "reason": err.Error()})
+		writePlainJSON(w, http.StatusServiceUnavailable, string(b))
 		return
 	}
 	writePlainJSON(w, http.StatusOK, `{"status":"ready"}`)
@@ -200,7 +211,8 @@ func writePlainJSON(w http.ResponseWriter, status int, body string) {
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
+	go func() { defer wg.Done(); s.probeHealth(bg, healthProbeInterval) }()
 	go func() { defer wg.Done(); s.collectGarbage(bg, time.Minute) }()
 	go func() { defer wg.Done(); cache.Watch(bg, s.store, s.gen, s.cfg.RevisionPoll, s.log) }()
 	go func() { defer wg.Done(); s.lastUsed.Run(bg, s.cfg.LastUsedFlush) }()

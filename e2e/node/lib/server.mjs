@@ -66,10 +66,11 @@ export function run(args, { input, env, timeout = CMD_TIMEOUT_MS } = {}) {
   });
 }
 
-// admin runs `cozeauth admin --db DB ARGS... --json` and returns the one JSON object it prints.
+// admin runs `cozeauth admin --db DB --create ARGS... --json` (tests build their world on a new file) and returns the
+// one JSON object it prints.
 // It throws (with stderr) when the command exits non-zero or prints anything but one JSON object.
 export async function admin(db, args, { input } = {}) {
-  const full = ['admin', '--db', db, ...args, '--json'];
+  const full = ['admin', '--db', db, '--create', ...args, '--json'];
   const { code, stdout, stderr } = await run(full, { input });
   const shown = `cozeauth ${full.join(' ')}`;
   if (code !== 0) {

@@ -51,6 +51,7 @@ type DB struct {
 	prepWG  sync.WaitGroup
 	closed  bool
 	now     func() time.Time
+	file    *sqliteFile // SQLite: the file opened at start
 }
 
 var _ store.Store = (*DB)(nil)
@@ -89,7 +90,8 @@ func ParseDSN(dsn string) (Dialect, string, error) {
 type Option func(*options)
 
 type options struct {
-	maxConns int
+	maxConns  int
+	mustExist bool
 }
 
 // Default pool sizes. SQLite serialises writers anyway; PostgreSQL serves
@@ -130,8 +132,17 @@ func Connect(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		return nil, err
 	}
 	driver := "sqlite"
+	var file *sqliteFile
 	if dialect == Postgres {
 		driver = "pgx"
+	} else {
+		if file, err = ensureSQLiteFile(sqlitePath(dsn), o.mustExist); err != nil {
+			return nil, err
+		}
+		// The file exists now: no connection may create one (SQLite URI
+		// mode=rw), so a file deleted while serving is not silently
+		// replaced by an empty database.
+		driverDSN += "&mode=rw"
 	}
 	n := o.maxConns
 	if n < 1 {
@@ -154,7 +165,7 @@ func Connect(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	}
 	rev.SetMaxOpenConns(1)
 	rev.SetMaxIdleConns(1)
-	s := &DB{db: db, rev: rev, dialect: dialect, now: time.Now}
+	s := &DB{db: db, rev: rev, dialect: dialect, now: time.Now, file: file}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	for _, p := range []*sql.DB{db, rev} {
