@@ -1,0 +1,27 @@
+# Runs this Coze OAuth sample (Go >= 1.18, standard library only). $env:PORT overrides the port 8080.
+$ErrorActionPreference = 'Stop'
+Set-Location -Path $PSScriptRoot
+
+$need = "Go 1.18 or newer is needed to run this sample. Install it from https://go.dev/dl/ (or 'winget install GoLang.Go'), then run .\bootstrap.ps1 again."
+if (-not (Get-Command go -ErrorAction SilentlyContinue)) {
+    Write-Error "Go was not found on PATH. $need" -ErrorAction Continue
+    exit 1
+}
+$version = (& go env GOVERSION) 2>$null
+if (-not $version) { $version = ((& go version) -split ' ')[2] }
+if ($version -notmatch '^go(\d+)\.(\d+)') {
+    Write-Error "Cannot tell the version of Go from '$version'. $need" -ErrorAction Continue
+    exit 1
+}
+$major = [int]$Matches[1]; $minor = [int]$Matches[2]
+if ($major -lt 1 -or ($major -eq 1 -and $minor -lt 18)) {
+    Write-Error "Found $version, which is too old. $need" -ErrorAction Continue
+    exit 1
+}
+
+# No go.mod: the files are run together as one program (their '//go:build ignore' line only keeps them out of
+# other builds).
+$env:GO111MODULE = 'on'; $env:GOFLAGS = ''; $env:GOTOOLCHAIN = 'local'
+$files = Get-ChildItem -Path . -Filter *.go | ForEach-Object { $_.Name }
+& go run @files
+exit $LASTEXITCODE
