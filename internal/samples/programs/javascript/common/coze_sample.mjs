@@ -33,14 +33,15 @@ export function loadConfig(clientType) {
     fail(`${CONFIG_FILE} cannot be read: ${e.message}`);
   }
   if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) fail(`${CONFIG_FILE} must hold a JSON object`);
-  const need = ['client_type', 'client_id', 'coze_api_base'];
+  if (!('client_type' in cfg)) fail(`${CONFIG_FILE}: "client_type" is missing (this program is the "${clientType}" sample)`);
+  if (cfg.client_type !== clientType) {
+    fail(`${CONFIG_FILE}: client_type is ${JSON.stringify(cfg.client_type)}, but this program is the "${clientType}" sample; download the sample for this app again`);
+  }
+  const need = ['client_id', 'coze_api_base'];
   if (clientType === 'web') need.push('client_secret');
   if (clientType === 'jwt') need.push('private_key', 'public_key_id');
   for (const key of need) {
     if (typeof cfg[key] !== 'string' || !cfg[key].trim()) fail(`${CONFIG_FILE}: "${key}" is missing or empty`);
-  }
-  if (cfg.client_type !== clientType) {
-    fail(`${CONFIG_FILE}: client_type is "${cfg.client_type}", but this program is the "${clientType}" sample; download the sample for this app again`);
   }
   if (cfg.coze_www_base !== undefined && cfg.coze_www_base !== null && typeof cfg.coze_www_base !== 'string') {
     fail(`${CONFIG_FILE}: "coze_www_base" must be a string`);
@@ -182,6 +183,7 @@ const TEXTS = {
     'copy': 'Copy',
     'copied': 'Copied',
     'logid': 'Log ID',
+    'error_code': 'Error code',
     'again': 'Start again',
     'trial': "The token is for trying the app out only. Keep it secret; it lives only in this program's memory.",
     'device.open': 'Open this link, sign in and enter the code:',
@@ -225,6 +227,7 @@ const TEXTS = {
     'copy': '复制',
     'copied': '已复制',
     'logid': '日志 ID',
+    'error_code': '错误码',
     'again': '重新开始',
     'trial': '该令牌仅供体验使用，请勿泄露；它只保存在本程序的内存中。',
     'device.open': '打开以下链接，登录并输入用户码：',
@@ -387,10 +390,11 @@ export function jwtTokenPage(lang, token) {
 }
 
 // errorPage shows the server's error_message (or the transport error) and the log ID when there is one.
-export function errorPage(lang, message, logid = '', statusLine = '') {
+export function errorPage(lang, message, logid = '', statusLine = '', code = '') {
   let body = `<h1 class="bad">${esc(t(lang, 'failed'))}</h1>`;
   if (statusLine) body += `<p class="status" id="status">${esc(statusLine)}</p>`;
   body += `<p class="error" id="error-message">${esc(message)}</p>`;
+  if (code) body += `<p>${esc(t(lang, 'error_code'))}: <code id="error-code">${esc(code)}</code></p>`;
   if (logid) body += `<p>${esc(t(lang, 'logid'))}: <code id="logid">${esc(logid)}</code></p>`;
   body += `<p><a class="button" href="/">${esc(t(lang, 'again'))}</a></p>`;
   return page(lang, body);
@@ -404,7 +408,7 @@ export const json = (obj) => ({ status: 200, body: JSON.stringify(obj), type: 'a
 export const redirect = (location) => ({ status: 303, body: '', type: 'text/plain; charset=utf-8', location });
 
 // failure is an error page for a SampleError: 502 when the server said no or could not be reached.
-export const failure = (req, err, statusLine = '') => html(errorPage(req.lang, err.message, err.logid, statusLine), 502);
+export const failure = (req, err, statusLine = '') => html(errorPage(req.lang, err.message, err.logid, statusLine, err.code), 502);
 
 // Store is what the program remembers, in memory only: the last result and the pending authorization requests.
 export class Store {

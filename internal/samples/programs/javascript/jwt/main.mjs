@@ -13,7 +13,7 @@ let privateKey;
 try { // fail at start, not at the first click, when the key is unusable
   privateKey = createPrivateKey(cfg.private_key);
 } catch (e) {
-  cs.fail(`coze_oauth_config.json: private_key: ${e.message}`);
+  cs.fail(`coze_oauth_config.json: private_key is not a usable PEM private key (-----BEGIN PRIVATE KEY-----): ${e.message}`);
 }
 if (privateKey.asymmetricKeyType !== 'rsa') cs.fail('coze_oauth_config.json: private_key is not an RSA key (RS256 needs RSA)');
 

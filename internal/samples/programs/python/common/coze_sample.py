@@ -46,7 +46,12 @@ def load_config(client_type):
     if not isinstance(cfg, dict):
         fail("%s must hold a JSON object" % CONFIG_FILE)
 
-    need = ["client_type", "client_id", "coze_api_base"]
+    if "client_type" not in cfg:
+        fail('%s: "client_type" is missing (this program is the "%s" sample)' % (CONFIG_FILE, client_type))
+    if cfg["client_type"] != client_type:
+        fail('%s: client_type is %s, but this program is the "%s" sample; download the sample for this app again'
+             % (CONFIG_FILE, json.dumps(cfg["client_type"]), client_type))
+    need = ["client_id", "coze_api_base"]
     if client_type == "web":
         need.append("client_secret")
     if client_type == "jwt":
@@ -54,19 +59,16 @@ def load_config(client_type):
     for key in need:
         value = cfg.get(key)
         if not isinstance(value, str) or not value.strip():
-            fail("%s: %r is missing or empty" % (CONFIG_FILE, key))
-    if cfg["client_type"] != client_type:
-        fail("%s: client_type is %r, but this program is the %r sample; download the sample for this app again"
-             % (CONFIG_FILE, cfg["client_type"], client_type))
+            fail('%s: "%s" is missing or empty' % (CONFIG_FILE, key))
     www = cfg.get("coze_www_base")
     if www is not None and not isinstance(www, str):
-        fail("%s: 'coze_www_base' must be a string" % CONFIG_FILE)
+        fail('%s: "coze_www_base" must be a string' % CONFIG_FILE)
     for key in ("coze_api_base", "coze_www_base"):
         value = cfg.get(key) or ""
         if value:
             parts = urllib.parse.urlsplit(value)
             if parts.scheme not in ("http", "https") or not parts.netloc:
-                fail("%s: %r must be an http(s) URL, got %r" % (CONFIG_FILE, key, value))
+                fail('%s: "%s" must be an http(s) URL, got %s' % (CONFIG_FILE, key, json.dumps(value)))
     cfg["coze_api_base"] = cfg["coze_api_base"].rstrip("/")
     cfg["coze_www_base"] = (www or cfg["coze_api_base"]).rstrip("/")
     return cfg
@@ -209,6 +211,7 @@ TEXTS = {
         "copy": "Copy",
         "copied": "Copied",
         "logid": "Log ID",
+        "error_code": "Error code",
         "again": "Start again",
         "trial": "The token is for trying the app out only. Keep it secret; it lives only in this program's memory.",
         "device.open": "Open this link, sign in and enter the code:",
@@ -253,6 +256,7 @@ TEXTS = {
         "copy": "复制",
         "copied": "已复制",
         "logid": "日志 ID",
+        "error_code": "错误码",
         "again": "重新开始",
         "trial": "该令牌仅供体验使用，请勿泄露；它只保存在本程序的内存中。",
         "device.open": "打开以下链接，登录并输入用户码：",
@@ -420,12 +424,14 @@ def jwt_token_page(lang, token):
     return page(lang, body, COPY_JS)
 
 
-def error_page(lang, message, logid="", status_line=""):
+def error_page(lang, message, logid="", status_line="", code=""):
     """The failure page: the server's error_message (or the transport error) and the log ID when there is one."""
     body = ['<h1 class="bad">%s</h1>' % esc(t(lang, "failed"))]
     if status_line:
         body.append('<p class="status" id="status">%s</p>' % esc(status_line))
     body.append('<p class="error" id="error-message">%s</p>' % esc(message))
+    if code:
+        body.append('<p>%s: <code id="error-code">%s</code></p>' % (esc(t(lang, "error_code")), esc(code)))
     if logid:
         body.append('<p>%s: <code id="logid">%s</code></p>' % (esc(t(lang, "logid")), esc(logid)))
     body.append('<p><a class="button" href="/">%s</a></p>' % esc(t(lang, "again")))
@@ -470,7 +476,7 @@ def redirect(location):
 
 def failure(req, err, status_line=""):
     """An error page for a SampleError: 502 when the server said no or could not be reached."""
-    return Response(502, error_page(req.lang, err.message, err.logid, status_line))
+    return Response(502, error_page(req.lang, err.message, err.logid, status_line, err.code))
 
 
 class Store(object):

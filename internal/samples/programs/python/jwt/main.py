@@ -21,7 +21,7 @@ STORE = cs.Store()
 try:  # fail at start, not at the first click, when the key is unusable
     rs256.sign(CFG["private_key"], b"check")
 except rs256.InvalidKeyError as e:
-    cs.fail("coze_oauth_config.json: private_key: %s" % e)
+    cs.fail("coze_oauth_config.json: private_key cannot be used: %s" % e)
 
 
 def b64url(data):
