@@ -184,6 +184,7 @@ const TEXTS = {
     'copied': 'Copied',
     'logid': 'Log ID',
     'error_code': 'Error code',
+    'colon': ': ',
     'again': 'Start again',
     'trial': "The token is for trying the app out only. Keep it secret; it lives only in this program's memory.",
     'device.open': 'Open this link, sign in and enter the code:',
@@ -228,6 +229,7 @@ const TEXTS = {
     'copied': '已复制',
     'logid': '日志 ID',
     'error_code': '错误码',
+    'colon': '：',
     'again': '重新开始',
     'trial': '该令牌仅供体验使用，请勿泄露；它只保存在本程序的内存中。',
     'device.open': '打开以下链接，登录并输入用户码：',
@@ -306,8 +308,8 @@ dd{margin:0;min-width:0}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px;word-break:break-all}
 .token{display:flex;gap:8px;align-items:flex-start}
 .token code{flex:1;background:#f4f5f7;padding:4px 8px;border-radius:4px}
-button,.button{display:inline-block;border:0;border-radius:6px;padding:9px 18px;font-size:15px;cursor:pointer;
- background:#4d53e8;color:#fff;text-decoration:none}
+button,.button{display:inline-block;border:0;border-radius:6px;padding:9px 18px;font-family:inherit;font-size:15px;
+ line-height:1.4;vertical-align:middle;cursor:pointer;background:#4d53e8;color:#fff;text-decoration:none}
 button.small{padding:3px 10px;font-size:13px;background:#e4e6eb;color:#1f2329}
 .button.plain{background:#e4e6eb;color:#1f2329}
 form{display:inline;margin:0 8px 0 0}
@@ -394,8 +396,8 @@ export function errorPage(lang, message, logid = '', statusLine = '', code = '')
   let body = `<h1 class="bad">${esc(t(lang, 'failed'))}</h1>`;
   if (statusLine) body += `<p class="status" id="status">${esc(statusLine)}</p>`;
   body += `<p class="error" id="error-message">${esc(message)}</p>`;
-  if (code) body += `<p>${esc(t(lang, 'error_code'))}: <code id="error-code">${esc(code)}</code></p>`;
-  if (logid) body += `<p>${esc(t(lang, 'logid'))}: <code id="logid">${esc(logid)}</code></p>`;
+  if (code) body += `<p>${esc(t(lang, 'error_code') + t(lang, 'colon'))}<code id="error-code">${esc(code)}</code></p>`;
+  if (logid) body += `<p>${esc(t(lang, 'logid') + t(lang, 'colon'))}<code id="logid">${esc(logid)}</code></p>`;
   body += `<p><a class="button" href="/">${esc(t(lang, 'again'))}</a></p>`;
   return page(lang, body);
 }

@@ -106,7 +106,7 @@ function devicePage(req) {
   const link = `${flow.device.verification_uri}?${new URLSearchParams({ user_code: flow.device.user_code })}`;
   const body = `<h1>${cs.esc(cs.t(lang, 'title'))}</h1><p>${cs.esc(cs.t(lang, 'device.open'))}</p>` +
     `<p><a id="verification-uri" href="${cs.esc(link)}" target="_blank" rel="noopener">${cs.esc(link)}</a></p>` +
-    `<p>${cs.esc(cs.t(lang, 'device.code'))}:</p><p class="usercode" id="user-code">${cs.esc(flow.device.user_code)}</p>` +
+    `<p>${cs.esc(cs.t(lang, 'device.code') + cs.t(lang, 'colon'))}</p><p class="usercode" id="user-code">${cs.esc(flow.device.user_code)}</p>` +
     `<p class="status" id="status" role="status" data-lost="${cs.esc(cs.t(lang, 'device.lost'))}">${cs.esc(messageText(lang, flow.message))}</p>`;
   return cs.html(cs.page(lang, body, DEVICE_JS));
 }

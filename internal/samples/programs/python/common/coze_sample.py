@@ -212,6 +212,7 @@ TEXTS = {
         "copied": "Copied",
         "logid": "Log ID",
         "error_code": "Error code",
+        "colon": ": ",
         "again": "Start again",
         "trial": "The token is for trying the app out only. Keep it secret; it lives only in this program's memory.",
         "device.open": "Open this link, sign in and enter the code:",
@@ -257,6 +258,7 @@ TEXTS = {
         "copied": "已复制",
         "logid": "日志 ID",
         "error_code": "错误码",
+        "colon": "：",
         "again": "重新开始",
         "trial": "该令牌仅供体验使用，请勿泄露；它只保存在本程序的内存中。",
         "device.open": "打开以下链接，登录并输入用户码：",
@@ -334,15 +336,15 @@ dd{margin:0;min-width:0}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px;word-break:break-all}
 .token{display:flex;gap:8px;align-items:flex-start}
 .token code{flex:1;background:#f4f5f7;padding:4px 8px;border-radius:4px}
-button,.button{display:inline-block;border:0;border-radius:6px;padding:9px 18px;font-size:15px;cursor:pointer;
- background:#4d53e8;color:#fff;text-decoration:none}
+button,.button{display:inline-block;border:0;border-radius:6px;padding:9px 18px;font-family:inherit;font-size:15px;
+ line-height:1.4;vertical-align:middle;cursor:pointer;background:#4d53e8;color:#fff;text-decoration:none}
 button.small{padding:3px 10px;font-size:13px;background:#e4e6eb;color:#1f2329}
+.button.plain{background:#e4e6eb;color:#1f2329}
 form{display:inline;margin:0 8px 0 0}
 .usercode{font-size:28px;letter-spacing:3px;font-weight:600}
 .status{padding:10px 12px;background:#f4f5f7;border-radius:6px}
 .error{padding:10px 12px;background:#fef3f2;border:1px solid #fecdca;border-radius:6px;color:#b42318}
 .note{color:#646a73;font-size:13px;margin-top:24px}
-.lang{float:right;font-size:13px}
 """
 
 COPY_JS = """
@@ -410,7 +412,7 @@ def success_page(lang, token, user):
             (t(lang, "access_token"), token_cell(lang, "access-token", token.get("access_token"))),
             (t(lang, "expires_at"), '<span id="expires-at">%s</span>' % esc(format_expiry(token.get("expires_in")))),
             (t(lang, "refresh_token"), token_cell(lang, "refresh-token", token.get("refresh_token") or ""))]
-    body = ('<h1 class="ok">%s</h1>%s%s<a class="button" href="/" style="background:#e4e6eb;color:#1f2329">%s</a>'
+    body = ('<h1 class="ok">%s</h1>%s%s<a class="button plain" href="/">%s</a>'
             % (esc(t(lang, "success")), definition_list(rows), button_form("/refresh", "refresh", t(lang, "refresh")),
                esc(t(lang, "again"))))
     return page(lang, body, COPY_JS)
@@ -431,9 +433,9 @@ def error_page(lang, message, logid="", status_line="", code=""):
         body.append('<p class="status" id="status">%s</p>' % esc(status_line))
     body.append('<p class="error" id="error-message">%s</p>' % esc(message))
     if code:
-        body.append('<p>%s: <code id="error-code">%s</code></p>' % (esc(t(lang, "error_code")), esc(code)))
+        body.append('<p>%s<code id="error-code">%s</code></p>' % (esc(t(lang, "error_code") + t(lang, "colon")), esc(code)))
     if logid:
-        body.append('<p>%s: <code id="logid">%s</code></p>' % (esc(t(lang, "logid")), esc(logid)))
+        body.append('<p>%s<code id="logid">%s</code></p>' % (esc(t(lang, "logid") + t(lang, "colon")), esc(logid)))
     body.append('<p><a class="button" href="/">%s</a></p>' % esc(t(lang, "again")))
     return page(lang, "".join(body))
 

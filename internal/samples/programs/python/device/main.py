@@ -147,10 +147,10 @@ def device_page(req):
     lang = req.lang
     link = device["verification_uri"] + "?" + urllib.parse.urlencode({"user_code": device["user_code"]})
     body = ('<h1>%s</h1><p>%s</p><p><a id="verification-uri" href="%s" target="_blank" rel="noopener">%s</a></p>'
-            '<p>%s:</p><p class="usercode" id="user-code">%s</p>'
+            '<p>%s</p><p class="usercode" id="user-code">%s</p>'
             '<p class="status" id="status" role="status" data-lost="%s">%s</p>'
             % (cs.esc(cs.t(lang, "title")), cs.esc(cs.t(lang, "device.open")), cs.esc(link), cs.esc(link),
-               cs.esc(cs.t(lang, "device.code")), cs.esc(device["user_code"]), cs.esc(cs.t(lang, "device.lost")),
+               cs.esc(cs.t(lang, "device.code") + cs.t(lang, "colon")), cs.esc(device["user_code"]), cs.esc(cs.t(lang, "device.lost")),
                cs.esc(message_text(lang, message))))
     return cs.html_response(cs.page(lang, body, DEVICE_JS))
 
