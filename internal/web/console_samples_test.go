@@ -113,7 +113,7 @@ func TestConsoleSampleDownload(t *testing.T) {
 			`id="lang-python" name="lang" value="python" checked`, `id="lang-javascript" name="lang" value="javascript">`,
 			`id="lang-go" name="lang" value="go">`, `id="lang-java" name="lang" value="java">`,
 			`id="register-redirect" name="register_redirect" value="1" checked`,
-			"Not registered yet: if you untick this, the sample will fail.", `<button type="submit" id="download" class="primary">Download</button>`)
+			"http://127.0.0.1:8080/callback is not registered yet: if you untick this, the sample will fail.", `<button type="submit" id="download" class="primary">Download</button>`)
 		jp := b.get("/console/apps/" + svc.ID + "/sample")
 		wantBody(t, "jwt preview", jp, `<code id="cfg-client-type">jwt</code>`, "a new key pair is created for this download", "PKCS#8")
 		dp := b.get("/console/apps/" + e.device.ID + "/sample")
@@ -204,7 +204,7 @@ func TestConsoleSampleDownload(t *testing.T) {
 		if strings.Contains(show.body, cfg["client_secret"]) {
 			t.Error("the app page shows the secret")
 		}
-		wantBody(t, "preview after", b.get("/console/apps/"+e.app.ID+"/sample"), "Already registered.")
+		wantBody(t, "preview after", b.get("/console/apps/"+e.app.ID+"/sample"), "http://127.0.0.1:8080/callback is registered already.")
 	})
 
 	t.Run("jwt", func(t *testing.T) {
