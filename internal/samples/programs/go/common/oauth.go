@@ -7,9 +7,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 )
@@ -69,6 +71,10 @@ func (a *app) postJSON(path, bearer string, body map[string]interface{}) (map[st
 func do(req *http.Request) (map[string]json.RawMessage, error) {
 	resp, err := httpClient.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the method and URL
+		}
 		return nil, &apiError{Message: fmt.Sprintf("cannot reach %s: %v", req.URL.Host, err)}
 	}
 	defer resp.Body.Close()

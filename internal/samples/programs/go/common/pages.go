@@ -35,6 +35,8 @@ var messages = map[string][2]string{
 	"tokenIssued":   {"Token issued", "令牌已签发"},
 	"newToken":      {"New token", "新令牌"},
 	"failed":        {"Authorization failed", "授权失败"},
+	"error":         {"Error", "错误"},
+	"errorCode":     {"Error code", "错误码"},
 	"logid":         {"Log ID", "日志 ID"},
 	"back":          {"Back to start", "返回首页"},
 	"tryOnly":       {"The token is for trying out only; keep it private.", "令牌仅供体验使用，请勿泄露。"},
@@ -222,7 +224,8 @@ var bodies = map[string]string{
 
 	"error": `<h1 class="bad">{{.T "failed"}}</h1>
 <dl>
-<dt>{{if .Err.Code}}{{.Err.Code}}{{else}}Error{{end}}</dt><dd id="error-message">{{.Err.Message}}</dd>
+<dt>{{.T "error"}}</dt><dd id="error-message">{{.Err.Message}}</dd>
+{{if .Err.Code}}<dt>{{.T "errorCode"}}</dt><dd><code id="error-code">{{.Err.Code}}</code></dd>{{end}}
 {{if .Err.LogID}}<dt>{{.T "logid"}}</dt><dd><code id="logid">{{.Err.LogID}}</code></dd>{{end}}
 </dl>
 <p><a class="back" href="/">{{.T "back"}}</a></p>`,

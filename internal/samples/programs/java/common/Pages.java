@@ -41,6 +41,8 @@ final class Pages {
         m("tokenIssued", "Token issued", "令牌已签发");
         m("newToken", "New token", "新令牌");
         m("failed", "Authorization failed", "授权失败");
+        m("error", "Error", "错误");
+        m("errorCode", "Error code", "错误码");
         m("logid", "Log ID", "日志 ID");
         m("back", "Back to start", "返回首页");
         m("tryOnly", "The token is for trying out only; keep it private.", "令牌仅供体验使用，请勿泄露。");
@@ -280,8 +282,8 @@ final class Pages {
         String l = lang(ex);
         String body = "<h1 class=\"bad\">" + esc(tr(l, "failed")) + "</h1>\n"
                 + "<dl>\n"
-                + "<dt>" + esc(e.code.isEmpty() ? "Error" : e.code) + "</dt><dd id=\"error-message\">"
-                + esc(e.getMessage()) + "</dd>\n"
+                + "<dt>" + esc(tr(l, "error")) + "</dt><dd id=\"error-message\">" + esc(e.getMessage()) + "</dd>\n"
+                + (e.code.isEmpty() ? "" : row(tr(l, "errorCode"), "<code id=\"error-code\">" + esc(e.code) + "</code>"))
                 + (e.logId.isEmpty() ? "" : row(tr(l, "logid"), "<code id=\"logid\">" + esc(e.logId) + "</code>"))
                 + "</dl>\n"
                 + "<p><a class=\"back\" href=\"/\">" + esc(tr(l, "back")) + "</a></p>";
