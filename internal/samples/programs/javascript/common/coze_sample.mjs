@@ -9,6 +9,14 @@ import http from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// Node 18 marks the global fetch as experimental and says so on stderr; that notice would only confuse a sample's
+// user. Every other warning is still printed.
+process.removeAllListeners('warning');
+process.on('warning', (w) => {
+  if (w.name === 'ExperimentalWarning' && /fetch/i.test(w.message)) return;
+  process.stderr.write(`${w.name}: ${w.message}\n`);
+});
+
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CONFIG_FILE = 'coze_oauth_config.json';
 const HTTP_TIMEOUT_MS = 20_000; // per request to the API host
