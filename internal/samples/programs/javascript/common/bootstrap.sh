@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs this Coze OAuth sample: checks for Node.js 18 or newer, then serves http://127.0.0.1:${PORT:-8080}.
 set -euo pipefail
-cd "$(dirname "$0")"
+case "$0" in */*) cd "${0%/*}" ;; esac  # run from the sample's own directory
 
 if ! command -v node >/dev/null 2>&1; then
   echo "error: this sample needs Node.js 18 or newer, and node is not installed." >&2

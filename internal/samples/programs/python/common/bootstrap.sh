@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs this Coze OAuth sample: checks for Python 3.7 or newer, then serves http://127.0.0.1:${PORT:-8080}.
 set -euo pipefail
-cd "$(dirname "$0")"
+case "$0" in */*) cd "${0%/*}" ;; esac  # run from the sample's own directory
 
 python=""
 for candidate in python3 python; do
