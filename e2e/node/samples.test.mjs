@@ -247,7 +247,7 @@ describe('samples: every client type × language, from download to "Authorizatio
       await page.getByLabel(LANG_LABEL[lang], { exact: true }).check();
       if (type === 'web' || type === 'pkce') {
         assert.equal(await page.locator('#cfg-redirect-uri').innerText(), 'http://127.0.0.1:8080/callback');
-        await page.getByLabel('Port').fill(String(port));
+        await page.getByLabel('Port', { exact: true }).fill(String(port));
         assert.ok(await page.locator('#register-redirect').isChecked(), 'the redirect URI box is ticked by default');
       }
       if (type === 'web' && lang === LANGS[0]) await screenshot(page, 'console-sample-download');
@@ -480,7 +480,7 @@ describe('samples: every client type × language, from download to "Authorizatio
       // Unticked and not registered: the page warns before downloading.
       res = await page.goto(`${srv.baseURL}/console/apps/${web.app_id}/sample`);
       assert.equal(res.status(), 200);
-      await page.getByLabel('Port').fill('1');
+      await page.getByLabel('Port', { exact: true }).fill('1');
       await page.locator('#register-redirect').uncheck();
       await page.getByRole('button', { name: 'Download', exact: true }).click();
       assert.match(await page.locator('#sample-will-fail').innerText(), /The sample will fail: http:\/\/127\.0\.0\.1:1\/callback/);
