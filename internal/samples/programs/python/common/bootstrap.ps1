@@ -6,8 +6,11 @@ Set-Location -Path $PSScriptRoot
 $python = $null
 foreach ($candidate in @('python', 'python3', 'py')) {
     if (Get-Command $candidate -ErrorAction SilentlyContinue) {
-        & $candidate -c 'import sys; sys.exit(0 if sys.version_info >= (3, 7) else 1)' 2>$null | Out-Null
-        if ($LASTEXITCODE -eq 0) { $python = $candidate; break }
+        # The Microsoft Store's "python" placeholder fails here (exit 9009) and is skipped.
+        try {
+            & $candidate -c 'import sys; sys.exit(0 if sys.version_info >= (3, 7) else 1)' 2>$null | Out-Null
+            if ($LASTEXITCODE -eq 0) { $python = $candidate; break }
+        } catch { }
     }
 }
 
