@@ -7,6 +7,7 @@ It is a sample for trying an OAuth app out on your own machine, not a library fo
 
 import datetime
 import html
+import http.client
 import json
 import os
 import secrets
@@ -133,8 +134,8 @@ def call_api(method, url, body=None, bearer=None):
         status, headers, raw = e.code, e.headers, e.read()
     except urllib.error.URLError as e:
         raise SampleError("cannot reach %s: %s" % (url, e.reason))
-    except (OSError, ValueError) as e:
-        raise SampleError("cannot reach %s: %s" % (url, e))
+    except (OSError, ValueError, http.client.HTTPException) as e:
+        raise SampleError("cannot reach %s: %s" % (url, str(e) or type(e).__name__))
     logid = (headers.get("X-Tt-Logid") or "") if headers is not None else ""
     try:
         payload = json.loads(raw.decode("utf-8"))
