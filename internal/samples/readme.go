@@ -79,9 +79,15 @@ func readme(lang string, c Config, port int) string {
 	p("2. Open %s in your browser.", open)
 	p("3. Follow the page. %s", flowText[c.ClientType][0])
 	p("")
-	p("To use another port, set `PORT` (e.g. `PORT=9000 bash bootstrap.sh`); the redirect URI is then")
-	p("`http://127.0.0.1:PORT/callback` and must be registered for the app. If cozeauth itself listens on port %d of", port)
-	p("this machine, choose another port for the sample.")
+	redirect := c.ClientType == "web" || c.ClientType == "pkce"
+	if redirect {
+		p("To use another port, set `PORT` (e.g. `PORT=9000 bash bootstrap.sh`); the redirect URI is then")
+		p("`http://127.0.0.1:PORT/callback` and must be registered for the app (the console's download page and")
+		p("`cozeauth admin app sample --port` register it).")
+	} else {
+		p("To use another port, set `PORT` (e.g. `PORT=9000 bash bootstrap.sh`).")
+	}
+	p("If cozeauth itself listens on port %d of this machine, choose another port for the sample.", port)
 	p("")
 	p("The token is for trying out only: the sample keeps it in memory and prints nothing secret.")
 	p("")
@@ -102,7 +108,7 @@ func readme(lang string, c Config, port int) string {
 	}
 	p("## 环境要求")
 	p("")
-	p("- %s 下载地址：%s。", li.RequireZH, li.Get)
+	p("- %s下载地址：%s。", li.RequireZH, li.Get)
 	if c.ClientType == "web" || c.ClientType == "pkce" {
 		p("- 应用的重定向 URL 中包含 `%s`。", RedirectURI(port))
 	}
@@ -113,8 +119,13 @@ func readme(lang string, c Config, port int) string {
 	p("2. 在浏览器中打开 %s。", open)
 	p("3. 按页面提示操作。%s", flowText[c.ClientType][1])
 	p("")
-	p("如需使用其他端口，请设置 `PORT`（例如 `PORT=9000 bash bootstrap.sh`）；重定向 URL 随之变为")
-	p("`http://127.0.0.1:PORT/callback`，且须已为应用注册。如果 cozeauth 本身在本机的 %d 端口上运行，请为示例选择其他端口。", port)
+	if redirect {
+		p("如需使用其他端口，请设置 `PORT`（例如 `PORT=9000 bash bootstrap.sh`）；重定向 URL 随之变为")
+		p("`http://127.0.0.1:PORT/callback`，且须已为应用注册（控制台的下载页面和 `cozeauth admin app sample --port` 会注册它）。")
+	} else {
+		p("如需使用其他端口，请设置 `PORT`（例如 `PORT=9000 bash bootstrap.sh`）。")
+	}
+	p("如果 cozeauth 本身在本机的 %d 端口上运行，请为示例选择其他端口。", port)
 	p("")
 	p("令牌仅供体验：示例程序只在内存中保存令牌，不会输出任何机密信息。")
 	return b.String()
