@@ -19,9 +19,12 @@ if ($major -lt 1 -or ($major -eq 1 -and $minor -lt 18)) {
     exit 1
 }
 
-# No go.mod: the files are run together as one program (their '//go:build ignore' line only keeps them out of
-# other builds).
+# No go.mod: the files are built together as one program, named on the command line (their '//go:build ignore'
+# line only keeps them out of other builds), into .\build; then the program runs in the foreground.
 $env:GO111MODULE = 'on'; $env:GOFLAGS = ''; $env:GOTOOLCHAIN = 'local'
+if (Test-Path build) { Remove-Item -Recurse -Force build }
 $files = Get-ChildItem -Path . -Filter *.go | ForEach-Object { $_.Name }
-& go run @files
+& go build -o build\coze-oauth-sample.exe @files
+if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+& .\build\coze-oauth-sample.exe
 exit $LASTEXITCODE
