@@ -4,18 +4,18 @@ Set-Location -Path $PSScriptRoot
 
 $need = "Go 1.18 or newer is needed to run this sample. Install it from https://go.dev/dl/ (or 'winget install GoLang.Go'), then run .\bootstrap.ps1 again."
 if (-not (Get-Command go -ErrorAction SilentlyContinue)) {
-    Write-Error "Go was not found on PATH. $need" -ErrorAction Continue
+    [Console]::Error.WriteLine("Go was not found on PATH. $need")
     exit 1
 }
-$version = (& go env GOVERSION) 2>$null
+$version = & go env GOVERSION
 if (-not $version) { $version = ((& go version) -split ' ')[2] }
 if ($version -notmatch '^go(\d+)\.(\d+)') {
-    Write-Error "Cannot tell the version of Go from '$version'. $need" -ErrorAction Continue
+    [Console]::Error.WriteLine("Cannot tell the version of Go from '$version'. $need")
     exit 1
 }
 $major = [int]$Matches[1]; $minor = [int]$Matches[2]
 if ($major -lt 1 -or ($major -eq 1 -and $minor -lt 18)) {
-    Write-Error "Found $version, which is too old. $need" -ErrorAction Continue
+    [Console]::Error.WriteLine("Found $version, which is too old. $need")
     exit 1
 }
 

@@ -7,21 +7,21 @@ $need = "A JDK 11 or newer (java and javac) is needed to run this sample. Instal
 
 foreach ($tool in @('java', 'javac')) {
     if (-not (Get-Command $tool -ErrorAction SilentlyContinue)) {
-        Write-Error "$tool was not found on PATH. $need" -ErrorAction Continue
+        [Console]::Error.WriteLine("$tool was not found on PATH. $need")
         exit 1
     }
     # "java -version" writes to stderr: merge it (with 'Continue', so Windows PowerShell does not stop on it).
     $ErrorActionPreference = 'Continue'
-    $line = & $tool -version 2>&1 | Select-Object -First 1 | ForEach-Object { "$_" }
+    $line = & $tool -version 2>&1 | ForEach-Object { "$_" } | Where-Object { $_ -match 'version|javac' } | Select-Object -First 1
     $ErrorActionPreference = 'Stop'
     if ($line -notmatch '(\d+)(\.(\d+))?') {
-        Write-Error "Cannot tell the version of $tool from '$line'. $need" -ErrorAction Continue
+        [Console]::Error.WriteLine("Cannot tell the version of $tool from '$line'. $need")
         exit 1
     }
     $major = [int]$Matches[1]
     if ($major -eq 1 -and $Matches[3]) { $major = [int]$Matches[3] }   # 1.8.0 -> 8
     if ($major -lt 11) {
-        Write-Error "Found $tool $major, which is too old. $need" -ErrorAction Continue
+        [Console]::Error.WriteLine("Found $tool $major, which is too old. $need")
         exit 1
     }
 }
