@@ -41,15 +41,29 @@ install_system_deps() {
 	[ -x /usr/bin/chromium ] || pkgs+=(chromium fonts-liberation) # for the browser tests
 	[ -d /usr/share/fonts/truetype/wqy ] || pkgs+=(fonts-wqy-zenhei)      # Chinese glyphs in page screenshots
 	command -v gcc >/dev/null 2>&1 || pkgs+=(gcc libc6-dev)        # go test -race needs cgo
+	# The sample bundles' matrix (e2e/node/samples.test.mjs) runs every language: Python 3.7+, Node 18+, Go, Java 11+.
+	command -v python3 >/dev/null 2>&1 || pkgs+=(python3)
+	{ command -v javac >/dev/null 2>&1 && command -v java >/dev/null 2>&1; } || pkgs+=(JDK)
 	command -v go >/dev/null 2>&1 || die "go not found (expected in PATH or /usr/local/go/bin)"
 	command -v node >/dev/null 2>&1 || die "node not found"
 	command -v npm >/dev/null 2>&1 || die "npm not found"
 	if [ "${#pkgs[@]}" -eq 0 ]; then
 		echo "system packages: all present"
 	elif [ "$(id -u)" -eq 0 ]; then
-		echo "apt-get install ${pkgs[*]}"
 		export DEBIAN_FRONTEND=noninteractive
 		apt-get update -qq
+		local i
+		for i in "${!pkgs[@]}"; do # JDK: openjdk-17 where the release has it, else the release's default JDK
+			if [ "${pkgs[$i]}" = JDK ]; then
+				if apt-cache show openjdk-17-jdk-headless >/dev/null 2>&1; then
+					pkgs[i]=openjdk-17-jdk-headless
+				else
+					pkgs[i]=default-jdk-headless
+				fi
+			fi
+		done
+		echo "apt-get install ${pkgs[*]}"
+		mkdir -p /usr/share/man/man1 # slim images lack it, and the JDK's postinst needs it
 		apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
 	elif $ci; then
 		die "missing system packages (${pkgs[*]}) and not root"
@@ -58,6 +72,8 @@ install_system_deps() {
 	fi
 	go version
 	node --version
+	python3 --version || true
+	javac -version || true
 }
 
 install_node_deps() {

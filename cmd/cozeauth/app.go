@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cozeauth/cozeauth/internal/oauth"
+	"github.com/cozeauth/cozeauth/internal/samples"
 	"github.com/cozeauth/cozeauth/internal/store"
 )
 
@@ -206,7 +211,7 @@ func adminApp(run runner) *cobra.Command {
 		}
 		out := []map[string]any{}
 		for _, sec := range ss {
-			out = append(out, map[string]any{"secret_id": sec.ID, "masked": "czs_…" + sec.Hint, "created_at": sec.CreatedAt})
+			out = append(out, map[string]any{"secret_id": sec.ID, "masked": "czs_…" + sec.Hint, "label": sec.Label, "created_at": sec.CreatedAt})
 		}
 		return map[string]any{"client_secrets": out}, nil
 	})
@@ -238,7 +243,7 @@ func adminApp(run runner) *cobra.Command {
 		}
 		out := []map[string]any{}
 		for _, k := range ks {
-			out = append(out, map[string]any{"public_key_id": k.ID, "created_at": k.CreatedAt})
+			out = append(out, map[string]any{"public_key_id": k.ID, "label": k.Label, "created_at": k.CreatedAt})
 		}
 		return map[string]any{"public_keys": out}, nil
 	})
@@ -257,6 +262,117 @@ func adminApp(run runner) *cobra.Command {
 		}
 		return struct{}{}, nil
 	})
-	cmd.AddCommand(create, list, addSecret, secrets, delSecret, addKey, genKey, keys, delKey, authorize, deactivate, del)
+	cmd.AddCommand(create, list, addSecret, secrets, delSecret, addKey, genKey, keys, delKey, authorize, deactivate, del, appSample(run))
 	return cmd
+}
+
+// appSample writes an app's sample bundle, as the console's Download sample
+// does: the redirect URI of the sample's port is registered (web, pkce) and a
+// labelled secret (web) or key pair (jwt) is minted into the zip.
+func appSample(run runner) *cobra.Command {
+	var ref, lang, out, publicURL string
+	var port int
+	c := leaf("sample", "Write a runnable sample bundle (zip) of an app; mints a labelled secret (web) or key pair (jwt)")
+	c.Flags().StringVar(&ref, "app", "", "app ID or client ID")
+	c.Flags().StringVar(&lang, "lang", "", "python, javascript, go or java")
+	c.Flags().StringVar(&out, "out", "", "the zip file to write (created with mode 0600: it may hold a secret)")
+	c.Flags().IntVar(&port, "port", samples.DefaultPort, "port the sample serves on; http://127.0.0.1:PORT/callback is registered (web, pkce)")
+	c.Flags().StringVar(&publicURL, "public-url", "", "the server's public URL, written as coze_api_base and coze_www_base (default: $COZEAUTH_PUBLIC_URL, else serve's default http://127.0.0.1:8080)")
+	required(c, "app", "lang", "out")
+	c.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		if err := samples.CheckLanguage(lang); err != nil {
+			return nil, fmt.Errorf("--lang %q: want python, javascript, go or java", lang)
+		}
+		if port < 1 || port > 65535 {
+			return nil, fmt.Errorf("--port %d: want 1..65535", port)
+		}
+		base, err := samplePublicURL(publicURL)
+		if err != nil {
+			return nil, err
+		}
+		app, err := env.store.GetApp(ctx, ref)
+		if errors.Is(err, store.ErrNotFound) {
+			app, err = env.store.GetAppByClientID(ctx, ref)
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("app %q not found (give an app ID or a client ID)", ref)
+		} else if err != nil {
+			return nil, err
+		}
+		if !app.Active {
+			return nil, fmt.Errorf("app %q is deactivated: a sample of it could get no token", ref)
+		}
+		m := &samples.Maker{Mint: env.oauth, Store: env.store, PublicURL: base, Now: time.Now}
+		res, err := m.Make(ctx, samples.Request{App: app, Lang: lang, Port: port, RegisterRedirect: true})
+		if err != nil {
+			return nil, err
+		}
+		if err := writeNew(out, res.Zip); err != nil {
+			undoSample(ctx, env, app.ID, res)
+			return nil, err
+		}
+		o := map[string]string{"file": out, "client_type": res.ClientType, "client_id": res.ClientID}
+		if res.RedirectURI != "" {
+			o["redirect_uri"] = res.RedirectURI
+		}
+		if res.SecretID != "" {
+			o["secret_id"] = res.SecretID
+		}
+		if res.PublicKeyID != "" {
+			o["public_key_id"] = res.PublicKeyID
+		}
+		return o, nil
+	})
+	return c
+}
+
+// undoSample deletes what Make minted when the zip could not be written.
+func undoSample(ctx context.Context, env *adminEnv, appID string, res samples.Result) {
+	if res.SecretID != "" {
+		_ = env.store.DeleteAppSecret(ctx, appID, res.SecretID)
+	}
+	if res.PublicKeyID != "" {
+		_ = env.store.DeleteAppKey(ctx, appID, res.PublicKeyID)
+	}
+}
+
+// samplePublicURL picks and checks the public URL a sample's config names.
+func samplePublicURL(flag string) (string, error) {
+	base := flag
+	if base == "" {
+		base = os.Getenv("COZEAUTH_PUBLIC_URL")
+	}
+	if base == "" {
+		base = "http://127.0.0.1:8080"
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("--public-url %q: want an absolute http(s) URL without query or fragment", base)
+	}
+	return strings.TrimRight(base, "/"), nil
+}
+
+// writeNew writes data to path with mode 0600 through a temporary file in the
+// same directory, so a failed write leaves no half zip.
+func writeNew(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".sample-*.zip")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o600)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("--out %q: %w", path, err)
+	}
+	return nil
 }

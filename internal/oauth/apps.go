@@ -162,6 +162,26 @@ func (s *Service) GetApp(ctx context.Context, id string) (store.App, error) {
 // AddSecret adds a client secret to a WebBackend app; the secret is returned
 // once and only its hash is stored.
 func (s *Service) AddSecret(ctx context.Context, appID string) (store.AppSecret, string, error) {
+	return s.AddLabelledSecret(ctx, appID, "")
+}
+
+// MaxLabel is the longest label of a client secret or public key, in
+// characters.
+const MaxLabel = 100
+
+func checkLabel(label string) error {
+	if utf8.RuneCountInString(label) > MaxLabel {
+		return invalidApp("label is longer than %d characters", MaxLabel)
+	}
+	return nil
+}
+
+// AddLabelledSecret is AddSecret with a label saying what the secret is for
+// (a sample download labels its secret "sample YYYY-MM-DD").
+func (s *Service) AddLabelledSecret(ctx context.Context, appID, label string) (store.AppSecret, string, error) {
+	if err := checkLabel(label); err != nil {
+		return store.AppSecret{}, "", err
+	}
 	app, err := s.GetApp(ctx, appID)
 	if err != nil {
 		return store.AppSecret{}, "", err
@@ -171,7 +191,7 @@ func (s *Service) AddSecret(ctx context.Context, appID string) (store.AppSecret,
 	}
 	secret := credential.NewToken(prefixSecret)
 	sec := store.AppSecret{ID: store.NewID(), AppID: appID, Hash: credential.Hash(secret),
-		Hint: secret[len(secret)-4:], CreatedAt: s.Now().Unix()}
+		Hint: secret[len(secret)-4:], Label: label, CreatedAt: s.Now().Unix()}
 	if err := s.Store.AddAppSecret(ctx, sec); err != nil {
 		return store.AppSecret{}, "", err
 	}
@@ -259,15 +279,15 @@ func (s *Service) AddKey(ctx context.Context, appID, pemText string) (store.AppK
 	if err != nil {
 		return store.AppKey{}, err
 	}
-	return s.storeKey(ctx, appID, pub)
+	return s.storeKey(ctx, appID, pub, "")
 }
 
-func (s *Service) storeKey(ctx context.Context, appID string, pub *rsa.PublicKey) (store.AppKey, error) {
+func (s *Service) storeKey(ctx context.Context, appID string, pub *rsa.PublicKey, label string) (store.AppKey, error) {
 	kid, pemOut, err := fingerprint(pub)
 	if err != nil {
 		return store.AppKey{}, err
 	}
-	k := store.AppKey{ID: kid, AppID: appID, PublicKeyPEM: pemOut, CreatedAt: s.Now().Unix()}
+	k := store.AppKey{ID: kid, AppID: appID, PublicKeyPEM: pemOut, Label: label, CreatedAt: s.Now().Unix()}
 	if err := s.Store.AddAppKey(ctx, k); err != nil {
 		if errors.Is(err, store.ErrAlreadyExists) {
 			return store.AppKey{}, invalidApp("this public key is already registered (id %s)", kid)
@@ -281,6 +301,15 @@ func (s *Service) storeKey(ctx context.Context, appID string, pub *rsa.PublicKey
 // and returns the private key once, as PKCS#8 PEM (what coze-go requires,
 // WIRE.md §9).
 func (s *Service) GenerateKey(ctx context.Context, appID string) (store.AppKey, string, error) {
+	return s.GenerateLabelledKey(ctx, appID, "")
+}
+
+// GenerateLabelledKey is GenerateKey with a label on the public key (a
+// sample download labels its key "sample YYYY-MM-DD").
+func (s *Service) GenerateLabelledKey(ctx context.Context, appID, label string) (store.AppKey, string, error) {
+	if err := checkLabel(label); err != nil {
+		return store.AppKey{}, "", err
+	}
 	app, err := s.GetApp(ctx, appID)
 	if err != nil {
 		return store.AppKey{}, "", err
@@ -296,11 +325,38 @@ func (s *Service) GenerateKey(ctx context.Context, appID string) (store.AppKey, 
 	if err != nil {
 		return store.AppKey{}, "", err
 	}
-	k, err := s.storeKey(ctx, appID, &priv.PublicKey)
+	k, err := s.storeKey(ctx, appID, &priv.PublicKey, label)
 	if err != nil {
 		return store.AppKey{}, "", err
 	}
 	return k, string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), nil
+}
+
+// AddRedirectURI registers one more redirect URI of a web or PKCE app, after
+// checking it as CreateApp does; a URI already registered is left alone. It
+// reports whether it added the URI. The app's revision advances, so every
+// replica sees the new URI.
+func (s *Service) AddRedirectURI(ctx context.Context, appID, uri string) (bool, error) {
+	added := false
+	_, err := s.Store.UpdateApp(ctx, appID, func(a store.App) (store.App, error) {
+		added = false
+		if !UsesRedirect(a.ClientType) {
+			return a, invalidApp("a %s app does not use redirect URIs", a.ClientType)
+		}
+		if slices.Contains(a.RedirectURIs, uri) {
+			return a, nil
+		}
+		uris, err := CheckRedirectURIs(a.ClientType, append(slices.Clone(a.RedirectURIs), uri))
+		if err != nil {
+			return a, err
+		}
+		a.RedirectURIs, a.UpdatedAt, added = uris, s.Now().Unix(), true
+		return a, nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return false, fmt.Errorf("%w: app %q not found", store.ErrNotFound, appID)
+	}
+	return added, err
 }
 
 // AuthorizeApp records that user's personal account authorizes a Service app

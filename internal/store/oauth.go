@@ -64,6 +64,7 @@ type AppSecret struct {
 	AppID     string
 	Hash      string // hex SHA-256 of the secret; unique across all apps
 	Hint      string // last 4 characters of the secret, for masked display
+	Label     string // what it is for, e.g. "sample 2026-01-02"; may be empty
 	CreatedAt int64
 }
 
@@ -72,6 +73,7 @@ type AppKey struct {
 	ID           string // the fingerprint, used as JWT kid; unique per app
 	AppID        string
 	PublicKeyPEM string
+	Label        string // what it is for, e.g. "sample 2026-01-02"; may be empty
 	CreatedAt    int64
 }
 

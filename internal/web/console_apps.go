@@ -44,6 +44,8 @@ func (h *Handler) registerApps(handle func(string, http.HandlerFunc)) {
 	handle("POST "+appsPath+"/{id}/deactivate", h.consolePost(formAppAction, h.appDeactivate))
 	handle("POST "+appsPath+"/{id}/confirm-delete", h.consolePost(formAppAction, h.appConfirm("delete")))
 	handle("POST "+appsPath+"/{id}/delete", h.consolePost(formAppAction, h.appDelete))
+	handle("GET "+appsPath+"/{id}/sample", h.console(h.appSample))
+	handle("POST "+appsPath+"/{id}/sample", h.consolePost(formAppSample, h.appSampleDownload))
 }
 
 // adminAccounts lists the accounts whose apps the user manages: the personal
@@ -70,6 +72,7 @@ func (h *Handler) adminAccounts(ctx context.Context, u store.User) ([]account, e
 type appRow struct {
 	ID, Name, Account, ClientType, ClientID string
 	Active                                  bool
+	Share                                   bool // a Service app: the row links to its share link
 }
 
 type appListView struct {
@@ -95,7 +98,8 @@ func (h *Handler) appList(w http.ResponseWriter, r *http.Request, sess *session)
 		}
 		for _, app := range apps {
 			lv.Rows = append(lv.Rows, appRow{ID: app.ID, Name: app.Name, Account: accountName(l, accts, a.Owner),
-				ClientType: l.T("client." + string(app.ClientType)), ClientID: app.ClientID, Active: app.Active})
+				ClientType: l.T("client." + string(app.ClientType)), ClientID: app.ClientID, Active: app.Active,
+				Share: app.ClientType == store.ClientService && app.Active && h.Enterprise != nil})
 		}
 	}
 	v := h.consoleView(l, sess, "apps", "apps.title")
@@ -313,13 +317,13 @@ func (h *Handler) ownApp(w http.ResponseWriter, r *http.Request, sess *session) 
 }
 
 type secretRow struct {
-	ID, Masked string
-	Created    timeView
+	ID, Masked, Label string
+	Created           timeView
 }
 
 type keyRow struct {
-	ID      string
-	Created timeView
+	ID, Label string
+	Created   timeView
 }
 
 type appView struct {
@@ -370,7 +374,7 @@ func (h *Handler) renderApp(w http.ResponseWriter, r *http.Request, status int, 
 			return
 		}
 		for _, s := range secs {
-			av.Secrets = append(av.Secrets, secretRow{ID: s.ID, Masked: "czs_…" + s.Hint, Created: unixTime(s.CreatedAt)})
+			av.Secrets = append(av.Secrets, secretRow{ID: s.ID, Masked: "czs_…" + s.Hint, Label: s.Label, Created: unixTime(s.CreatedAt)})
 		}
 	}
 	if av.Service {
@@ -380,7 +384,7 @@ func (h *Handler) renderApp(w http.ResponseWriter, r *http.Request, status int, 
 			return
 		}
 		for _, k := range keys {
-			av.Keys = append(av.Keys, keyRow{ID: k.ID, Created: unixTime(k.CreatedAt)})
+			av.Keys = append(av.Keys, keyRow{ID: k.ID, Label: k.Label, Created: unixTime(k.CreatedAt)})
 		}
 	}
 	if av.CanAuthorize {

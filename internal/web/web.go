@@ -32,7 +32,7 @@ var staticFiles embed.FS
 // pageNames are the templates New requires; each is parsed with layout.html.
 var pageNames = []string{"login", "consent", "device", "device_done", "error",
 	"console_home", "console_tokens", "console_token_form", "console_token_created", "console_token_delete",
-	"console_apps", "console_app_form", "console_app", "console_app_secret", "console_confirm",
+	"console_apps", "console_app_form", "console_app", "console_app_secret", "console_app_sample", "console_confirm",
 	"console_authorized", "console_workspaces",
 	"console_install", "console_enterprises", "console_installations", "console_migrate", "console_personal"}
 

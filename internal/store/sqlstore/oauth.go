@@ -226,16 +226,16 @@ func (s *DB) AddAppSecret(ctx context.Context, sec store.AppSecret) error {
 	if sec.ID == "" || sec.AppID == "" || sec.Hash == "" {
 		return fmt.Errorf("%w: app secret needs an ID, an app and a hash", store.ErrInvalid)
 	}
-	_, err := s.dbExec(ctx, s.q("INSERT INTO oauth_app_secrets (id, app_id, hash, hint, created_at) VALUES (?, ?, ?, ?, ?)"),
-		sec.ID, sec.AppID, sec.Hash, sec.Hint, sec.CreatedAt)
+	_, err := s.dbExec(ctx, s.q("INSERT INTO oauth_app_secrets (id, app_id, hash, hint, label, created_at) VALUES (?, ?, ?, ?, ?, ?)"),
+		sec.ID, sec.AppID, sec.Hash, sec.Hint, sec.Label, sec.CreatedAt)
 	return mapErr(err)
 }
 
-const secretCols = "id, app_id, hash, hint, created_at"
+const secretCols = "id, app_id, hash, hint, label, created_at"
 
 func scanSecret(row scanner) (store.AppSecret, error) {
 	var sec store.AppSecret
-	err := row.Scan(&sec.ID, &sec.AppID, &sec.Hash, &sec.Hint, &sec.CreatedAt)
+	err := row.Scan(&sec.ID, &sec.AppID, &sec.Hash, &sec.Hint, &sec.Label, &sec.CreatedAt)
 	return sec, mapErr(err)
 }
 
@@ -280,16 +280,16 @@ func (s *DB) AddAppKey(ctx context.Context, k store.AppKey) error {
 	if k.ID == "" || k.AppID == "" || k.PublicKeyPEM == "" {
 		return fmt.Errorf("%w: app key needs an ID, an app and a PEM", store.ErrInvalid)
 	}
-	_, err := s.dbExec(ctx, s.q("INSERT INTO oauth_app_keys (app_id, id, public_key_pem, created_at) VALUES (?, ?, ?, ?)"),
-		k.AppID, k.ID, k.PublicKeyPEM, k.CreatedAt)
+	_, err := s.dbExec(ctx, s.q("INSERT INTO oauth_app_keys (app_id, id, public_key_pem, label, created_at) VALUES (?, ?, ?, ?, ?)"),
+		k.AppID, k.ID, k.PublicKeyPEM, k.Label, k.CreatedAt)
 	return mapErr(err)
 }
 
-const keyCols = "id, app_id, public_key_pem, created_at"
+const keyCols = "id, app_id, public_key_pem, label, created_at"
 
 func scanKey(row scanner) (store.AppKey, error) {
 	var k store.AppKey
-	err := row.Scan(&k.ID, &k.AppID, &k.PublicKeyPEM, &k.CreatedAt)
+	err := row.Scan(&k.ID, &k.AppID, &k.PublicKeyPEM, &k.Label, &k.CreatedAt)
 	return k, mapErr(err)
 }
 

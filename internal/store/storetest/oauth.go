@@ -292,7 +292,7 @@ func testAppSecretsAndKeys(t *testing.T, f *fixture) {
 	a := f.app(alice.Account(), alice.ID, store.ClientWebBackend)
 	other := f.app(alice.Account(), alice.ID, store.ClientService)
 	s1 := store.AppSecret{ID: store.NewID(), AppID: a.ID, Hash: tokenHash("s1"), Hint: "ab12", CreatedAt: f.tick()}
-	s2 := store.AppSecret{ID: store.NewID(), AppID: a.ID, Hash: tokenHash("s2"), Hint: "cd34", CreatedAt: f.tick()}
+	s2 := store.AppSecret{ID: store.NewID(), AppID: a.ID, Hash: tokenHash("s2"), Hint: "cd34", Label: "sample 2026-01-02 · 样例", CreatedAt: f.tick()}
 	for _, s := range []store.AppSecret{s1, s2} {
 		checkErr(t, "AddAppSecret", f.s.AddAppSecret(f.ctx, s), nil)
 	}
@@ -318,7 +318,7 @@ func testAppSecretsAndKeys(t *testing.T, f *fixture) {
 	}
 
 	k1 := store.AppKey{ID: "fp-1", AppID: a.ID, PublicKeyPEM: "-----BEGIN PUBLIC KEY-----\nA\n-----END PUBLIC KEY-----\n", CreatedAt: f.tick()}
-	k2 := store.AppKey{ID: "fp-2", AppID: a.ID, PublicKeyPEM: "-----BEGIN PUBLIC KEY-----\nB\n-----END PUBLIC KEY-----\n", CreatedAt: f.tick()}
+	k2 := store.AppKey{ID: "fp-2", AppID: a.ID, PublicKeyPEM: "-----BEGIN PUBLIC KEY-----\nB\n-----END PUBLIC KEY-----\n", Label: "sample 2026-01-02", CreatedAt: f.tick()}
 	for _, k := range []store.AppKey{k1, k2} {
 		checkErr(t, "AddAppKey", f.s.AddAppKey(f.ctx, k), nil)
 	}
