@@ -133,8 +133,10 @@ func TestSignInLimiter(t *testing.T) {
 	window := time.Minute
 	t.Run("counted before judging; per (ip, user)", func(t *testing.T) {
 		l := newSignInLimiter(2, window)
-		if !l.attempt(now, "ip1", "alice") || !l.attempt(now, "ip1", "Alice") {
-			t.Fatal("refused an attempt under the limit")
+		for _, name := range []string{"alice", "Alice"} {
+			if !l.attempt(now, "ip1", name) {
+				t.Fatalf("refused an attempt under the limit (%s)", name)
+			}
 		}
 		// Neither attempt has been judged yet, and a third is refused.
 		if l.attempt(now, "ip1", "alice") {
@@ -155,8 +157,10 @@ func TestSignInLimiter(t *testing.T) {
 		l.attempt(now, "ip1", "alice")
 		l.attempt(now, "ip1", "alice")
 		l.succeeded("ip1", "alice")
-		if !l.attempt(now, "ip1", "alice") || !l.attempt(now, "ip1", "alice") {
-			t.Error("failures before a success still count")
+		for i := range 2 {
+			if !l.attempt(now, "ip1", "alice") {
+				t.Errorf("attempt %d after a success refused: failures before it still count", i+1)
+			}
 		}
 		l.unjudged("ip1", "alice")
 		if !l.attempt(now, "ip1", "alice") {
