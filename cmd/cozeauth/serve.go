@@ -53,6 +53,7 @@ func newServe() *cobra.Command {
 	f.DurationVar(&cfg.AuthCodeTTL, "auth-code-ttl", cfg.AuthCodeTTL, "lifetime of authorization codes")
 	f.DurationVar(&cfg.DeviceCodeTTL, "device-code-ttl", cfg.DeviceCodeTTL, "lifetime of device codes")
 	f.DurationVar(&cfg.DevicePollInterval, "device-poll-interval", cfg.DevicePollInterval, "device polling interval announced to clients (slow_down below it)")
+	f.DurationVar(&cfg.RefreshRetryWindow, "refresh-retry-window", cfg.RefreshRetryWindow, "a rotated refresh token presented again within this window gets the same new pair (a client that lost the answer); 0 disables")
 	f.StringArrayVar(&cfg.JWTAudiences, "jwt-audience", nil, "extra accepted JWT aud value (repeatable); --dev adds api.coze.cn and api.coze.com")
 	f.StringArrayVar(&cfg.TrustedProxies, "trusted-proxy", nil, "CIDR or IP of a reverse proxy whose X-Forwarded-For names the client (repeatable)")
 	f.DurationVar(&cfg.ClockOffset, "testing-clock-offset", 0, "shift the server's clock (for tests only)")

@@ -49,6 +49,9 @@ type Config struct {
 	AuthCodeTTL        time.Duration
 	DeviceCodeTTL      time.Duration
 	DevicePollInterval time.Duration
+	// RefreshRetryWindow: a rotated refresh token presented again this soon
+	// gets the same answer (a client that lost it); 0 disables.
+	RefreshRetryWindow time.Duration
 	// JWTAudiences are accepted JWT aud values besides the public host; dev
 	// mode adds api.coze.cn and api.coze.com (WIRE.md policy choices).
 	JWTAudiences []string
@@ -106,6 +109,7 @@ func Default() Config {
 		AuthCodeTTL:        5 * time.Minute,
 		DeviceCodeTTL:      10 * time.Minute,
 		DevicePollInterval: 5 * time.Second,
+		RefreshRetryWindow: 10 * time.Second,
 
 		UpstreamMaxBody:    512 << 20,
 		UpstreamTimeout:    2 * time.Minute,
@@ -184,6 +188,9 @@ func (c *Config) Validate() error {
 		} else if c.MetricsAddr == c.Addr {
 			errs = append(errs, fmt.Errorf("--metrics-addr %q: the same as --addr", c.MetricsAddr))
 		}
+	}
+	if c.RefreshRetryWindow < 0 || c.RefreshRetryWindow > time.Minute {
+		errs = append(errs, fmt.Errorf("--refresh-retry-window %s: want from 0 (off) to 1m", c.RefreshRetryWindow))
 	}
 	if c.DBTimeout <= 0 || c.DBTimeout > time.Minute {
 		errs = append(errs, fmt.Errorf("--db-timeout %s: want more than 0 and at most 1m", c.DBTimeout))

@@ -285,15 +285,51 @@ func TestRefreshRotation(t *testing.T) {
 	if status != 200 || second["refresh_token"] == first["refresh_token"] {
 		t.Fatalf("rotation: %d %v", status, second)
 	}
+	// A retry within the window (the client lost the answer) gets the same
+	// pair back and revokes nothing (issue 11.15).
+	f.now = f.now.Add(f.s.Lifetimes.RefreshRetry)
+	if status, again := refresh(secret, first["refresh_token"].(string)); status != 200 ||
+		again["access_token"] != second["access_token"] || again["refresh_token"] != second["refresh_token"] {
+		t.Fatalf("retry within the window: %d %v, want the same pair as %v", status, again, second)
+	}
+	if p := f.view(second["access_token"].(string)); p.View.Revoked {
+		t.Fatal("a retry revoked the family")
+	}
+	// Later, it is reuse: the family goes.
+	f.now = f.now.Add(time.Second)
 	if status, body := refresh(secret, first["refresh_token"].(string)); status != 400 || body["error"] != "invalid_grant" {
 		t.Fatalf("reuse: %d %v", status, body)
 	}
+	f.s.Init(&cache.Generation{}) // what the revision watcher does: the access token was cached by the check above
 	if p := f.view(second["access_token"].(string)); !p.View.Revoked {
 		t.Fatal("reuse did not revoke the family")
 	}
 	if status, _ := refresh(secret, second["refresh_token"].(string)); status != 400 {
 		t.Fatal("the family's newest refresh token still works")
 	}
+
+	t.Run("no retry once the new token was used, or with the window off", func(t *testing.T) {
+		pair := func() map[string]any {
+			_, p := f.post(f.s.Token, "/token", secret, map[string]string{"grant_type": "authorization_code", "client_id": web.ClientID,
+				"code": f.approve(web, "", "", true), "redirect_uri": web.RedirectURIs[0]})
+			return p
+		}
+		p0 := pair()
+		_, p1 := refresh(secret, p0["refresh_token"].(string))
+		if status, _ := refresh(secret, p1["refresh_token"].(string)); status != 200 {
+			t.Fatal("rotating the new token failed")
+		}
+		if status, body := refresh(secret, p0["refresh_token"].(string)); status != 400 || body["error"] != "invalid_grant" {
+			t.Errorf("the first token after its successor was used: %d %v, want reuse", status, body)
+		}
+		f.s.Lifetimes.RefreshRetry = 0
+		defer func() { f.s.Lifetimes.RefreshRetry = DefaultLifetimes().RefreshRetry }()
+		q0 := pair()
+		refresh(secret, q0["refresh_token"].(string))
+		if status, body := refresh(secret, q0["refresh_token"].(string)); status != 400 || body["error"] != "invalid_grant" {
+			t.Errorf("window off: %d %v, want reuse at once", status, body)
+		}
+	})
 }
 
 func TestDeviceGrant(t *testing.T) {

@@ -27,6 +27,9 @@ type Lifetimes struct {
 	// DevicePollInterval is the interval announced to device clients and the
 	// minimum gap between polls before slow_down (RFC 8628 §3.5).
 	DevicePollInterval time.Duration // default 5 s
+	// RefreshRetry is how long a rotated refresh token may be presented
+	// again to get the same answer (a client that lost it); 0 disables.
+	RefreshRetry time.Duration // default 10 s
 }
 
 // DefaultLifetimes returns the defaults of the OAuth issue.
@@ -37,6 +40,7 @@ func DefaultLifetimes() Lifetimes {
 		AuthCode:           5 * time.Minute,
 		DeviceCode:         10 * time.Minute,
 		DevicePollInterval: 5 * time.Second,
+		RefreshRetry:       10 * time.Second,
 	}
 }
 

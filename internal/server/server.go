@@ -76,7 +76,7 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 		Catalog: permission.Default(),
 		Lifetimes: oauth.Lifetimes{
 			AccessToken: cfg.AccessTokenTTL, RefreshToken: cfg.RefreshTokenTTL, AuthCode: cfg.AuthCodeTTL,
-			DeviceCode: cfg.DeviceCodeTTL, DevicePollInterval: cfg.DevicePollInterval,
+			DeviceCode: cfg.DeviceCodeTTL, DevicePollInterval: cfg.DevicePollInterval, RefreshRetry: cfg.RefreshRetryWindow,
 		},
 		PublicURL: cfg.PublicURL,
 		Audiences: cfg.JWTAudiences,

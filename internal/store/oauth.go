@@ -187,6 +187,15 @@ type OAuthToken struct {
 	RotatedAt     int64 // refresh tokens: when used; 0: unused
 }
 
+// Rotation is what a refresh rotation stores: the new pair, and Retry, an
+// opaque value kept with the old token and handed back if the same request is
+// retried within the window (the caller seals the new pair in it so that only
+// the old token's holder can open it); "" keeps none.
+type Rotation struct {
+	Access, Refresh OAuthToken
+	Retry           string
+}
+
 // Apps stores OAuth apps.
 type Apps interface {
 	CreateApp(ctx context.Context, a App) error
@@ -300,13 +309,18 @@ type OAuthTokens interface {
 	// transaction: issue sees the old token (to check its client and expiry)
 	// and its grant (read in the same transaction), and returns the new
 	// access and refresh tokens, which must carry its FamilyID; the old one is
-	// marked rotated (at now) and the new pair stored. If issue fails nothing
-	// changes and its error is returned. If the old token was rotated before
-	// (reuse), the whole family is revoked — including tokens issued by the
-	// earlier rotation — and ErrUsed returned without calling issue. Revoked,
-	// or its grant deleted: ErrRevoked; unknown or not a refresh token:
-	// ErrNotFound. Like ExchangeAuthCode's, issue must not call the store.
-	RotateRefresh(ctx context.Context, oldHash string, now int64, issue func(old OAuthToken, g Grant) (newAccess, newRefresh OAuthToken, err error)) error
+	// marked rotated (at now) and the new pair stored, with the Rotation's
+	// Retry kept on the old row. If issue fails nothing changes and its error
+	// is returned. If the old token was rotated before: when that was at most
+	// retryWindow seconds ago, a Retry was kept, and the token it rotated to
+	// is still unused and not revoked, that Retry is returned and nothing
+	// changes (a client retrying a request whose answer it lost); otherwise
+	// that is reuse: the whole family is revoked — including tokens issued by
+	// the earlier rotation — and ErrUsed returned without calling issue.
+	// Revoked, or its grant deleted: ErrRevoked; unknown or not a refresh
+	// token: ErrNotFound. Like ExchangeAuthCode's, issue must not call the
+	// store.
+	RotateRefresh(ctx context.Context, oldHash string, now, retryWindow int64, issue func(old OAuthToken, g Grant) (Rotation, error)) (retry string, err error)
 	// The Revoke methods set RevokedAt on tokens not revoked yet.
 	// RevokeOAuthToken revokes the one token with that ID (RFC 7009 for an
 	// access token); an unknown ID is not an error.

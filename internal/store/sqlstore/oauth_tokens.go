@@ -315,13 +315,14 @@ func (s *DB) GetOAuthTokenByHash(ctx context.Context, hash string) (store.OAuthT
 
 var errReuse = errors.New("refresh token reused")
 
-func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now int64, issue func(store.OAuthToken, store.Grant) (store.OAuthToken, store.OAuthToken, error)) error {
+func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now, retryWindow int64, issue func(store.OAuthToken, store.Grant) (store.Rotation, error)) (string, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	reused := false
 	var issueErr error
+	var retry string
 	err := s.inTxRetry(ctx, false, func(tx *sql.Tx) error {
-		reused, issueErr = false, nil
+		reused, issueErr, retry = false, nil, ""
 		// Concurrent rotators of one token queue on its row lock (PostgreSQL;
 		// SQLite serialises writers anyway): the first rotates, the others
 		// then see it rotated, which is reuse.
@@ -336,6 +337,13 @@ func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now int64, issue
 		case old.Kind != store.TokenRefresh:
 			return fmt.Errorf("not a refresh token: %w", store.ErrNotFound)
 		case old.RotatedAt != 0:
+			if old.RevokedAt == 0 && retryWindow > 0 && now-old.RotatedAt <= retryWindow {
+				r, err := s.retryOf(ctx, tx, oldHash)
+				if err != nil || r != "" {
+					retry = r
+					return err
+				}
+			}
 			// Reuse (even after an earlier reuse revoked it): revoke the
 			// family and commit that, then report ErrUsed.
 			reused = true
@@ -353,29 +361,55 @@ func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now int64, issue
 		} else if err != nil {
 			return err
 		}
-		newAccess, newRefresh, err := issue(old, g)
+		rot, err := issue(old, g)
 		if err != nil {
 			issueErr = err
 			return err // roll back: nothing changes
 		}
+		newAccess, newRefresh := rot.Access, rot.Refresh
 		if newAccess.FamilyID != old.FamilyID || newRefresh.FamilyID != old.FamilyID {
 			return fmt.Errorf("%w: rotated tokens must stay in family %s", store.ErrInvalid, old.FamilyID)
 		}
 		if newAccess.Kind != store.TokenAccess || newRefresh.Kind != store.TokenRefresh {
 			return fmt.Errorf("%w: rotation issues an access and a refresh token", store.ErrInvalid)
 		}
-		if _, err := s.txExec(ctx, tx, s.q("UPDATE oauth_tokens SET rotated_at = ? WHERE hash = ?"), now, oldHash); err != nil {
+		if _, err := s.txExec(ctx, tx, s.q("UPDATE oauth_tokens SET rotated_at = ?, retry_blob = ?, rotated_to = ? WHERE hash = ?"),
+			now, rot.Retry, newRefresh.Hash, oldHash); err != nil {
 			return mapErr(err)
 		}
 		return s.insertTokens(ctx, tx, []store.OAuthToken{newAccess, newRefresh})
 	})
 	switch {
 	case issueErr != nil:
-		return issueErr
+		return "", issueErr
 	case err == nil && reused:
-		return fmt.Errorf("%w: %w", errReuse, store.ErrUsed)
+		return "", fmt.Errorf("%w: %w", errReuse, store.ErrUsed)
 	}
-	return err
+	return retry, err
+}
+
+// retryOf returns the Retry kept with a rotated refresh token when the token
+// it rotated to is still unused and not revoked (so the first answer can
+// still be the client's latest), else "".
+func (s *DB) retryOf(ctx context.Context, tx *sql.Tx, oldHash string) (string, error) {
+	var retry, child string
+	if err := s.txQueryRow(ctx, tx, s.q("SELECT retry_blob, rotated_to FROM oauth_tokens WHERE hash = ?"), oldHash).Scan(&retry, &child); err != nil {
+		return "", mapErr(err)
+	}
+	if retry == "" || child == "" {
+		return "", nil
+	}
+	var rotated, revoked int64
+	err := s.txQueryRow(ctx, tx, s.q("SELECT rotated_at, revoked_at FROM oauth_tokens WHERE hash = ?"), child).Scan(&rotated, &revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	} else if err != nil {
+		return "", mapErr(err)
+	}
+	if rotated != 0 || revoked != 0 {
+		return "", nil
+	}
+	return retry, nil
 }
 
 // revokeTx revokes the tokens whose col equals v. On PostgreSQL it first

@@ -24,6 +24,7 @@ func runOAuth(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeviceCodes", testDeviceCodes},
 		{"Tokens", testOAuthTokens},
 		{"RefreshRotation", testRefreshRotation},
+		{"RefreshRetry", testRefreshRetry},
 		{"RevokeTokens", testRevokeTokens},
 		{"JTI", testJTI},
 		{"DeleteExpired", testDeleteExpired},
@@ -725,12 +726,12 @@ func testRefreshRotation(t *testing.T, f *fixture) {
 
 	// A refused rotation (the callback fails: wrong client, expired) changes nothing.
 	refused := errors.New("refused by the caller")
-	err := f.s.RotateRefresh(f.ctx, r0.Hash, f.tick(), func(old store.OAuthToken, g store.Grant) (store.OAuthToken, store.OAuthToken, error) {
+	err := f.rotate(r0.Hash, f.tick(), func(old store.OAuthToken, g store.Grant) (store.Rotation, error) {
 		if old.Hash != r0.Hash || old.FamilyID != r0.FamilyID {
 			t.Errorf("callback saw %+v, want the old refresh token", old)
 		}
 		checkEqual(t, "grant seen by the rotation callback", g, o.grant)
-		return old, old, refused
+		return store.Rotation{}, refused
 	})
 	checkErr(t, "RotateRefresh(callback fails)", err, refused)
 	if got := f.getToken(r0.Hash); got.RotatedAt != 0 || got.RevokedAt != 0 {
@@ -739,7 +740,7 @@ func testRefreshRotation(t *testing.T, f *fixture) {
 
 	rev := f.revision()
 	now := f.tick()
-	checkErr(t, "RotateRefresh", f.s.RotateRefresh(f.ctx, r0.Hash, now, rotateTo(a1, r1)), nil)
+	checkErr(t, "RotateRefresh", f.rotate(r0.Hash, now, rotateTo(a1, r1)), nil)
 	if got := f.revision(); got != rev {
 		t.Errorf("a normal rotation moved the revision %d → %d", rev, got)
 	}
@@ -750,16 +751,16 @@ func testRefreshRotation(t *testing.T, f *fixture) {
 
 	// Wrong family, access token, unknown.
 	a2, r2 := f.newToken(o, store.TokenAccess, store.NewID()), f.newToken(o, store.TokenRefresh, store.NewID())
-	checkErr(t, "RotateRefresh(new tokens of another family)", f.s.RotateRefresh(f.ctx, r1.Hash, f.tick(), rotateTo(a2, r2)), store.ErrInvalid)
+	checkErr(t, "RotateRefresh(new tokens of another family)", f.rotate(r1.Hash, f.tick(), rotateTo(a2, r2)), store.ErrInvalid)
 	if got := f.getToken(r1.Hash); got.RotatedAt != 0 {
 		t.Errorf("a failed rotation marked the token rotated: %+v", got)
 	}
-	checkErr(t, "RotateRefresh(access token)", f.s.RotateRefresh(f.ctx, a1.Hash, f.tick(), rotateTo(a2, r2)), store.ErrNotFound)
-	checkErr(t, "RotateRefresh(unknown)", f.s.RotateRefresh(f.ctx, tokenHash("unknown"), f.tick(), rotateTo(a2, r2)), store.ErrNotFound)
+	checkErr(t, "RotateRefresh(access token)", f.rotate(a1.Hash, f.tick(), rotateTo(a2, r2)), store.ErrNotFound)
+	checkErr(t, "RotateRefresh(unknown)", f.rotate(tokenHash("unknown"), f.tick(), rotateTo(a2, r2)), store.ErrNotFound)
 
 	// Reuse of r0: the whole family goes, the new pair included.
 	a3, r3 := f.newToken(o, store.TokenAccess, a0.FamilyID), f.newToken(o, store.TokenRefresh, a0.FamilyID)
-	checkErr(t, "RotateRefresh(reuse)", f.s.RotateRefresh(f.ctx, r0.Hash, f.tick(), rotateTo(a3, r3)), store.ErrUsed)
+	checkErr(t, "RotateRefresh(reuse)", f.rotate(r0.Hash, f.tick(), rotateTo(a3, r3)), store.ErrUsed)
 	f.checkRevoked("family after reuse", true, a0, r0, a1, r1)
 	f.checkRevoked("another family after reuse", false, other)
 	_, err = f.s.GetOAuthTokenByHash(f.ctx, r3.Hash)
@@ -768,7 +769,55 @@ func testRefreshRotation(t *testing.T, f *fixture) {
 		t.Errorf("revoking on reuse did not advance the revision")
 	}
 	// r1 is revoked (not rotated).
-	checkErr(t, "RotateRefresh(revoked)", f.s.RotateRefresh(f.ctx, r1.Hash, f.tick(), rotateTo(a3, r3)), store.ErrRevoked)
+	checkErr(t, "RotateRefresh(revoked)", f.rotate(r1.Hash, f.tick(), rotateTo(a3, r3)), store.ErrRevoked)
+}
+
+// testRefreshRetry: a rotated refresh token presented again within the
+// window, while the token it rotated to is unused, gets the kept Retry back
+// and changes nothing; later, or once the new token was used, it is reuse.
+func testRefreshRetry(t *testing.T, f *fixture) {
+	o := f.oauthSetup()
+	_, r0 := f.tokenPair(o)
+	a1, r1 := f.newToken(o, store.TokenAccess, r0.FamilyID), f.newToken(o, store.TokenRefresh, r0.FamilyID)
+	const window = 10
+	now := f.tick()
+	issue := func(access, refresh store.OAuthToken, retry string) func(store.OAuthToken, store.Grant) (store.Rotation, error) {
+		return func(store.OAuthToken, store.Grant) (store.Rotation, error) {
+			return store.Rotation{Access: access, Refresh: refresh, Retry: retry}, nil
+		}
+	}
+	got, err := f.s.RotateRefresh(f.ctx, r0.Hash, now, window, issue(a1, r1, "sealed-pair-1"))
+	if checkErr(t, "RotateRefresh", err, nil) && got != "" {
+		t.Errorf("a first rotation returned retry %q", got)
+	}
+	a2, r2 := f.newToken(o, store.TokenAccess, r0.FamilyID), f.newToken(o, store.TokenRefresh, r0.FamilyID)
+	mustNotIssue := func(store.OAuthToken, store.Grant) (store.Rotation, error) {
+		t.Error("a retry called issue")
+		return store.Rotation{}, errors.New("no")
+	}
+	got, err = f.s.RotateRefresh(f.ctx, r0.Hash, now+window, window, mustNotIssue)
+	if checkErr(t, "retry within the window", err, nil) && got != "sealed-pair-1" {
+		t.Errorf("retry within the window returned %q, want the kept one", got)
+	}
+	f.checkRevoked("after a retry", false, a1, r1)
+	_, err = f.s.GetOAuthTokenByHash(f.ctx, r2.Hash)
+	checkErr(t, "nothing new stored by a retry", err, store.ErrNotFound)
+
+	// Once r1 is used, r0 again is reuse even inside the window.
+	checkErr(t, "rotate r1", f.rotate(r1.Hash, now+1, rotateTo(a2, r2)), nil)
+	_, err = f.s.RotateRefresh(f.ctx, r0.Hash, now+2, window, mustNotIssue)
+	checkErr(t, "r0 after r1 was used", err, store.ErrUsed)
+	f.checkRevoked("family after reuse", true, a1, r1, a2, r2)
+
+	// Past the window: reuse.
+	_, s0 := f.tokenPair(o)
+	b1, s1 := f.newToken(o, store.TokenAccess, s0.FamilyID), f.newToken(o, store.TokenRefresh, s0.FamilyID)
+	later := f.tick()
+	_, err = f.s.RotateRefresh(f.ctx, s0.Hash, later, window, issue(b1, s1, "sealed-pair-2"))
+	checkErr(t, "RotateRefresh", err, nil)
+	_, err = f.s.RotateRefresh(f.ctx, s0.Hash, later+window+1, window, mustNotIssue)
+	checkErr(t, "retry past the window", err, store.ErrUsed)
+	f.checkRevoked("family after a late retry", true, b1, s1)
 }
 
 func testRevokeTokens(t *testing.T, f *fixture) {
@@ -937,7 +986,7 @@ func testOAuthRevision(t *testing.T, f *fixture) {
 		{"approve device", func() error { return s.ApproveDeviceCode(ctx, dev.UserCode, g.ID, f.tick()) }, false},
 		{"redeem device", func() error { return s.MarkDeviceCodeRedeemed(ctx, dev.DeviceHash) }, false},
 		{"create tokens for jti", func() error { return s.CreateOAuthTokensForJTI(ctx, a.ID, "j", f.tick()+60, jtiAccess) }, false},
-		{"rotate refresh", func() error { return s.RotateRefresh(ctx, refresh.Hash, f.tick(), rotateTo(a1, r1)) }, false},
+		{"rotate refresh", func() error { return f.rotate(refresh.Hash, f.tick(), rotateTo(a1, r1)) }, false},
 		{"reads", func() error {
 			if _, err := s.GetOAuthTokenByHash(ctx, access.Hash); err != nil {
 				return err
@@ -973,8 +1022,14 @@ func testOAuthRevision(t *testing.T, f *fixture) {
 }
 
 // rotateTo is a RotateRefresh issue callback returning a fixed pair.
-func rotateTo(access, refresh store.OAuthToken) func(store.OAuthToken, store.Grant) (store.OAuthToken, store.OAuthToken, error) {
-	return func(store.OAuthToken, store.Grant) (store.OAuthToken, store.OAuthToken, error) {
-		return access, refresh, nil
+func rotateTo(access, refresh store.OAuthToken) func(store.OAuthToken, store.Grant) (store.Rotation, error) {
+	return func(store.OAuthToken, store.Grant) (store.Rotation, error) {
+		return store.Rotation{Access: access, Refresh: refresh}, nil
 	}
+}
+
+// rotate is RotateRefresh without a retry window.
+func (f *fixture) rotate(hash string, now int64, issue func(store.OAuthToken, store.Grant) (store.Rotation, error)) error {
+	_, err := f.s.RotateRefresh(f.ctx, hash, now, 0, issue)
+	return err
 }

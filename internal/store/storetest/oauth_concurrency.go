@@ -72,7 +72,7 @@ func testConcurrentRotateRefresh(t *testing.T, f *fixture) {
 	}
 	now := f.tick()
 	ok, used := countResults(t, "RotateRefresh", store.ErrUsed, func(i int) error {
-		return f.s.RotateRefresh(f.ctx, r0.Hash, now, rotateTo(pairs[i][0], pairs[i][1]))
+		return f.rotate(r0.Hash, now, rotateTo(pairs[i][0], pairs[i][1]))
 	})
 	if ok != 1 || used != workers-1 {
 		t.Errorf("concurrent RotateRefresh: %d successes, %d ErrUsed; want 1 and %d", ok, used, workers-1)
