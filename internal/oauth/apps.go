@@ -52,7 +52,7 @@ func checkRedirectURI(t store.ClientType, raw string) error {
 		return invalidApp("redirect URI %q must not have a fragment", raw)
 	}
 	// What the exact-match check compares must be what the browser visits:
-	// a user name ("https://good\\@evil" reads differently in browsers),
+	// a user name ("https://good\@evil" reads differently in browsers),
 	// backslashes and spaces are parsed differently by different parsers.
 	if u.User != nil || strings.Contains(raw, "\\") {
 		return invalidApp("redirect URI %q must not contain a user name, password or backslash", raw)
