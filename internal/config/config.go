@@ -16,6 +16,7 @@ import (
 	"github.com/cozeauth/cozeauth/internal/clientip"
 	"github.com/cozeauth/cozeauth/internal/cors"
 	"github.com/cozeauth/cozeauth/internal/logging"
+	"github.com/cozeauth/cozeauth/internal/ratelimit"
 	"github.com/cozeauth/cozeauth/internal/store/sqlstore"
 )
 
@@ -55,6 +56,16 @@ type Config struct {
 	// OpenAPI from a browser, besides PKCE apps' redirect URI origins
 	// (normalized by Validate).
 	CORSOrigins []string
+	// Rate limits (issue 11.8), per client IP and per client_id, in memory
+	// per replica: TokenRate/TokenBurst on /token, DeviceCodeRate/
+	// DeviceCodeBurst on /device/code ("N/s", "N/m", "0" off); TokenLimit and
+	// DeviceCodeLimit are them parsed. DeviceGuessLimit wrong user codes per
+	// DeviceGuessWindow stop a session on the device page (0 off).
+	TokenRate, DeviceCodeRate   string
+	TokenBurst, DeviceCodeBurst int
+	TokenLimit, DeviceCodeLimit ratelimit.Limit
+	DeviceGuessLimit            int
+	DeviceGuessWindow           time.Duration
 }
 
 // Default returns the defaults of every setting.
@@ -74,6 +85,10 @@ func Default() Config {
 		AuthCodeTTL:        5 * time.Minute,
 		DeviceCodeTTL:      10 * time.Minute,
 		DevicePollInterval: 5 * time.Second,
+
+		TokenRate: "50/s", TokenBurst: 100,
+		DeviceCodeRate: "10/m", DeviceCodeBurst: 10,
+		DeviceGuessLimit: 5, DeviceGuessWindow: 10 * time.Minute,
 	}
 }
 
@@ -128,6 +143,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Dev {
 		c.JWTAudiences = append(c.JWTAudiences, "api.coze.cn", "api.coze.com")
+	}
+	if c.TokenLimit, err = ratelimit.ParseRate(c.TokenRate, c.TokenBurst); err != nil {
+		errs = append(errs, fmt.Errorf("--token-rate-limit: %w", err))
+	}
+	if c.DeviceCodeLimit, err = ratelimit.ParseRate(c.DeviceCodeRate, c.DeviceCodeBurst); err != nil {
+		errs = append(errs, fmt.Errorf("--device-code-rate-limit: %w", err))
+	}
+	if c.DeviceGuessLimit < 0 || (c.DeviceGuessLimit > 0 && c.DeviceGuessWindow <= 0) {
+		errs = append(errs, fmt.Errorf("--device-guess-limit %d per --device-guess-window %s: want a limit of 0 (off) or more, and a positive window", c.DeviceGuessLimit, c.DeviceGuessWindow))
 	}
 	if p, err := clientip.ParsePrefixes(c.TrustedProxies); err != nil {
 		errs = append(errs, fmt.Errorf("--trusted-proxy: %w", err))
