@@ -61,11 +61,16 @@ type Config struct {
 	// DeviceCodeBurst on /device/code ("N/s", "N/m", "0" off); TokenLimit and
 	// DeviceCodeLimit are them parsed. DeviceGuessLimit wrong user codes per
 	// DeviceGuessWindow stop a session on the device page (0 off).
-	TokenRate, DeviceCodeRate   string
-	TokenBurst, DeviceCodeBurst int
-	TokenLimit, DeviceCodeLimit ratelimit.Limit
-	DeviceGuessLimit            int
-	DeviceGuessWindow           time.Duration
+	// TokenClientRate and DeviceCodeClientRate are the per-client_id
+	// rates (burst N): ten times the per-IP ones by default, so that one
+	// address cannot use up an app's budget (client_id is not a secret).
+	TokenRate, DeviceCodeRate               string
+	TokenClientRate, DeviceCodeClientRate   string
+	TokenClientLimit, DeviceCodeClientLimit ratelimit.Limit
+	TokenBurst, DeviceCodeBurst             int
+	TokenLimit, DeviceCodeLimit             ratelimit.Limit
+	DeviceGuessLimit                        int
+	DeviceGuessWindow                       time.Duration
 }
 
 // Default returns the defaults of every setting.
@@ -86,8 +91,8 @@ func Default() Config {
 		DeviceCodeTTL:      10 * time.Minute,
 		DevicePollInterval: 5 * time.Second,
 
-		TokenRate: "50/s", TokenBurst: 100,
-		DeviceCodeRate: "10/m", DeviceCodeBurst: 10,
+		TokenRate: "50/s", TokenBurst: 100, TokenClientRate: "500/s",
+		DeviceCodeRate: "10/m", DeviceCodeBurst: 10, DeviceCodeClientRate: "100/m",
 		DeviceGuessLimit: 5, DeviceGuessWindow: 10 * time.Minute,
 	}
 }
@@ -149,6 +154,12 @@ func (c *Config) Validate() error {
 	}
 	if c.DeviceCodeLimit, err = ratelimit.ParseRate(c.DeviceCodeRate, c.DeviceCodeBurst); err != nil {
 		errs = append(errs, fmt.Errorf("--device-code-rate-limit: %w", err))
+	}
+	if c.TokenClientLimit, err = ratelimit.ParseRate(c.TokenClientRate, 0); err != nil {
+		errs = append(errs, fmt.Errorf("--token-client-rate-limit: %w", err))
+	}
+	if c.DeviceCodeClientLimit, err = ratelimit.ParseRate(c.DeviceCodeClientRate, 0); err != nil {
+		errs = append(errs, fmt.Errorf("--device-code-client-rate-limit: %w", err))
 	}
 	if c.DeviceGuessLimit < 0 || (c.DeviceGuessLimit > 0 && c.DeviceGuessWindow <= 0) {
 		errs = append(errs, fmt.Errorf("--device-guess-limit %d per --device-guess-window %s: want a limit of 0 (off) or more, and a positive window", c.DeviceGuessLimit, c.DeviceGuessWindow))

@@ -24,9 +24,9 @@ type Limits struct {
 }
 
 // NewLimits builds the limiters; an off Limit limits nothing.
-func NewLimits(token, device ratelimit.Limit, clientIP func(*http.Request) string) Limits {
-	return Limits{TokenIP: ratelimit.New(token), TokenClient: ratelimit.New(token),
-		DeviceIP: ratelimit.New(device), DeviceClient: ratelimit.New(device), ClientIP: clientIP}
+func NewLimits(tokenIP, tokenClient, deviceIP, deviceClient ratelimit.Limit, clientIP func(*http.Request) string) Limits {
+	return Limits{TokenIP: ratelimit.New(tokenIP), TokenClient: ratelimit.New(tokenClient),
+		DeviceIP: ratelimit.New(deviceIP), DeviceClient: ratelimit.New(deviceClient), ClientIP: clientIP}
 }
 
 func (l Limits) ip(r *http.Request) string {

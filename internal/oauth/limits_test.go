@@ -21,7 +21,8 @@ func TestRateLimits(t *testing.T) {
 	dev, _ := f.app(store.ClientTerminal, "Bot.chat")
 	pkce, _ := f.app(store.ClientSinglePageOrNative, "Bot.chat")
 	// 1 per second, burst 3, for both endpoints and both keys.
-	f.s.Limits = NewLimits(ratelimit.Limit{Rate: 1, Burst: 3}, ratelimit.Limit{Rate: 1.0 / 60, Burst: 2}, nil)
+	tok, dev1 := ratelimit.Limit{Rate: 1, Burst: 3}, ratelimit.Limit{Rate: 1.0 / 60, Burst: 2}
+	f.s.Limits = NewLimits(tok, tok, dev1, dev1, nil)
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", f.s.Token)
 	mux.HandleFunc("POST /account/{account_id}/token", f.s.Token)

@@ -73,7 +73,7 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 		Audiences: cfg.JWTAudiences,
 		Now:       now,
 		Log:       log,
-		Limits: oauth.NewLimits(cfg.TokenLimit, cfg.DeviceCodeLimit,
+		Limits: oauth.NewLimits(cfg.TokenLimit, cfg.TokenClientLimit, cfg.DeviceCodeLimit, cfg.DeviceCodeClientLimit,
 			(&clientip.Resolver{Trusted: cfg.TrustedPrefixes}).IP),
 	}).Init(gen)
 	az.Others = []authz.TokenResolver{oa}
