@@ -120,6 +120,31 @@ go_race_tests() {
 	go test -count=1 -race -timeout 15m ./internal/... ./client/...
 }
 
+# Each fuzz target for a bounded time (Go fuzzes one target per invocation).
+# Seeds live in the tests and under testdata/fuzz/<target>/, where a crasher
+# found here is written: keep it there as a regression seed (plain `go test`
+# runs every seed). COZEAUTH_FUZZTIME changes the time per target. Minimizing
+# new inputs is bounded by a count, or one large input can eat a target's time.
+FUZZ_TARGETS=(
+	"./internal/oauth FuzzTokenRequest FuzzJWTBearer FuzzJWTScope FuzzPublicKeyPEM FuzzRedirectURI"
+	"./internal/web FuzzSafeNext FuzzAcceptLanguage FuzzSessionCookie"
+	"./internal/server FuzzAuthzCheck"
+)
+go_fuzz() {
+	local line pkg targets target t0 log
+	log=$(mktemp)
+	for line in "${FUZZ_TARGETS[@]}"; do
+		read -r pkg targets <<<"$line"
+		for target in $targets; do
+			t0=$SECONDS
+			go test -run '^$' -fuzz "^${target}\$" -fuzztime "${COZEAUTH_FUZZTIME:-5s}" -fuzzminimizetime 200x "$pkg" >"$log" 2>&1 ||
+				{ cat "$log"; rm -f "$log"; die "fuzz target $target ($pkg) failed; its input is under $pkg/testdata/fuzz/$target/"; }
+			printf '%4ss  %s %s (%s)\n' "$((SECONDS - t0))" "$pkg" "$target" "$(grep -o 'execs: [0-9]*' "$log" | tail -1)"
+		done
+	done
+	rm -f "$log"
+}
+
 node_tests() {
 	cd "$root/e2e/node"
 	node --test --test-reporter=spec
@@ -149,6 +174,7 @@ step "go test ./... (SQLite + PostgreSQL)" go_tests
 if $ci || [ "${COZEAUTH_TEST_SKIP_RACE:-}" != 1 ]; then
 	step "go test -race ./... (SQLite + PostgreSQL)" go_race_tests
 fi
+step "go fuzz targets (${COZEAUTH_FUZZTIME:-5s} each)" go_fuzz
 step "node e2e tests (e2e/node)" node_tests
 
 section "summary"

@@ -17,6 +17,7 @@ import (
 	"github.com/cozeauth/cozeauth/internal/clientip"
 	"github.com/cozeauth/cozeauth/internal/cors"
 	"github.com/cozeauth/cozeauth/internal/logging"
+	"github.com/cozeauth/cozeauth/internal/ratelimit"
 	"github.com/cozeauth/cozeauth/internal/store/sqlstore"
 )
 
@@ -86,6 +87,21 @@ type Config struct {
 	UpstreamResolveTTL time.Duration
 	// SecretKeyFile holds the key that seals per-user upstream tokens.
 	SecretKeyFile string
+	// Rate limits (issue 11.8), per client IP and per client_id, in memory
+	// per replica: TokenRate/TokenBurst on /token, DeviceCodeRate/
+	// DeviceCodeBurst on /device/code ("N/s", "N/m", "0" off); TokenLimit and
+	// DeviceCodeLimit are them parsed. DeviceGuessLimit wrong user codes per
+	// DeviceGuessWindow stop a session on the device page (0 off).
+	// TokenClientRate and DeviceCodeClientRate are the per-client_id
+	// rates (burst N): ten times the per-IP ones by default, so that one
+	// address cannot use up an app's budget (client_id is not a secret).
+	TokenRate, DeviceCodeRate               string
+	TokenClientRate, DeviceCodeClientRate   string
+	TokenClientLimit, DeviceCodeClientLimit ratelimit.Limit
+	TokenBurst, DeviceCodeBurst             int
+	TokenLimit, DeviceCodeLimit             ratelimit.Limit
+	DeviceGuessLimit                        int
+	DeviceGuessWindow                       time.Duration
 }
 
 // UpstreamSandbox is the Upstream value naming the in-process sandbox.
@@ -114,6 +130,10 @@ func Default() Config {
 		UpstreamMaxBody:    512 << 20,
 		UpstreamTimeout:    2 * time.Minute,
 		UpstreamResolveTTL: 10 * time.Minute,
+
+		TokenRate: "50/s", TokenBurst: 100, TokenClientRate: "500/s",
+		DeviceCodeRate: "10/m", DeviceCodeBurst: 10, DeviceCodeClientRate: "100/m",
+		DeviceGuessLimit: 5, DeviceGuessWindow: 10 * time.Minute,
 	}
 }
 
@@ -168,6 +188,21 @@ func (c *Config) Validate() error {
 	}
 	if c.Dev {
 		c.JWTAudiences = append(c.JWTAudiences, "api.coze.cn", "api.coze.com")
+	}
+	if c.TokenLimit, err = ratelimit.ParseRate(c.TokenRate, c.TokenBurst); err != nil {
+		errs = append(errs, fmt.Errorf("--token-rate-limit: %w", err))
+	}
+	if c.DeviceCodeLimit, err = ratelimit.ParseRate(c.DeviceCodeRate, c.DeviceCodeBurst); err != nil {
+		errs = append(errs, fmt.Errorf("--device-code-rate-limit: %w", err))
+	}
+	if c.TokenClientLimit, err = ratelimit.ParseRate(c.TokenClientRate, 0); err != nil {
+		errs = append(errs, fmt.Errorf("--token-client-rate-limit: %w", err))
+	}
+	if c.DeviceCodeClientLimit, err = ratelimit.ParseRate(c.DeviceCodeClientRate, 0); err != nil {
+		errs = append(errs, fmt.Errorf("--device-code-client-rate-limit: %w", err))
+	}
+	if c.DeviceGuessLimit < 0 || (c.DeviceGuessLimit > 0 && c.DeviceGuessWindow <= 0) {
+		errs = append(errs, fmt.Errorf("--device-guess-limit %d per --device-guess-window %s: want a limit of 0 (off) or more, and a positive window", c.DeviceGuessLimit, c.DeviceGuessWindow))
 	}
 	if p, err := clientip.ParsePrefixes(c.TrustedProxies); err != nil {
 		errs = append(errs, fmt.Errorf("--trusted-proxy: %w", err))

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/cozeauth/cozeauth/internal/credential"
@@ -49,6 +50,15 @@ func checkRedirectURI(t store.ClientType, raw string) error {
 	}
 	if u.Fragment != "" || strings.Contains(raw, "#") {
 		return invalidApp("redirect URI %q must not have a fragment", raw)
+	}
+	// What the exact-match check compares must be what the browser visits:
+	// a user name ("https://good\@evil" reads differently in browsers),
+	// backslashes and spaces are parsed differently by different parsers.
+	if u.User != nil || strings.Contains(raw, "\\") {
+		return invalidApp("redirect URI %q must not contain a user name, password or backslash", raw)
+	}
+	if strings.ContainsFunc(raw, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+		return invalidApp("redirect URI %q must not contain spaces or control characters", raw)
 	}
 	if strings.Contains(raw, "*") {
 		return invalidApp("redirect URI %q: wildcards are not allowed; URIs match exactly", raw)

@@ -61,6 +61,10 @@ func (s *Service) DeviceCode(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, s.Log, err)
 		return
 	}
+	if ok, wait := allow(s.Now(), s.Limits.DeviceIP, s.Limits.DeviceClient, s.Limits.ip(r), body.ClientID); !ok {
+		WriteError(w, r, s.Log, errRateLimited("temporarily_unavailable", wait))
+		return
+	}
 	resp, err := s.startDevice(r.Context(), body.ClientID, r.PathValue("workspace_id"))
 	if err != nil {
 		WriteError(w, r, s.Log, err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/cozeauth/cozeauth/internal/logid"
 	"github.com/cozeauth/cozeauth/internal/store"
@@ -19,6 +20,7 @@ type Error struct {
 	Description string
 	Status      int
 	Cause       error // logged, never sent
+	retryAfter  int64 // seconds; sent as Retry-After when positive
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Description }
@@ -87,6 +89,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		}
 	} else if e.Cause != nil {
 		log.InfoContext(r.Context(), "oauth request refused", "error", e.Code, "cause", e.Cause, "logid", logid.From(r.Context()))
+	}
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(e.retryAfter, 10))
 	}
 	writeJSON(w, e.Status, errorBody{Error: e.Code, ErrorCode: e.Code, ErrorMessage: e.Description, ErrorDescription: e.Description})
 }

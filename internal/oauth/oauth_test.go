@@ -28,7 +28,7 @@ import (
 )
 
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	s     *Service
 	db    *sqlstore.DB
 	now   time.Time
@@ -37,7 +37,7 @@ type fixture struct {
 	ws2   store.Workspace
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "o.db"))

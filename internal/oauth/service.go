@@ -57,6 +57,9 @@ type Service struct {
 	Audiences []string
 	Now       func() time.Time
 	Log       *slog.Logger
+	// Limits are the request rate limits of /token and /device/code (issue
+	// 11.8); the zero value limits nothing.
+	Limits Limits
 
 	gen     *cache.Generation
 	apps    *cache.Cache[string, store.App]

@@ -108,6 +108,14 @@ func (s *Service) Token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.bearer = bearerCredential(r)
+	if ok, wait := allow(s.Now(), s.Limits.TokenIP, s.Limits.TokenClient, s.Limits.ip(r), tokenClient(req)); !ok {
+		code := "temporarily_unavailable"
+		if req.GrantType == GrantTypeDeviceCode {
+			code = "slow_down"
+		}
+		WriteError(w, r, s.Log, errRateLimited(code, wait))
+		return
+	}
 	req.pathAccount = r.PathValue("account_id")
 	req.pathEnterprise = r.PathValue("enterprise_id")
 	if req.GrantType == "" {

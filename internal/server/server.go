@@ -82,6 +82,8 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 		Audiences: cfg.JWTAudiences,
 		Now:       now,
 		Log:       log,
+		Limits: oauth.NewLimits(cfg.TokenLimit, cfg.TokenClientLimit, cfg.DeviceCodeLimit, cfg.DeviceCodeClientLimit,
+			(&clientip.Resolver{Trusted: cfg.TrustedPrefixes}).IP),
 	}).Init(gen)
 	az.Others = []authz.TokenResolver{oa}
 	az.Inspectors = []authz.TokenInspector{oa}
@@ -104,8 +106,9 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 	pages, err := web.New(web.Handler{OAuth: oa, Enterprise: ent, Store: s, Now: now, Log: log,
 		Creds:   &credential.Manager{Store: s, Catalog: permission.Default(), Now: now},
 		Catalog: permission.Default(), Invalidate: gen.Invalidate,
-		Secure:   strings.HasPrefix(cfg.PublicURL, "https://"),
-		ClientIP: clientip.Resolver{Trusted: cfg.TrustedPrefixes}})
+		Secure:           strings.HasPrefix(cfg.PublicURL, "https://"),
+		ClientIP:         clientip.Resolver{Trusted: cfg.TrustedPrefixes},
+		DeviceGuessLimit: guessLimit(cfg.DeviceGuessLimit), DeviceGuessWindow: cfg.DeviceGuessWindow})
 	if err != nil {
 		return nil, err
 	}
@@ -269,4 +272,12 @@ func (s *Server) collectGarbage(ctx context.Context, interval time.Duration) {
 			}
 		}
 	}
+}
+
+// guessLimit maps the flag's 0 (off) to the web handler's "no limit".
+func guessLimit(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
+	"time"
 
 	"github.com/cozeauth/cozeauth/internal/oauth"
 )
@@ -69,8 +71,23 @@ func (h *Handler) lookup(w http.ResponseWriter, r *http.Request, sess *session) 
 		h.renderDevice(w, r, http.StatusBadRequest, sess, code, "device.missing")
 		return nil
 	}
+	// RFC 8628 §5.1: a session (or client IP) that guessed wrong too often
+	// is stopped, and then even the right code is refused until its window
+	// ends, so guessing cannot go on in the background of real use.
+	now, ip := h.Now(), h.ClientIP.IP(r)
+	blocked, wait := h.guesses.session.Blocked(now, sess.IDHash)
+	if !blocked {
+		blocked, wait = h.guesses.ip.Blocked(now, ip)
+	}
+	if blocked {
+		w.Header().Set("Retry-After", strconv.FormatInt(max(int64((wait+time.Second-1)/time.Second), 1), 10))
+		h.renderDevice(w, r, http.StatusTooManyRequests, sess, code, "device.too_many")
+		return nil
+	}
 	p, err := h.OAuth.LookupDevice(r.Context(), code)
 	if errors.Is(err, oauth.ErrUnknownUserCode) {
+		h.guesses.session.Fail(now, sess.IDHash)
+		h.guesses.ip.Fail(now, ip)
 		h.renderDevice(w, r, http.StatusBadRequest, sess, code, "device.unknown")
 		return nil
 	}

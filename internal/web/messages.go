@@ -66,6 +66,7 @@ var messages = map[string][2]string{
 	"device.user_code_help": {"For example BCDF-GHJK. Case and dashes do not matter.", "例如 BCDF-GHJK，不区分大小写，可省略短横线。"},
 	"device.continue":       {"Continue", "继续"},
 	"device.unknown":        {"This code is unknown, expired or already used. Check it and try again.", "此代码不存在、已过期或已被使用。请检查后重试。"},
+	"device.too_many":       {"Too many wrong codes from this browser. For your security, codes are not accepted for a few minutes; wait, then try again.", "此浏览器输错代码的次数过多。为保护账号安全，几分钟内不再接受代码，请稍后再试。"},
 	"device.missing":        {"Enter the code shown on your device.", "请输入设备上显示的代码。"},
 	"device.approved.title": {"Device connected", "设备已连接"},
 	"device.approved":       {"You can return to your device.", "你可以返回设备继续操作了。"},

@@ -20,6 +20,7 @@ import (
 	"github.com/cozeauth/cozeauth/internal/logid"
 	"github.com/cozeauth/cozeauth/internal/oauth"
 	"github.com/cozeauth/cozeauth/internal/permission"
+	"github.com/cozeauth/cozeauth/internal/ratelimit"
 	"github.com/cozeauth/cozeauth/internal/store"
 )
 
@@ -89,9 +90,15 @@ type Handler struct {
 	Passwords *identity.PasswordGate
 	// ClientIP finds the client address rate limits count against.
 	ClientIP clientip.Resolver
+	// DeviceGuessLimit wrong user codes per DeviceGuessWindow stop a session
+	// on the device page (RFC 8628 §5.1; default 5 per 10 min; negative: no
+	// limit); a client IP gets 5 times as many, across its sessions.
+	DeviceGuessLimit  int
+	DeviceGuessWindow time.Duration
 
 	pages     map[string]*template.Template
 	limiter   *signInLimiter
+	guesses   struct{ session, ip *ratelimit.Counter }
 	dummyHash string // verified for unknown users so timing does not tell them apart
 }
 
@@ -129,6 +136,14 @@ func New(h Handler) (*Handler, error) {
 	}
 	h.pages = pages
 	h.limiter = newSignInLimiter(h.LoginLimit, h.LoginWindow)
+	if h.DeviceGuessLimit == 0 {
+		h.DeviceGuessLimit = 5
+	}
+	if h.DeviceGuessWindow <= 0 {
+		h.DeviceGuessWindow = 10 * time.Minute
+	}
+	h.guesses.session = ratelimit.NewCounter(h.DeviceGuessLimit, h.DeviceGuessWindow)
+	h.guesses.ip = ratelimit.NewCounter(5*h.DeviceGuessLimit, h.DeviceGuessWindow)
 	if h.Passwords == nil {
 		h.Passwords = identity.NewPasswordGate(0, 0)
 	}
