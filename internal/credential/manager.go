@@ -179,6 +179,9 @@ func (m *Manager) Create(ctx context.Context, spec Spec) (Created, error) {
 	}
 	token := NewToken(prefix)
 	c.TokenHash = Hash(token)
+	ctx = store.WithAudit(ctx, auditEvent(ctx, now.Unix(), c, "create", map[string]any{"name": c.Name,
+		"user_id": c.UserID, "permissions": c.Permissions, "all_workspaces": c.AllWorkspaces,
+		"workspace_ids": c.WorkspaceIDs, "expire_at": c.ExpireAt}))
 	if err := m.Store.CreateCredential(ctx, c); err != nil {
 		return Created{}, err
 	}
@@ -262,6 +265,24 @@ type Change struct {
 
 // Update renames a credential or changes its permissions and workspaces.
 func (m *Manager) Update(ctx context.Context, id string, ch Change) (store.Credential, error) {
+	old, err := m.Store.GetCredential(ctx, id)
+	if err != nil {
+		return store.Credential{}, notFound(err, "credential %q", id)
+	}
+	detail := map[string]any{}
+	if ch.Name != nil {
+		detail["name"] = *ch.Name
+	}
+	if ch.Permissions != nil {
+		detail["permissions"] = *ch.Permissions
+	}
+	if ch.AllWorkspaces != nil {
+		detail["all_workspaces"] = *ch.AllWorkspaces
+	}
+	if ch.WorkspaceIDs != nil {
+		detail["workspace_ids"] = *ch.WorkspaceIDs
+	}
+	ctx = store.WithAudit(ctx, auditEvent(ctx, m.Now().Unix(), old, "update", detail))
 	return m.Store.UpdateCredential(ctx, id, func(c store.Credential) (store.Credential, error) {
 		if ch.Name != nil {
 			name, err := checkName(*ch.Name)
@@ -296,6 +317,11 @@ func (m *Manager) Update(ctx context.Context, id string, ch Change) (store.Crede
 
 // Delete revokes a credential by removing it.
 func (m *Manager) Delete(ctx context.Context, id string) error {
+	c, err := m.Store.GetCredential(ctx, id)
+	if err != nil {
+		return notFound(err, "credential %q", id)
+	}
+	ctx = store.WithAudit(ctx, auditEvent(ctx, m.Now().Unix(), c, "delete", map[string]any{"name": c.Name, "user_id": c.UserID}))
 	if err := m.Store.DeleteCredential(ctx, id); err != nil {
 		return notFound(err, "credential %q", id)
 	}
@@ -308,4 +334,14 @@ func notFound(err error, format string, args ...any) error {
 		return fmt.Errorf("%w: %s not found", store.ErrNotFound, fmt.Sprintf(format, args...))
 	}
 	return err
+}
+
+// auditEvent records a change of c: action "pat.create", "sat.delete", … on
+// target (kind, ID), in the credential's enterprise if it has one.
+func auditEvent(ctx context.Context, at int64, c store.Credential, verb string, detail map[string]any) store.AuditEvent {
+	ent := ""
+	if c.Owner.Type == store.OwnerEnterprise {
+		ent = c.Owner.ID
+	}
+	return store.NewAuditEvent(ctx, at, string(c.Kind)+"."+verb, string(c.Kind), c.ID, ent, detail)
 }

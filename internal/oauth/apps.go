@@ -136,7 +136,8 @@ func (s *Service) CreateApp(ctx context.Context, spec AppSpec) (store.App, strin
 	app := store.App{ID: store.NewID(), ClientID: store.NewID(), Name: name, Description: spec.Description,
 		Owner: spec.Owner, CreatedBy: spec.CreatedBy, ClientType: spec.Type, RedirectURIs: uris,
 		Permissions: perms, Active: true, CreatedAt: now, UpdatedAt: now}
-	if err := s.Store.CreateApp(ctx, app); err != nil {
+	if err := s.Store.CreateApp(store.WithAudit(ctx, AppAudit(ctx, now, app, "app.create", map[string]any{"name": app.Name,
+		"client_type": app.ClientType, "permissions": app.Permissions, "redirect_uris": app.RedirectURIs})), app); err != nil {
 		return store.App{}, "", err
 	}
 	if !spec.Type.Confidential() {
@@ -172,6 +173,7 @@ func (s *Service) AddSecret(ctx context.Context, appID string) (store.AppSecret,
 	secret := credential.NewToken(prefixSecret)
 	sec := store.AppSecret{ID: store.NewID(), AppID: appID, Hash: credential.Hash(secret),
 		Hint: secret[len(secret)-4:], CreatedAt: s.Now().Unix()}
+	ctx = store.WithAudit(ctx, AppAudit(ctx, sec.CreatedAt, app, "app.secret.create", map[string]any{"secret_id": sec.ID}))
 	if err := s.Store.AddAppSecret(ctx, sec); err != nil {
 		return store.AppSecret{}, "", err
 	}
@@ -259,15 +261,16 @@ func (s *Service) AddKey(ctx context.Context, appID, pemText string) (store.AppK
 	if err != nil {
 		return store.AppKey{}, err
 	}
-	return s.storeKey(ctx, appID, pub)
+	return s.storeKey(ctx, app, pub, false)
 }
 
-func (s *Service) storeKey(ctx context.Context, appID string, pub *rsa.PublicKey) (store.AppKey, error) {
+func (s *Service) storeKey(ctx context.Context, app store.App, pub *rsa.PublicKey, generated bool) (store.AppKey, error) {
 	kid, pemOut, err := fingerprint(pub)
 	if err != nil {
 		return store.AppKey{}, err
 	}
-	k := store.AppKey{ID: kid, AppID: appID, PublicKeyPEM: pemOut, CreatedAt: s.Now().Unix()}
+	k := store.AppKey{ID: kid, AppID: app.ID, PublicKeyPEM: pemOut, CreatedAt: s.Now().Unix()}
+	ctx = store.WithAudit(ctx, AppAudit(ctx, k.CreatedAt, app, "app.key.create", map[string]any{"key_id": kid, "generated": generated}))
 	if err := s.Store.AddAppKey(ctx, k); err != nil {
 		if errors.Is(err, store.ErrAlreadyExists) {
 			return store.AppKey{}, invalidApp("this public key is already registered (id %s)", kid)
@@ -296,7 +299,7 @@ func (s *Service) GenerateKey(ctx context.Context, appID string) (store.AppKey, 
 	if err != nil {
 		return store.AppKey{}, "", err
 	}
-	k, err := s.storeKey(ctx, appID, &priv.PublicKey)
+	k, err := s.storeKey(ctx, app, &priv.PublicKey, true)
 	if err != nil {
 		return store.AppKey{}, "", err
 	}
@@ -335,15 +338,23 @@ func (s *Service) AuthorizeApp(ctx context.Context, appID, userID string, all bo
 		}
 	}
 	now := s.Now().Unix()
-	return s.Store.PutGrant(ctx, store.Grant{ID: store.NewID(), AppID: app.ID, Kind: store.GrantAppAuth, UserID: u.ID,
+	g := store.Grant{ID: store.NewID(), AppID: app.ID, Kind: store.GrantAppAuth, UserID: u.ID,
 		Owner: u.Account(), Permissions: slices.Clone(app.Permissions), AllWorkspaces: all, WorkspaceIDs: workspaces,
-		CreatedBy: u.ID, CreatedAt: now, UpdatedAt: now})
+		CreatedBy: u.ID, CreatedAt: now, UpdatedAt: now}
+	ctx = store.WithAudit(ctx, store.NewAuditEvent(ctx, now, "app.authorize", "app", app.ID, "", map[string]any{
+		"user_id": u.ID, "all_workspaces": all, "workspace_ids": workspaces, "permissions": g.Permissions}))
+	return s.Store.PutGrant(ctx, g)
 }
 
 // Deactivate stops the app: its tokens stop working at once (the revision
 // advances, every process drops its caches) and no new ones are issued.
 func (s *Service) Deactivate(ctx context.Context, appID string) error {
-	_, err := s.Store.UpdateApp(ctx, appID, func(a store.App) (store.App, error) {
+	app, err := s.GetApp(ctx, appID)
+	if err != nil {
+		return err
+	}
+	ctx = store.WithAudit(ctx, AppAudit(ctx, s.Now().Unix(), app, "app.deactivate", nil))
+	_, err = s.Store.UpdateApp(ctx, appID, func(a store.App) (store.App, error) {
 		a.Active = false
 		a.UpdatedAt = s.Now().Unix()
 		return a, nil
@@ -395,4 +406,14 @@ func (s *Service) UninstallApp(ctx context.Context, appID, enterpriseID string) 
 		return fmt.Errorf("%w: app %q is not installed in enterprise %q", store.ErrNotFound, appID, enterpriseID)
 	}
 	return s.Store.DeleteGrant(ctx, gs[0].ID, s.Now().Unix())
+}
+
+// AppAudit builds the audit event of a change to app (action "app.create",
+// "app.secret.delete", …), in the app's enterprise if it has one.
+func AppAudit(ctx context.Context, at int64, app store.App, action string, detail map[string]any) store.AuditEvent {
+	ent := ""
+	if app.Owner.Type == store.OwnerEnterprise {
+		ent = app.Owner.ID
+	}
+	return store.NewAuditEvent(ctx, at, action, "app", app.ID, ent, detail)
 }
