@@ -417,3 +417,44 @@ func AppAudit(ctx context.Context, at int64, app store.App, action string, detai
 	}
 	return store.NewAuditEvent(ctx, at, action, "app", app.ID, ent, detail)
 }
+
+// DeleteApp deletes an app with its secrets, keys, authorizations and tokens.
+func (s *Service) DeleteApp(ctx context.Context, appID string) error {
+	app, err := s.GetApp(ctx, appID)
+	if err != nil {
+		return err
+	}
+	ctx = store.WithAudit(ctx, AppAudit(ctx, s.Now().Unix(), app, "app.delete", map[string]any{"name": app.Name}))
+	return s.Store.DeleteApp(ctx, appID)
+}
+
+// DeleteSecret deletes a client secret: clients using it can no longer
+// authenticate.
+func (s *Service) DeleteSecret(ctx context.Context, appID, secretID string) error {
+	app, err := s.GetApp(ctx, appID)
+	if err != nil {
+		return err
+	}
+	ctx = store.WithAudit(ctx, AppAudit(ctx, s.Now().Unix(), app, "app.secret.delete", map[string]any{"secret_id": secretID}))
+	if err := s.Store.DeleteAppSecret(ctx, appID, secretID); errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: app %q has no secret %q", store.ErrNotFound, appID, secretID)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// DeleteKey deletes a public key: JWTs signed with it are refused.
+func (s *Service) DeleteKey(ctx context.Context, appID, keyID string) error {
+	app, err := s.GetApp(ctx, appID)
+	if err != nil {
+		return err
+	}
+	ctx = store.WithAudit(ctx, AppAudit(ctx, s.Now().Unix(), app, "app.key.delete", map[string]any{"key_id": keyID}))
+	if err := s.Store.DeleteAppKey(ctx, appID, keyID); errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: app %q has no public key %q", store.ErrNotFound, appID, keyID)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
