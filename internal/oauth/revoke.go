@@ -125,7 +125,7 @@ func (s *Service) revoke(ctx context.Context, app store.App, token string) (stri
 	// The client (not a user) acts here: the event names the app.
 	ev := store.NewAuditEvent(ctx, now, "token.revoke", "app", app.ID, "", map[string]any{
 		"client_id": app.ClientID, "token_id": t.ID, "token_kind": t.Kind, "family_id": t.FamilyID, "grant_id": t.GrantID})
-	ev.ActorID, ev.ActorType = app.ID, "app"
+	ev.ActorID, ev.ActorType = app.ID, store.ActorApp
 	if app.Owner.Type == store.OwnerEnterprise {
 		ev.EnterpriseID = app.Owner.ID
 	}

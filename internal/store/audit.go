@@ -14,6 +14,11 @@ const (
 	ActorUser   = "user"   // a signed-in user of the console or consent pages
 	ActorCLI    = "cli"    // the admin CLI (ActorID is "")
 	ActorSystem = "system" // the server itself, or a caller that set no actor
+	// ActorAnonymous is an HTTP client without a session (a sign-in attempt).
+	ActorAnonymous = "anonymous"
+	// ActorApp is an OAuth client acting for itself (RFC 7009 revocation);
+	// ActorID is the app's ID.
+	ActorApp = "app"
 )
 
 // Actor is who makes the changes of a request: it rides on the context so the

@@ -59,6 +59,8 @@ type Store interface {
 	GetGrant(ctx context.Context, id string) (store.Grant, error)
 	ListGrants(ctx context.Context, f store.GrantFilter) ([]store.Grant, error)
 	DeleteGrant(ctx context.Context, id string, now int64) error
+	// The audit log: sign-in failures and the audit page.
+	store.Audit
 }
 
 // Handler serves the browser pages. Fill the exported fields and call New.
@@ -92,6 +94,7 @@ type Handler struct {
 
 	pages     map[string]*template.Template
 	limiter   *signInLimiter
+	failures  *failureAudit // bounds the sign-in failure events (audit.go)
 	dummyHash string // verified for unknown users so timing does not tell them apart
 }
 
@@ -129,6 +132,7 @@ func New(h Handler) (*Handler, error) {
 	}
 	h.pages = pages
 	h.limiter = newSignInLimiter(h.LoginLimit, h.LoginWindow)
+	h.failures = &failureAudit{}
 	if h.Passwords == nil {
 		h.Passwords = identity.NewPasswordGate(0, 0)
 	}
@@ -223,6 +227,10 @@ func (h *Handler) headers(next http.Handler) http.Handler {
 		hd.Set("Referrer-Policy", "no-referrer")
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Cache-Control", "no-store")
+		// Who acts, for the audit log: anonymous until a session is found
+		// (currentSession names the user).
+		r = r.WithContext(store.WithActor(r.Context(), store.Actor{Type: store.ActorAnonymous, IP: h.clientIP(r),
+			LogID: logid.From(r.Context())}))
 		if r.Method == http.MethodPost {
 			if !sameOrigin(r) {
 				h.forbidden(w, r)
