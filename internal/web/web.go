@@ -95,7 +95,7 @@ type Handler struct {
 	pages     map[string]*template.Template
 	limiter   *signInLimiter
 	failures  *failureAudit // bounds the sign-in failure events (audit.go)
-	dummyHash string // verified for unknown users so timing does not tell them apart
+	dummyHash string        // verified for unknown users so timing does not tell them apart
 }
 
 // New checks h's dependencies, parses the embedded templates once and
