@@ -34,7 +34,7 @@ var pageNames = []string{"login", "consent", "device", "device_done", "error",
 	"console_home", "console_tokens", "console_token_form", "console_token_created", "console_token_delete",
 	"console_apps", "console_app_form", "console_app", "console_app_secret", "console_confirm",
 	"console_authorized", "console_workspaces",
-	"console_install", "console_enterprises", "console_installations", "console_migrate", "console_personal"}
+	"console_install", "console_enterprises", "console_installations", "console_migrate", "console_personal", "console_audit"}
 
 // Store is what the pages need from storage: sessions and the users who sign
 // in, and for the console the user's credentials, enterprises and workspaces.
