@@ -10,8 +10,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cozeauth/cozeauth/internal/clientip"
 	"github.com/cozeauth/cozeauth/internal/logid"
 	"github.com/cozeauth/cozeauth/internal/openapi"
+	"github.com/cozeauth/cozeauth/internal/store"
 )
 
 type metrics struct {
@@ -86,6 +88,10 @@ func (s *Server) middleware(mux http.Handler) http.Handler {
 		id := logid.New(start)
 		w.Header().Set(logid.Header, id)
 		r = r.WithContext(logid.With(r.Context(), id))
+		// The audit log's actor until a handler knows better: the client's
+		// IP and this request's log ID.
+		r = r.WithContext(store.WithActor(r.Context(), store.Actor{Type: store.ActorAnonymous,
+			IP: (&clientip.Resolver{Trusted: s.cfg.TrustedPrefixes}).IP(r), LogID: id}))
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {
