@@ -68,9 +68,11 @@ func (s *Service) audit(ctx context.Context, actor, action, targetType, targetID
 		ent = targetID
 	}
 	e := store.NewAuditEvent(ctx, s.Now().Unix(), action, targetType, targetID, ent, detail)
+	// The actor is who the change is made for; the CLI naming one (--by)
+	// stays the "cli" actor type.
 	if e.ActorID != actor {
 		e.ActorID = actor
-		if actor != "" {
+		if actor != "" && e.ActorType != store.ActorCLI {
 			e.ActorType = store.ActorUser
 		}
 	}
