@@ -212,3 +212,46 @@ func TestAuditPage(t *testing.T) {
 		t.Errorf("the second page repeats the first")
 	}
 }
+
+// TestAuditConsentAndRevoke: approving a consent, changing it and revoking the
+// app on the Authorized apps page each write one event by the user.
+func TestAuditConsentAndRevoke(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.signIn()
+	approve := func(edit func(url.Values)) {
+		t.Helper()
+		_, form := b.consentForm(t, e.authorizePath(nil))
+		form.Set("action", "authorize")
+		form.Set("account", "personal:"+e.user.AccountID)
+		if edit != nil {
+			edit(form)
+		}
+		wantStatus(t, "POST consent", b.post("/api/permission/oauth2/authorize_consent", form), http.StatusFound)
+	}
+	approve(nil)
+	approve(func(f url.Values) {
+		f.Set("workspaces", "selected")
+		f.Set("ws."+f.Get("account"), e.ws.ID)
+	})
+	gs, err := e.store.ListGrants(t.Context(), store.GrantFilter{AppID: e.app.ID, UserID: e.user.ID})
+	if err != nil || len(gs) != 1 {
+		t.Fatalf("grants: %v %v", gs, err)
+	}
+	list := b.get("/console/authorized")
+	wantStatus(t, "revoke", b.post("/console/authorized/"+gs[0].ID+"/revoke", url.Values{"csrf_token": {list.hidden().Get("csrf_token")}}),
+		http.StatusSeeOther)
+	var got []string
+	for _, ev := range e.events(store.AuditFilter{TargetType: "app", TargetID: e.app.ID}) {
+		got = append(got, ev.Action)
+		if ev.ActorID != e.user.ID || ev.ActorType != store.ActorUser || ev.IP != "127.0.0.1" {
+			t.Errorf("%s: actor %q/%q ip %q", ev.Action, ev.ActorID, ev.ActorType, ev.IP)
+		}
+		if ev.Action == "consent.change" && !strings.Contains(ev.Detail, `"narrowed":true`) {
+			t.Errorf("consent.change detail = %s, want narrowed", ev.Detail)
+		}
+	}
+	if want := "consent.grant consent.change grant.revoke"; strings.Join(got, " ") != want {
+		t.Errorf("events = %v, want %s", got, want)
+	}
+}
