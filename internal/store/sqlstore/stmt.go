@@ -1,11 +1,11 @@
 package sqlstore
 
 import (
-	"github.com/cozeauth/cozeauth/internal/store"
-
 	"context"
 	"database/sql"
 	"time"
+
+	"github.com/cozeauth/cozeauth/internal/store"
 )
 
 // Prepared statements. modernc.org/sqlite parses every statement that is not
