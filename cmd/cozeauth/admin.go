@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,7 +48,8 @@ func newAdmin() *cobra.Command {
 	// run opens the store, runs fn and prints its result as one JSON object.
 	run := func(fn func(ctx context.Context, env *adminEnv) (any, error)) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
+			// Every change the CLI makes is audited with the "cli" actor.
+			ctx := store.WithActor(cmd.Context(), store.Actor{Type: store.ActorCLI})
 			var opts []sqlstore.Option
 			if !create {
 				opts = append(opts, sqlstore.MustExist())
@@ -390,25 +392,60 @@ func adminAccount(run runner) *cobra.Command {
 func adminAudit(run runner) *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Read the audit log of security events"}
 	var f store.AuditFilter
+	var since, until string
 	list := leaf("list", "List audit events, newest first")
-	list.Flags().StringVar(&f.Action, "action", "", "only this action, e.g. workspace.migrate")
+	list.Flags().StringVar(&f.ActorID, "actor", "", "only events by this user ID")
+	list.Flags().StringVar(&f.Action, "action", "", `only this action (e.g. pat.create), or every action under a prefix ending in "." (e.g. app.)`)
 	list.Flags().StringVar(&f.TargetType, "target-type", "", "only targets of this type")
 	list.Flags().StringVar(&f.TargetID, "target-id", "", "only this target")
+	list.Flags().StringVar(&since, "since", "", "only events at or after this time (RFC 3339 or Unix seconds)")
+	list.Flags().StringVar(&until, "until", "", "only events at or before this time (RFC 3339 or Unix seconds)")
+	list.Flags().StringVar(&f.Before, "before", "", "pagination: only events listed after this event ID (the next_before of the previous page)")
 	list.Flags().IntVar(&f.Limit, "limit", 100, "at most this many events (0: all)")
 	list.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		var err error
+		if f.Since, err = parseTime("since", since); err != nil {
+			return nil, err
+		}
+		if f.Until, err = parseTime("until", until); err != nil {
+			return nil, err
+		}
+		if f.Limit < 0 {
+			return nil, fmt.Errorf("--limit must be 0 or more")
+		}
 		es, err := env.store.ListAudit(ctx, f)
 		if err != nil {
 			return nil, err
 		}
 		out := []map[string]any{}
 		for _, e := range es {
-			out = append(out, map[string]any{"id": e.ID, "at": e.At, "actor_id": e.ActorID, "action": e.Action,
-				"target_type": e.TargetType, "target_id": e.TargetID, "detail": json.RawMessage(e.Detail)})
+			out = append(out, map[string]any{"id": e.ID, "at": e.At, "actor_id": e.ActorID, "actor_type": e.ActorType,
+				"action": e.Action, "target_type": e.TargetType, "target_id": e.TargetID, "enterprise_id": e.EnterpriseID,
+				"ip": e.IP, "logid": e.LogID, "detail": json.RawMessage(e.Detail)})
 		}
-		return map[string]any{"events": out}, nil
+		res := map[string]any{"events": out}
+		if f.Limit > 0 && len(es) == f.Limit {
+			res["next_before"] = es[len(es)-1].ID
+		}
+		return res, nil
 	})
 	cmd.AddCommand(list)
 	return cmd
+}
+
+// parseTime reads a flag's time: RFC 3339 or Unix seconds; "" is 0 (no bound).
+func parseTime(name, v string) (int64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+		return n, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return 0, fmt.Errorf("--%s %q: want RFC 3339 (2026-01-02T15:04:05Z) or Unix seconds", name, v)
+	}
+	return t.Unix(), nil
 }
 
 func adminResource(run runner) *cobra.Command {

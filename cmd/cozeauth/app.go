@@ -194,10 +194,7 @@ func adminApp(run runner) *cobra.Command {
 	del := leaf("delete", "Delete an app with its secrets, keys, authorizations and tokens")
 	appFlag(del)
 	del.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
-		if _, err := env.oauth.GetApp(ctx, appID); err != nil {
-			return nil, err
-		}
-		return struct{}{}, env.store.DeleteApp(ctx, appID)
+		return struct{}{}, env.oauth.DeleteApp(ctx, appID)
 	})
 	secrets := leaf("secrets", "List a web app's client secrets, masked")
 	appFlag(secrets)
@@ -222,13 +219,7 @@ func adminApp(run runner) *cobra.Command {
 	delSecret.Flags().StringVar(&secretID, "secret-id", "", "secret ID (from app secrets)")
 	required(delSecret, "secret-id")
 	delSecret.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
-		if err := env.store.DeleteAppSecret(ctx, appID, secretID); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return nil, fmt.Errorf("app %q has no secret %q", appID, secretID)
-			}
-			return nil, err
-		}
-		return struct{}{}, nil
+		return struct{}{}, env.oauth.DeleteSecret(ctx, appID, secretID)
 	})
 
 	keys := leaf("keys", "List a jwt app's public keys (their IDs are the JWT kid)")
@@ -254,13 +245,7 @@ func adminApp(run runner) *cobra.Command {
 	delKey.Flags().StringVar(&keyID, "public-key-id", "", "public key ID")
 	required(delKey, "public-key-id")
 	delKey.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
-		if err := env.store.DeleteAppKey(ctx, appID, keyID); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return nil, fmt.Errorf("app %q has no public key %q", appID, keyID)
-			}
-			return nil, err
-		}
-		return struct{}{}, nil
+		return struct{}{}, env.oauth.DeleteKey(ctx, appID, keyID)
 	})
 	cmd.AddCommand(create, list, addSecret, secrets, delSecret, addKey, genKey, keys, delKey, authorize, deactivate, del, appSample(run))
 	return cmd

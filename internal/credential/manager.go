@@ -179,6 +179,9 @@ func (m *Manager) Create(ctx context.Context, spec Spec) (Created, error) {
 	}
 	token := NewToken(prefix)
 	c.TokenHash = Hash(token)
+	ctx = store.WithAudit(ctx, auditEvent(ctx, now.Unix(), c, "create", map[string]any{"name": c.Name,
+		"user_id": c.UserID, "permissions": c.Permissions, "all_workspaces": c.AllWorkspaces,
+		"workspace_ids": c.WorkspaceIDs, "expire_at": c.ExpireAt}))
 	if err := m.Store.CreateCredential(ctx, c); err != nil {
 		return Created{}, err
 	}
@@ -268,16 +271,31 @@ type Change struct {
 // every pooled connection held by such a transaction, nothing would
 // proceed). If the credential changed in between, Update starts over.
 func (m *Manager) Update(ctx context.Context, id string, ch Change) (store.Credential, error) {
+	detail := map[string]any{}
+	if ch.Name != nil {
+		detail["name"] = *ch.Name
+	}
+	if ch.Permissions != nil {
+		detail["permissions"] = *ch.Permissions
+	}
+	if ch.AllWorkspaces != nil {
+		detail["all_workspaces"] = *ch.AllWorkspaces
+	}
+	if ch.WorkspaceIDs != nil {
+		detail["workspace_ids"] = *ch.WorkspaceIDs
+	}
 	for attempt := 1; ; attempt++ {
 		cur, err := m.Store.GetCredential(ctx, id)
 		if err != nil {
-			return store.Credential{}, err
+			return store.Credential{}, notFound(err, "credential %q", id)
 		}
 		next, err := m.changed(ctx, cur, ch)
 		if err != nil {
 			return store.Credential{}, err
 		}
-		out, err := m.Store.UpdateCredential(ctx, id, func(c store.Credential) (store.Credential, error) {
+		// A fresh event each attempt: one rolled back by a retry is not written.
+		actx := store.WithAudit(ctx, auditEvent(ctx, m.Now().Unix(), cur, "update", detail))
+		out, err := m.Store.UpdateCredential(actx, id, func(c store.Credential) (store.Credential, error) {
 			if !sameEditable(c, cur) {
 				return c, errChangedMeanwhile
 			}
@@ -339,6 +357,11 @@ func sameEditable(a, b store.Credential) bool {
 
 // Delete revokes a credential by removing it.
 func (m *Manager) Delete(ctx context.Context, id string) error {
+	c, err := m.Store.GetCredential(ctx, id)
+	if err != nil {
+		return notFound(err, "credential %q", id)
+	}
+	ctx = store.WithAudit(ctx, auditEvent(ctx, m.Now().Unix(), c, "delete", map[string]any{"name": c.Name, "user_id": c.UserID}))
 	if err := m.Store.DeleteCredential(ctx, id); err != nil {
 		return notFound(err, "credential %q", id)
 	}
@@ -351,4 +374,14 @@ func notFound(err error, format string, args ...any) error {
 		return fmt.Errorf("%w: %s not found", store.ErrNotFound, fmt.Sprintf(format, args...))
 	}
 	return err
+}
+
+// auditEvent records a change of c: action "pat.create", "sat.delete", … on
+// target (kind, ID), in the credential's enterprise if it has one.
+func auditEvent(ctx context.Context, at int64, c store.Credential, verb string, detail map[string]any) store.AuditEvent {
+	ent := ""
+	if c.Owner.Type == store.OwnerEnterprise {
+		ent = c.Owner.ID
+	}
+	return store.NewAuditEvent(ctx, at, string(c.Kind)+"."+verb, string(c.Kind), c.ID, ent, detail)
 }

@@ -125,12 +125,10 @@ func (s *Service) AuthorizeCredential(ctx context.Context, userID, credentialID,
 	if err != nil {
 		return err
 	}
-	if err := s.Store.PutAccountAuthorization(ctx, store.AccountAuthorization{AccountID: u.AccountID, CredentialID: a.ID,
-		Kind: a.Kind, EnterpriseID: a.Enterprise.ID, CreatedBy: userID, CreatedAt: s.Now().Unix()}); err != nil {
-		return err
-	}
-	return s.appendAudit(ctx, userID, "account.authorize", "account", u.AccountID,
+	ctx = s.withAudit(ctx, userID, "account.authorize", "account", u.AccountID,
 		map[string]any{"credential_id": a.ID, "kind": a.Kind, "enterprise_id": a.Enterprise.ID})
+	return s.Store.PutAccountAuthorization(ctx, store.AccountAuthorization{AccountID: u.AccountID, CredentialID: a.ID,
+		Kind: a.Kind, EnterpriseID: a.Enterprise.ID, CreatedBy: userID, CreatedAt: s.Now().Unix()})
 }
 
 // RevokeCredential ends an authorization given by AuthorizeCredential; the
@@ -140,11 +138,12 @@ func (s *Service) RevokeCredential(ctx context.Context, userID, credentialID str
 	if err != nil {
 		return err
 	}
+	ctx = s.withAudit(ctx, userID, "account.revoke", "account", u.AccountID, map[string]any{"credential_id": credentialID})
 	if err := s.Store.DeleteAccountAuthorization(ctx, u.AccountID, credentialID); errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("%w: %q is not authorized for %s's personal resources", store.ErrNotFound, credentialID, u.Username)
 	} else if err != nil {
 		return err
 	}
 	s.changed()
-	return s.appendAudit(ctx, userID, "account.revoke", "account", u.AccountID, map[string]any{"credential_id": credentialID})
+	return nil
 }

@@ -9,7 +9,6 @@ package enterprise
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -59,25 +58,31 @@ func (s *Service) changed() {
 	}
 }
 
-// audit builds an audit event; detail is marshalled to a JSON object.
-func (s *Service) audit(actor, action, targetType, targetID string, detail map[string]any) (store.AuditEvent, error) {
-	if detail == nil {
-		detail = map[string]any{}
+// audit builds the audit event of a change made on behalf of actor ("" for
+// the CLI, a SAT or an installed app), with the client IP and log ID of ctx.
+// It belongs to the enterprise the target is (or names in its detail), so
+// that enterprise's admins see it.
+func (s *Service) audit(ctx context.Context, actor, action, targetType, targetID string, detail map[string]any) store.AuditEvent {
+	ent, _ := detail["enterprise_id"].(string)
+	if targetType == "enterprise" {
+		ent = targetID
 	}
-	b, err := json.Marshal(detail)
-	if err != nil {
-		return store.AuditEvent{}, err
+	e := store.NewAuditEvent(ctx, s.Now().Unix(), action, targetType, targetID, ent, detail)
+	// The actor is who the change is made for; the CLI naming one (--by)
+	// stays the "cli" actor type.
+	if e.ActorID != actor {
+		e.ActorID = actor
+		if actor != "" && e.ActorType != store.ActorCLI {
+			e.ActorType = store.ActorUser
+		}
 	}
-	return store.AuditEvent{ID: store.NewID(), At: s.Now().Unix(), ActorID: actor, Action: action,
-		TargetType: targetType, TargetID: targetID, Detail: string(b)}, nil
+	return e
 }
 
-func (s *Service) appendAudit(ctx context.Context, actor, action, targetType, targetID string, detail map[string]any) error {
-	e, err := s.audit(actor, action, targetType, targetID, detail)
-	if err != nil {
-		return err
-	}
-	return s.Store.AppendAudit(ctx, e)
+// withAudit returns ctx carrying the event of the change made with it, so the
+// event commits in the change's transaction.
+func (s *Service) withAudit(ctx context.Context, actor, action, targetType, targetID string, detail map[string]any) context.Context {
+	return store.WithAudit(ctx, s.audit(ctx, actor, action, targetType, targetID, detail))
 }
 
 // enterprise returns the enterprise, or a not-found error naming it.
@@ -123,11 +128,8 @@ func (s *Service) AdminEnterprises(ctx context.Context, userID string) ([]store.
 // Install installs a Service app in an enterprise for all its workspaces, on
 // behalf of by (a SuperAdmin or Admin), and records it in the audit log.
 func (s *Service) Install(ctx context.Context, appID, enterpriseID, by string) (store.Grant, error) {
-	g, err := s.OAuth.InstallApp(ctx, appID, enterpriseID, by)
-	if err != nil {
-		return g, err
-	}
-	return g, s.appendAudit(ctx, by, "app.install", "app", appID, map[string]any{"enterprise_id": enterpriseID, "installation_id": g.ID})
+	return s.OAuth.InstallApp(s.withAudit(ctx, by, "app.install", "app", appID, map[string]any{"enterprise_id": enterpriseID}),
+		appID, enterpriseID, by)
 }
 
 // Uninstall removes an app's installation from an enterprise, on behalf of
@@ -139,11 +141,12 @@ func (s *Service) Uninstall(ctx context.Context, appID, enterpriseID, by string)
 			return err
 		}
 	}
-	if err := s.OAuth.UninstallApp(ctx, appID, enterpriseID); err != nil {
+	if err := s.OAuth.UninstallApp(s.withAudit(ctx, by, "app.uninstall", "app", appID, map[string]any{"enterprise_id": enterpriseID}),
+		appID, enterpriseID); err != nil {
 		return err
 	}
 	s.changed()
-	return s.appendAudit(ctx, by, "app.uninstall", "app", appID, map[string]any{"enterprise_id": enterpriseID})
+	return nil
 }
 
 // Installation is an app installed in an enterprise, for the installations page.
@@ -305,12 +308,9 @@ func (s *Service) Migrate(ctx context.Context, p Plan) error {
 	if affected == nil {
 		affected = []Affected{}
 	}
-	ev, err := s.audit(p.By, "workspace.migrate", "enterprise", p.To.ID, map[string]any{
+	ev := s.audit(ctx, p.By, "workspace.migrate", "enterprise", p.To.ID, map[string]any{
 		"workspaces": ids, "from_account": p.From.ID, "to_enterprise": p.To.ID, "affected": affected,
 	})
-	if err != nil {
-		return err
-	}
 	if err := s.Store.MigrateWorkspaces(ctx, ids, p.From, p.To, ev); err != nil {
 		return err
 	}

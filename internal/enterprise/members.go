@@ -48,12 +48,10 @@ func (s *Service) AddMembers(ctx context.Context, enterpriseID, actor string, ms
 		}
 	}
 	for _, m := range ms {
-		if err := s.Store.PutEnterpriseMember(ctx, store.EnterpriseMember{EnterpriseID: enterpriseID, UserID: m.UserID,
+		actx := s.withAudit(ctx, actor, "enterprise.member.put", "enterprise", enterpriseID,
+			map[string]any{"user_id": m.UserID, "role": m.Role})
+		if err := s.Store.PutEnterpriseMember(actx, store.EnterpriseMember{EnterpriseID: enterpriseID, UserID: m.UserID,
 			Role: m.Role, CreatedAt: s.Now().Unix()}); err != nil {
-			return err
-		}
-		if err := s.appendAudit(ctx, actor, "enterprise.member.put", "enterprise", enterpriseID,
-			map[string]any{"user_id": m.UserID, "role": m.Role}); err != nil {
 			return err
 		}
 	}
@@ -115,11 +113,8 @@ func (s *Service) RemoveMember(ctx context.Context, enterpriseID, actor, userID,
 	if _, err := s.member(ctx, enterpriseID, receiverID); err != nil {
 		return invalid("receiver %q is not a member of enterprise %q", receiverID, enterpriseID)
 	}
-	ev, err := s.audit(actor, "enterprise.member.remove", "enterprise", enterpriseID,
+	ev := s.audit(ctx, actor, "enterprise.member.remove", "enterprise", enterpriseID,
 		map[string]any{"user_id": userID, "receiver_user_id": receiverID})
-	if err != nil {
-		return err
-	}
 	if err := s.Store.RemoveEnterpriseMember(ctx, enterpriseID, userID, receiverID, ev); err != nil {
 		return err
 	}

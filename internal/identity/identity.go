@@ -65,6 +65,8 @@ func (s *Service) CreateUser(ctx context.Context, username, password, nickname s
 	}
 	u := store.User{ID: store.NewID(), Username: username, Nickname: nickname, PasswordHash: hash,
 		AccountID: store.NewID(), CreatedAt: s.Now().Unix()}
+	ctx = store.WithAudit(ctx, store.NewAuditEvent(ctx, u.CreatedAt, "user.create", "user", u.ID, "",
+		map[string]any{"username": u.Username, "account_id": u.AccountID}))
 	if err := s.Store.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, store.ErrAlreadyExists) {
 			return store.User{}, invalid("username %q is taken", username)
@@ -111,6 +113,8 @@ func (s *Service) CreateEnterprise(ctx context.Context, name, superAdminRef stri
 		return store.Enterprise{}, err
 	}
 	e := store.Enterprise{ID: store.NewID(), Name: name, CreatedAt: s.Now().Unix()}
+	ctx = store.WithAudit(ctx, store.NewAuditEvent(ctx, e.CreatedAt, "enterprise.create", "enterprise", e.ID, e.ID,
+		map[string]any{"name": e.Name, "super_admin": u.ID}))
 	return e, s.Store.CreateEnterprise(ctx, e, u.ID)
 }
 
@@ -139,6 +143,8 @@ func (s *Service) AddEnterpriseMember(ctx context.Context, enterpriseID, userRef
 	if m, err := s.Store.GetEnterpriseMember(ctx, enterpriseID, u.ID); err == nil && m.Role == store.RoleSuperAdmin {
 		return invalid("user %q is the enterprise's SuperAdmin; their role cannot be changed here", userRef)
 	}
+	ctx = store.WithAudit(ctx, store.NewAuditEvent(ctx, s.Now().Unix(), "enterprise.member.put", "enterprise", enterpriseID, enterpriseID,
+		map[string]any{"user_id": u.ID, "role": role}))
 	return s.Store.PutEnterpriseMember(ctx, store.EnterpriseMember{EnterpriseID: enterpriseID, UserID: u.ID, Role: role, CreatedAt: s.Now().Unix()})
 }
 
@@ -183,6 +189,8 @@ func (s *Service) CreateWorkspaceWithID(ctx context.Context, id, name, ownerRef,
 		}
 		w.Owner = store.Owner{Type: store.OwnerEnterprise, ID: enterpriseID}
 	}
+	ctx = store.WithAudit(ctx, store.NewAuditEvent(ctx, now, "workspace.create", "workspace", w.ID, enterpriseID,
+		map[string]any{"name": w.Name, "owner_type": w.Owner.Type, "owner_id": w.Owner.ID}))
 	if err := s.Store.CreateWorkspace(ctx, w, owner); err != nil {
 		if errors.Is(err, store.ErrAlreadyExists) {
 			return store.Workspace{}, invalid("a workspace with id %q already exists", id)
@@ -225,12 +233,15 @@ func (s *Service) AddWorkspaceMember(ctx context.Context, workspaceID, userRef s
 			return err
 		}
 	}
+	ctx = store.WithAudit(ctx, store.NewAuditEvent(ctx, s.Now().Unix(), "workspace.member.put", "workspace", workspaceID,
+		enterpriseOf(w.Owner), map[string]any{"user_id": u.ID, "role": role}))
 	return s.Store.PutWorkspaceMember(ctx, store.WorkspaceMember{WorkspaceID: workspaceID, UserID: u.ID, Role: role, CreatedAt: s.Now().Unix()})
 }
 
 // RemoveWorkspaceMember removes a member; the owner cannot be removed.
 func (s *Service) RemoveWorkspaceMember(ctx context.Context, workspaceID, userRef string) error {
-	if _, err := s.GetWorkspace(ctx, workspaceID); err != nil {
+	w, err := s.GetWorkspace(ctx, workspaceID)
+	if err != nil {
 		return err
 	}
 	u, err := s.ResolveUser(ctx, userRef)
@@ -246,6 +257,8 @@ func (s *Service) RemoveWorkspaceMember(ctx context.Context, workspaceID, userRe
 	if m.Role == store.WorkspaceRoleOwner {
 		return invalid("user %q owns workspace %q and cannot be removed", userRef, workspaceID)
 	}
+	ctx = store.WithAudit(ctx, store.NewAuditEvent(ctx, s.Now().Unix(), "workspace.member.remove", "workspace", workspaceID,
+		enterpriseOf(w.Owner), map[string]any{"user_id": u.ID, "role": m.Role}))
 	return s.Store.DeleteWorkspaceMember(ctx, workspaceID, u.ID)
 }
 
@@ -259,10 +272,13 @@ func (s *Service) CreateResource(ctx context.Context, workspaceID, typ, id strin
 	} else if !idRE.MatchString(id) {
 		return store.Resource{}, invalid("resource id %q: use up to 128 letters, digits, '_', '.', ':' or '-'", id)
 	}
-	if _, err := s.GetWorkspace(ctx, workspaceID); err != nil {
+	w, err := s.GetWorkspace(ctx, workspaceID)
+	if err != nil {
 		return store.Resource{}, err
 	}
 	r := store.Resource{Type: typ, ID: id, WorkspaceID: workspaceID, CreatedAt: s.Now().Unix()}
+	ctx = store.WithAudit(ctx, store.NewAuditEvent(ctx, r.CreatedAt, "resource.create", typ, id, enterpriseOf(w.Owner),
+		map[string]any{"workspace_id": workspaceID}))
 	if err := s.Store.CreateResource(ctx, r); err != nil {
 		if errors.Is(err, store.ErrAlreadyExists) {
 			return store.Resource{}, invalid("a %s with id %q already exists", typ, id)
@@ -270,4 +286,12 @@ func (s *Service) CreateResource(ctx context.Context, workspaceID, typ, id strin
 		return store.Resource{}, err
 	}
 	return r, nil
+}
+
+// enterpriseOf is the enterprise an owner is, or "" for a personal account.
+func enterpriseOf(o store.Owner) string {
+	if o.Type == store.OwnerEnterprise {
+		return o.ID
+	}
+	return ""
 }

@@ -146,7 +146,8 @@ func (s *Service) CreateApp(ctx context.Context, spec AppSpec) (store.App, strin
 	app := store.App{ID: store.NewID(), ClientID: store.NewID(), Name: name, Description: spec.Description,
 		Owner: spec.Owner, CreatedBy: spec.CreatedBy, ClientType: spec.Type, RedirectURIs: uris,
 		Permissions: perms, Active: true, CreatedAt: now, UpdatedAt: now}
-	if err := s.Store.CreateApp(ctx, app); err != nil {
+	if err := s.Store.CreateApp(store.WithAudit(ctx, AppAudit(ctx, now, app, "app.create", map[string]any{"name": app.Name,
+		"client_type": app.ClientType, "permissions": app.Permissions, "redirect_uris": app.RedirectURIs})), app); err != nil {
 		return store.App{}, "", err
 	}
 	if !spec.Type.Confidential() {
@@ -202,6 +203,7 @@ func (s *Service) AddLabelledSecret(ctx context.Context, appID, label string) (s
 	secret := credential.NewToken(prefixSecret)
 	sec := store.AppSecret{ID: store.NewID(), AppID: appID, Hash: credential.Hash(secret),
 		Hint: secret[len(secret)-4:], Label: label, CreatedAt: s.Now().Unix()}
+	ctx = store.WithAudit(ctx, AppAudit(ctx, sec.CreatedAt, app, "app.secret.create", map[string]any{"secret_id": sec.ID, "label": label}))
 	if err := s.Store.AddAppSecret(ctx, sec); err != nil {
 		return store.AppSecret{}, "", err
 	}
@@ -289,15 +291,16 @@ func (s *Service) AddKey(ctx context.Context, appID, pemText string) (store.AppK
 	if err != nil {
 		return store.AppKey{}, err
 	}
-	return s.storeKey(ctx, appID, pub, "")
+	return s.storeKey(ctx, app, pub, "", false)
 }
 
-func (s *Service) storeKey(ctx context.Context, appID string, pub *rsa.PublicKey, label string) (store.AppKey, error) {
+func (s *Service) storeKey(ctx context.Context, app store.App, pub *rsa.PublicKey, label string, generated bool) (store.AppKey, error) {
 	kid, pemOut, err := fingerprint(pub)
 	if err != nil {
 		return store.AppKey{}, err
 	}
-	k := store.AppKey{ID: kid, AppID: appID, PublicKeyPEM: pemOut, Label: label, CreatedAt: s.Now().Unix()}
+	k := store.AppKey{ID: kid, AppID: app.ID, PublicKeyPEM: pemOut, Label: label, CreatedAt: s.Now().Unix()}
+	ctx = store.WithAudit(ctx, AppAudit(ctx, k.CreatedAt, app, "app.key.create", map[string]any{"key_id": kid, "generated": generated, "label": label}))
 	if err := s.Store.AddAppKey(ctx, k); err != nil {
 		if errors.Is(err, store.ErrAlreadyExists) {
 			return store.AppKey{}, invalidApp("this public key is already registered (id %s)", kid)
@@ -335,7 +338,7 @@ func (s *Service) GenerateLabelledKey(ctx context.Context, appID, label string) 
 	if err != nil {
 		return store.AppKey{}, "", err
 	}
-	k, err := s.storeKey(ctx, appID, &priv.PublicKey, label)
+	k, err := s.storeKey(ctx, app, &priv.PublicKey, label, true)
 	if err != nil {
 		return store.AppKey{}, "", err
 	}
@@ -401,15 +404,23 @@ func (s *Service) AuthorizeApp(ctx context.Context, appID, userID string, all bo
 		}
 	}
 	now := s.Now().Unix()
-	return s.Store.PutGrant(ctx, store.Grant{ID: store.NewID(), AppID: app.ID, Kind: store.GrantAppAuth, UserID: u.ID,
+	g := store.Grant{ID: store.NewID(), AppID: app.ID, Kind: store.GrantAppAuth, UserID: u.ID,
 		Owner: u.Account(), Permissions: slices.Clone(app.Permissions), AllWorkspaces: all, WorkspaceIDs: workspaces,
-		CreatedBy: u.ID, CreatedAt: now, UpdatedAt: now})
+		CreatedBy: u.ID, CreatedAt: now, UpdatedAt: now}
+	ctx = store.WithAudit(ctx, store.NewAuditEvent(ctx, now, "app.authorize", "app", app.ID, "", map[string]any{
+		"user_id": u.ID, "all_workspaces": all, "workspace_ids": workspaces, "permissions": g.Permissions}))
+	return s.Store.PutGrant(ctx, g)
 }
 
 // Deactivate stops the app: its tokens stop working at once (the revision
 // advances, every process drops its caches) and no new ones are issued.
 func (s *Service) Deactivate(ctx context.Context, appID string) error {
-	_, err := s.Store.UpdateApp(ctx, appID, func(a store.App) (store.App, error) {
+	app, err := s.GetApp(ctx, appID)
+	if err != nil {
+		return err
+	}
+	ctx = store.WithAudit(ctx, AppAudit(ctx, s.Now().Unix(), app, "app.deactivate", nil))
+	_, err = s.Store.UpdateApp(ctx, appID, func(a store.App) (store.App, error) {
 		a.Active = false
 		a.UpdatedAt = s.Now().Unix()
 		return a, nil
@@ -461,4 +472,55 @@ func (s *Service) UninstallApp(ctx context.Context, appID, enterpriseID string) 
 		return fmt.Errorf("%w: app %q is not installed in enterprise %q", store.ErrNotFound, appID, enterpriseID)
 	}
 	return s.Store.DeleteGrant(ctx, gs[0].ID, s.Now().Unix())
+}
+
+// AppAudit builds the audit event of a change to app (action "app.create",
+// "app.secret.delete", …), in the app's enterprise if it has one.
+func AppAudit(ctx context.Context, at int64, app store.App, action string, detail map[string]any) store.AuditEvent {
+	ent := ""
+	if app.Owner.Type == store.OwnerEnterprise {
+		ent = app.Owner.ID
+	}
+	return store.NewAuditEvent(ctx, at, action, "app", app.ID, ent, detail)
+}
+
+// DeleteApp deletes an app with its secrets, keys, authorizations and tokens.
+func (s *Service) DeleteApp(ctx context.Context, appID string) error {
+	app, err := s.GetApp(ctx, appID)
+	if err != nil {
+		return err
+	}
+	ctx = store.WithAudit(ctx, AppAudit(ctx, s.Now().Unix(), app, "app.delete", map[string]any{"name": app.Name}))
+	return s.Store.DeleteApp(ctx, appID)
+}
+
+// DeleteSecret deletes a client secret: clients using it can no longer
+// authenticate.
+func (s *Service) DeleteSecret(ctx context.Context, appID, secretID string) error {
+	app, err := s.GetApp(ctx, appID)
+	if err != nil {
+		return err
+	}
+	ctx = store.WithAudit(ctx, AppAudit(ctx, s.Now().Unix(), app, "app.secret.delete", map[string]any{"secret_id": secretID}))
+	if err := s.Store.DeleteAppSecret(ctx, appID, secretID); errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: app %q has no secret %q", store.ErrNotFound, appID, secretID)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// DeleteKey deletes a public key: JWTs signed with it are refused.
+func (s *Service) DeleteKey(ctx context.Context, appID, keyID string) error {
+	app, err := s.GetApp(ctx, appID)
+	if err != nil {
+		return err
+	}
+	ctx = store.WithAudit(ctx, AppAudit(ctx, s.Now().Unix(), app, "app.key.delete", map[string]any{"key_id": keyID}))
+	if err := s.Store.DeleteAppKey(ctx, appID, keyID); errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: app %q has no public key %q", store.ErrNotFound, appID, keyID)
+	} else if err != nil {
+		return err
+	}
+	return nil
 }

@@ -265,7 +265,16 @@ func (s *Service) grantFor(ctx context.Context, app store.App, fixedWorkspace st
 			return store.Grant{}, err
 		}
 	}
-	g, err = s.Store.PutGrant(ctx, g)
+	action, ent := "consent.grant", ""
+	if len(prev) > 0 {
+		action = "consent.change"
+	}
+	if c.Account.Type == store.OwnerEnterprise {
+		ent = c.Account.ID
+	}
+	g, err = s.Store.PutGrant(store.WithAudit(ctx, store.NewAuditEvent(ctx, now, action, "app", app.ID, ent, map[string]any{
+		"user_id": c.UserID, "account_type": c.Account.Type, "account_id": c.Account.ID, "permissions": g.Permissions,
+		"all_workspaces": g.AllWorkspaces, "workspace_ids": g.WorkspaceIDs, "narrowed": narrowed})), g)
 	if err == nil && narrowed {
 		err = s.Store.RevokeTokensByGrant(ctx, g.ID, now)
 	}

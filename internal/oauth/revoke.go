@@ -122,6 +122,14 @@ func (s *Service) revoke(ctx context.Context, app store.App, token string) (stri
 		// it); no write, so replaying old tokens cannot churn the caches.
 		return "", nil
 	}
+	// The client (not a user) acts here: the event names the app.
+	ev := store.NewAuditEvent(ctx, now, "token.revoke", "app", app.ID, "", map[string]any{
+		"client_id": app.ClientID, "token_id": t.ID, "token_kind": t.Kind, "family_id": t.FamilyID, "grant_id": t.GrantID})
+	ev.ActorID, ev.ActorType = app.ID, store.ActorApp
+	if app.Owner.Type == store.OwnerEnterprise {
+		ev.EnterpriseID = app.Owner.ID
+	}
+	ctx = store.WithAudit(ctx, ev)
 	if kind == store.TokenRefresh {
 		// Also a rotated refresh token: its family lives on in the newer
 		// tokens, and presenting it is reason enough to end them.

@@ -96,4 +96,19 @@ func TestRevokeServiceApp(t *testing.T) {
 			t.Errorf("%s: revoked = %v, want %v", tt.name, got, tt.revoked)
 		}
 	}
+	// Each revocation is audited once, with the app as the actor; refused
+	// ones are not.
+	events, err := f.db.ListAudit(ctx, store.AuditFilter{Action: "token.revoke"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 2 {
+		t.Fatalf("token.revoke events = %d, want 2: %+v", len(events), events)
+	}
+	for _, e := range events {
+		if e.ActorID != svc.ID || e.ActorType != store.ActorApp || e.TargetType != "app" || e.TargetID != svc.ID ||
+			!strings.Contains(e.Detail, `"token_kind":"access"`) {
+			t.Errorf("token.revoke event = %+v", e)
+		}
+	}
 }

@@ -95,6 +95,10 @@ func (s *Server) middleware(mux http.Handler) http.Handler {
 		id := logid.New(start)
 		w.Header().Set(logid.Header, id)
 		r = r.WithContext(store.WithCallTimeout(logid.With(r.Context(), id), s.cfg.DBTimeout))
+		// The audit log's actor until a handler knows better: the client's
+		// IP and this request's log ID.
+		r = r.WithContext(store.WithActor(r.Context(), store.Actor{Type: store.ActorAnonymous,
+			IP: s.clientIP.IP(r), LogID: id}))
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {

@@ -77,6 +77,9 @@ func (h *health) get() error {
 	return h.err
 }
 
+// healthProbeTimeout bounds one health probe.
+const healthProbeTimeout = 5 * time.Second
+
 // probeHealth runs the store's health check every interval (a cheap write)
 // so that readiness reflects writability; a change of verdict is logged
 // once, an unhealthy one as an error that says why.
@@ -88,7 +91,9 @@ func (s *Server) probeHealth(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		pctx, cancel := context.WithTimeout(ctx, interval)
+		// A bound of its own, not the interval: a slow machine must not read
+		// as an unhealthy database.
+		pctx, cancel := context.WithTimeout(ctx, max(interval, healthProbeTimeout))
 		err := hc.Healthy(pctx)
 		cancel()
 		if ctx.Err() != nil {

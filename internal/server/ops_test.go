@@ -104,28 +104,26 @@ func TestReadinessFollowsTheDatabaseFile(t *testing.T) {
 		srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
 		return rec.Code, rec.Body.String()
 	}
-	waitFor := func(want int) string {
+	waitFor := func(want int, saying string) {
 		deadline := time.Now().Add(30 * time.Second)
 		for {
 			code, body := ready()
-			if code == want {
-				return body
+			if code == want && strings.Contains(body, saying) {
+				return
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("/readyz stayed %d (%s), want %d", code, body, want)
+				t.Fatalf("/readyz stayed %d (%s), want %d saying %q", code, body, want, saying)
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	waitFor(http.StatusOK)
+	waitFor(http.StatusOK, "ready")
 	if err := os.Rename(path, path+".moved"); err != nil {
 		t.Fatal(err)
 	}
-	if body := waitFor(http.StatusServiceUnavailable); !strings.Contains(body, "moved or deleted") {
-		t.Errorf("/readyz body %s does not say why", body)
-	}
+	waitFor(http.StatusServiceUnavailable, "moved or deleted")
 	if err := os.Rename(path+".moved", path); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(http.StatusOK)
+	waitFor(http.StatusOK, "ready")
 }

@@ -48,6 +48,7 @@ type Server struct {
 	pages    *web.Handler
 	now      func() time.Time
 	health   health
+	clientIP clientip.Resolver
 	// metricsHandler serves /metrics (guarded by --metrics-token).
 	metricsHandler http.Handler
 }
@@ -87,7 +88,8 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 	}).Init(gen)
 	az.Others = []authz.TokenResolver{oa}
 	az.Inspectors = []authz.TokenInspector{oa}
-	srv := &Server{cfg: cfg, store: s, log: log, gen: gen, lastUsed: lastUsed, now: now}
+	srv := &Server{cfg: cfg, store: s, log: log, gen: gen, lastUsed: lastUsed, now: now,
+		clientIP: clientip.Resolver{Trusted: cfg.TrustedPrefixes}}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv.metrics = newMetrics(reg)

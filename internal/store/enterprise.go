@@ -44,22 +44,42 @@ type AccountAuthorizations interface {
 
 // AuditEvent is one entry of the audit log.
 type AuditEvent struct {
-	ID         string
-	At         int64
-	ActorID    string // the user who acted ("" for the system)
-	Action     string // e.g. "workspace.migrate", "app.install"
-	TargetType string
-	TargetID   string
-	Detail     string // a JSON object ("{}" when there is nothing more)
+	ID           string
+	At           int64
+	ActorID      string // the user who acted ("" for the CLI or the system)
+	ActorType    string // ActorUser, ActorCLI or ActorSystem ("" is read as system)
+	Action       string // dotted, e.g. "workspace.migrate", "pat.create", "signin.failure"
+	TargetType   string
+	TargetID     string
+	EnterpriseID string // the enterprise the target belongs to, "" for personal ones
+	IP           string // client IP of the HTTP request, "" otherwise
+	LogID        string // the request's log ID, "" otherwise
+	Detail       string // a JSON object ("{}" when there is nothing more); never a secret
 }
 
 // AuditFilter selects audit events. Zero fields match everything; Limit 0
 // means no limit.
 type AuditFilter struct {
+	ActorID    string
 	TargetType string
 	TargetID   string
-	Action     string
-	Limit      int
+	Action     string // an exact action, or a prefix ending in "." ("pat." matches every PAT action)
+	Since      int64  // At >= Since when non-zero
+	Until      int64  // At <= Until when non-zero
+	// Before is a pagination cursor: the ID of the last event of the
+	// previous page; only events listed after it are returned.
+	Before string
+	// Visible, when non-nil, keeps only the events its user may see.
+	Visible *AuditVisibility
+	Limit   int
+}
+
+// AuditVisibility is who may read which events: a user sees the events they
+// made, the events about them (target user), and every event of the
+// enterprises they administer.
+type AuditVisibility struct {
+	UserID        string
+	EnterpriseIDs []string
 }
 
 // Audit stores the audit log. Appending does not advance the revision.

@@ -38,6 +38,7 @@ var consoleSections = []struct {
 	{"workspaces", consolePath + "/workspaces", "nav.workspaces", false},
 	{"enterprises", enterprisesPath, "nav.enterprises", true},
 	{"personal", personalPath, "nav.personal", true},
+	{"audit", auditPath, "nav.audit", false},
 }
 
 func (h *Handler) registerConsole(handle func(string, http.HandlerFunc)) {
@@ -48,6 +49,7 @@ func (h *Handler) registerConsole(handle func(string, http.HandlerFunc)) {
 	handle("GET "+authorizedPath, h.console(h.authorizedList))
 	handle("POST "+authorizedPath+"/{id}/revoke", h.consolePost(formGrantRevoke, h.grantRevoke))
 	handle("GET "+consolePath+"/workspaces", h.console(h.workspaceList))
+	handle("GET "+auditPath, h.console(h.auditList))
 	h.registerEnterprise(handle)
 	handle("GET "+consolePath+"/", h.console(func(w http.ResponseWriter, r *http.Request, sess *session) {
 		h.notFound(w, r, sess)

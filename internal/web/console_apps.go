@@ -425,7 +425,9 @@ func (h *Handler) appUpdate(w http.ResponseWriter, r *http.Request, sess *sessio
 		h.renderApp(w, r, http.StatusBadRequest, sess, app, af, errs, bad, "", "")
 		return
 	}
-	_, err := h.Store.UpdateApp(r.Context(), app.ID, func(a store.App) (store.App, error) {
+	ctx := store.WithAudit(r.Context(), oauth.AppAudit(r.Context(), h.Now().Unix(), app, "app.update", map[string]any{
+		"name": strings.TrimSpace(af.Name), "redirect_uris": uris, "permissions": perms}))
+	_, err := h.Store.UpdateApp(ctx, app.ID, func(a store.App) (store.App, error) {
 		a.Name, a.Description = strings.TrimSpace(af.Name), af.Description
 		a.RedirectURIs, a.Permissions = uris, perms
 		if a.Permissions == nil {
@@ -465,7 +467,7 @@ func (h *Handler) appAddSecret(w http.ResponseWriter, r *http.Request, sess *ses
 }
 
 func (h *Handler) appDeleteSecret(w http.ResponseWriter, r *http.Request, sess *session) {
-	h.appDeleteChild(w, r, sess, "sid", h.Store.DeleteAppSecret, "secret_deleted")
+	h.appDeleteChild(w, r, sess, "sid", h.OAuth.DeleteSecret, "secret_deleted")
 }
 
 func (h *Handler) appUploadKey(w http.ResponseWriter, r *http.Request, sess *session) {
@@ -516,7 +518,7 @@ func (h *Handler) appGenerateKey(w http.ResponseWriter, r *http.Request, sess *s
 }
 
 func (h *Handler) appDeleteKey(w http.ResponseWriter, r *http.Request, sess *session) {
-	h.appDeleteChild(w, r, sess, "kid", h.Store.DeleteAppKey, "key_deleted")
+	h.appDeleteChild(w, r, sess, "kid", h.OAuth.DeleteKey, "key_deleted")
 }
 
 // appDeleteChild deletes one of an app's secrets or keys (named by the path
@@ -593,7 +595,7 @@ func (h *Handler) appDelete(w http.ResponseWriter, r *http.Request, sess *sessio
 	if !ok {
 		return
 	}
-	if err := h.Store.DeleteApp(r.Context(), app.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := h.OAuth.DeleteApp(r.Context(), app.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		h.internal(w, r, err)
 		return
 	}

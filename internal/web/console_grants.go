@@ -89,7 +89,13 @@ func (h *Handler) grantRevoke(w http.ResponseWriter, r *http.Request, sess *sess
 		h.internal(w, r, err)
 		return
 	}
-	if err := h.Store.DeleteGrant(r.Context(), g.ID, h.Now().Unix()); err != nil && !errors.Is(err, store.ErrNotFound) {
+	ent := ""
+	if g.Owner.Type == store.OwnerEnterprise {
+		ent = g.Owner.ID
+	}
+	ctx := store.WithAudit(r.Context(), store.NewAuditEvent(r.Context(), h.Now().Unix(), "grant.revoke", "app", g.AppID, ent,
+		map[string]any{"grant_id": g.ID, "kind": g.Kind, "account_type": g.Owner.Type, "account_id": g.Owner.ID}))
+	if err := h.Store.DeleteGrant(ctx, g.ID, h.Now().Unix()); err != nil && !errors.Is(err, store.ErrNotFound) {
 		h.internal(w, r, err)
 		return
 	}

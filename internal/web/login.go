@@ -93,6 +93,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	// cannot all start a slow, memory-heavy hash under the limit.
 	if !h.limiter.attempt(now, ip, username) {
 		h.Log.WarnContext(r.Context(), "web: sign-in rate limited", "ip", ip, "username", truncate(username, maxUsernameKey))
+		h.auditSignInFailure(r, now, username, "", "rate_limited")
 		again(http.StatusTooManyRequests, "login.rate_limited")
 		return
 	}
@@ -118,10 +119,20 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		if verr != nil {
 			h.Log.WarnContext(r.Context(), "web: password hash unusable", "username", username, "err", verr)
 		}
+		reason := "wrong_password"
+		if err != nil {
+			reason = "unknown_user"
+		}
+		h.auditSignInFailure(r, now, username, u.ID, reason)
 		again(http.StatusUnauthorized, "login.failed")
 		return
 	}
 	h.limiter.succeeded(ip, username)
+	a := store.ActorFrom(r.Context())
+	a.ID, a.Type = u.ID, store.ActorUser
+	ctx := store.WithActor(r.Context(), a)
+	r = r.WithContext(store.WithAudit(ctx, store.NewAuditEvent(ctx, now.Unix(), "signin.success", "user", u.ID, "",
+		map[string]any{"username": u.Username})))
 	if err := h.startSession(w, r, u); err != nil {
 		h.internal(w, r, err)
 		return
@@ -143,7 +154,8 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 			h.forbidden(w, r)
 			return
 		}
-		if err := h.Store.DeleteSession(r.Context(), sess.IDHash); err != nil && !errors.Is(err, store.ErrNotFound) {
+		ctx := store.WithAudit(r.Context(), store.NewAuditEvent(r.Context(), h.Now().Unix(), "signout", "user", sess.User.ID, "", nil))
+		if err := h.Store.DeleteSession(ctx, sess.IDHash); err != nil && !errors.Is(err, store.ErrNotFound) {
 			h.internal(w, r, err)
 			return
 		}

@@ -90,6 +90,10 @@ func (h *Handler) currentSession(r *http.Request) (*session, error) {
 		return nil, err
 	}
 	admin := slices.ContainsFunc(mems, func(m store.EnterpriseMember) bool { return m.Role.IsAdmin() })
+	// From here on the request acts as u (the audit log's actor).
+	a := store.ActorFrom(r.Context())
+	a.ID, a.Type = u.ID, store.ActorUser
+	*r = *r.WithContext(store.WithActor(r.Context(), a))
 	return &session{Session: se, User: u, Admin: admin}, nil
 }
 

@@ -35,7 +35,7 @@ var pageNames = []string{"login", "consent", "device", "device_done", "error",
 	"console_home", "console_tokens", "console_token_form", "console_token_created", "console_token_delete",
 	"console_apps", "console_app_form", "console_app", "console_app_secret", "console_app_sample", "console_confirm",
 	"console_authorized", "console_workspaces",
-	"console_install", "console_enterprises", "console_installations", "console_migrate", "console_personal"}
+	"console_install", "console_enterprises", "console_installations", "console_migrate", "console_personal", "console_audit"}
 
 // Store is what the pages need from storage: sessions and the users who sign
 // in, and for the console the user's credentials, enterprises and workspaces.
@@ -60,6 +60,8 @@ type Store interface {
 	GetGrant(ctx context.Context, id string) (store.Grant, error)
 	ListGrants(ctx context.Context, f store.GrantFilter) ([]store.Grant, error)
 	DeleteGrant(ctx context.Context, id string, now int64) error
+	// The audit log: sign-in failures and the audit page.
+	store.Audit
 }
 
 // Handler serves the browser pages. Fill the exported fields and call New.
@@ -99,7 +101,8 @@ type Handler struct {
 	pages     map[string]*template.Template
 	limiter   *signInLimiter
 	guesses   struct{ session, ip *ratelimit.Counter }
-	dummyHash string // verified for unknown users so timing does not tell them apart
+	failures  *failureAudit // bounds the sign-in failure events (audit.go)
+	dummyHash string        // verified for unknown users so timing does not tell them apart
 }
 
 // New checks h's dependencies, parses the embedded templates once and
@@ -144,6 +147,7 @@ func New(h Handler) (*Handler, error) {
 	}
 	h.guesses.session = ratelimit.NewCounter(h.DeviceGuessLimit, h.DeviceGuessWindow)
 	h.guesses.ip = ratelimit.NewCounter(5*h.DeviceGuessLimit, h.DeviceGuessWindow)
+	h.failures = &failureAudit{}
 	if h.Passwords == nil {
 		h.Passwords = identity.NewPasswordGate(0, 0)
 	}
@@ -238,6 +242,10 @@ func (h *Handler) headers(next http.Handler) http.Handler {
 		hd.Set("Referrer-Policy", "no-referrer")
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Cache-Control", "no-store")
+		// Who acts, for the audit log: anonymous until a session is found
+		// (currentSession names the user).
+		r = r.WithContext(store.WithActor(r.Context(), store.Actor{Type: store.ActorAnonymous, IP: h.clientIP(r),
+			LogID: logid.From(r.Context())}))
 		if r.Method == http.MethodPost {
 			if !sameOrigin(r) {
 				h.forbidden(w, r)

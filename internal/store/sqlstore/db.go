@@ -274,7 +274,15 @@ func (s *DB) inTx(ctx context.Context, bump bool, fn func(tx *sql.Tx) error) err
 			return unavailable(ctx, mapErr(err))
 		}
 	}
-	return unavailable(ctx, mapErr(tx.Commit()))
+	// The audit event of the change, if the caller attached one
+	// (store.WithAudit), commits or rolls back with it.
+	done, err := s.appendPendingAudit(ctx, tx)
+	if err != nil {
+		return unavailable(ctx, err)
+	}
+	err = unavailable(ctx, mapErr(tx.Commit()))
+	done(err == nil)
+	return err
 }
 
 // mapErr turns driver constraint errors into the store's sentinel errors.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -83,7 +84,7 @@ func (s *DB) deleteAccountAuthorizationsOf(ctx context.Context, tx *sql.Tx, cred
 
 // ---- audit log
 
-const auditCols = "id, at, actor_id, action, target_type, target_id, detail"
+const auditCols = "id, at, actor_id, actor_type, action, target_type, target_id, enterprise_id, ip, logid, detail"
 
 func validAudit(e store.AuditEvent) error {
 	if e.ID == "" || e.Action == "" || e.TargetType == "" || e.TargetID == "" {
@@ -99,9 +100,33 @@ func (s *DB) appendAuditTx(ctx context.Context, q querier, e store.AuditEvent) e
 	if err := validAudit(e); err != nil {
 		return err
 	}
-	_, err := q.ExecContext(ctx, s.q("INSERT INTO audit_events ("+auditCols+") VALUES (?, ?, ?, ?, ?, ?, ?)"),
-		e.ID, e.At, e.ActorID, e.Action, e.TargetType, e.TargetID, e.Detail)
+	if e.ActorType == "" {
+		e.ActorType = store.ActorFrom(ctx).Type
+		if e.ActorID != "" {
+			e.ActorType = store.ActorUser
+		}
+	}
+	_, err := q.ExecContext(ctx, s.q("INSERT INTO audit_events ("+auditCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		e.ID, e.At, e.ActorID, e.ActorType, e.Action, e.TargetType, e.TargetID, e.EnterpriseID, e.IP, e.LogID, e.Detail)
 	return mapErr(err)
+}
+
+// appendPendingAudit appends the event pending on ctx (store.WithAudit) in
+// tx; the returned func reports the transaction's outcome.
+func (s *DB) appendPendingAudit(ctx context.Context, tx *sql.Tx) (func(committed bool), error) {
+	p := store.PendingAuditFrom(ctx)
+	if p == nil {
+		return func(bool) {}, nil
+	}
+	e, ok := p.Take()
+	if !ok {
+		return func(bool) {}, nil
+	}
+	if err := s.appendAuditTx(ctx, tx, e); err != nil {
+		p.Done(false)
+		return nil, err
+	}
+	return p.Done, nil
 }
 
 func (s *DB) AppendAudit(ctx context.Context, e store.AuditEvent) error {
@@ -115,10 +140,46 @@ func (s *DB) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditE
 	defer cancel()
 	var where []string
 	var args []any
-	for _, c := range []struct{ col, v string }{{"target_type", f.TargetType}, {"target_id", f.TargetID}, {"action", f.Action}} {
+	for _, c := range []struct{ col, v string }{{"actor_id", f.ActorID}, {"target_type", f.TargetType}, {"target_id", f.TargetID}} {
 		if c.v != "" {
 			where, args = append(where, c.col+" = ?"), append(args, c.v)
 		}
+	}
+	switch {
+	case strings.HasSuffix(f.Action, "."):
+		// A prefix: escape LIKE's wildcards (actions are dotted words, but
+		// the filter comes from users).
+		esc := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(f.Action)
+		where, args = append(where, `action LIKE ? ESCAPE '\'`), append(args, esc+"%")
+	case f.Action != "":
+		where, args = append(where, "action = ?"), append(args, f.Action)
+	}
+	if f.Since != 0 {
+		where, args = append(where, "at >= ?"), append(args, f.Since)
+	}
+	if f.Until != 0 {
+		where, args = append(where, "at <= ?"), append(args, f.Until)
+	}
+	if f.Before != "" {
+		var at int64
+		if err := s.db.QueryRowContext(ctx, s.q("SELECT at FROM audit_events WHERE id = ?"), f.Before).Scan(&at); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil, fmt.Errorf("%w: unknown audit cursor %q", store.ErrInvalid, f.Before)
+			}
+			return nil, mapErr(err)
+		}
+		where, args = append(where, "(at < ? OR (at = ? AND id < ?))"), append(args, at, at, f.Before)
+	}
+	if v := f.Visible; v != nil {
+		or := []string{"actor_id = ?", "(target_type = 'user' AND target_id = ?)"}
+		args = append(args, v.UserID, v.UserID)
+		if len(v.EnterpriseIDs) > 0 {
+			or = append(or, "enterprise_id IN (?"+strings.Repeat(", ?", len(v.EnterpriseIDs)-1)+")")
+			for _, id := range v.EnterpriseIDs {
+				args = append(args, id)
+			}
+		}
+		where = append(where, "("+strings.Join(or, " OR ")+")")
 	}
 	query := "SELECT " + auditCols + " FROM audit_events"
 	if len(where) > 0 {
@@ -136,7 +197,8 @@ func (s *DB) ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditE
 	var out []store.AuditEvent
 	for rows.Next() {
 		var e store.AuditEvent
-		if err := rows.Scan(&e.ID, &e.At, &e.ActorID, &e.Action, &e.TargetType, &e.TargetID, &e.Detail); err != nil {
+		if err := rows.Scan(&e.ID, &e.At, &e.ActorID, &e.ActorType, &e.Action, &e.TargetType, &e.TargetID,
+			&e.EnterpriseID, &e.IP, &e.LogID, &e.Detail); err != nil {
 			return nil, mapErr(err)
 		}
 		out = append(out, e)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"time"
+
+	"github.com/cozeauth/cozeauth/internal/store"
 )
 
 // Prepared statements. modernc.org/sqlite parses every statement that is not
@@ -67,6 +69,15 @@ func (s *DB) txQueryRow(ctx context.Context, tx *sql.Tx, query string, args ...a
 
 // dbExec is s.db.ExecContext through a prepared statement.
 func (s *DB) dbExec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if store.PendingAuditFrom(ctx) != nil {
+		// A write with an audit event: one transaction for both.
+		var res sql.Result
+		err := s.inTx(ctx, false, func(tx *sql.Tx) (err error) {
+			res, err = s.txExec(ctx, tx, query, args...)
+			return err
+		})
+		return res, err
+	}
 	if st := s.prepared(query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}

@@ -17,6 +17,8 @@ func runEnterprise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AccountAuthorizations", testAccountAuthorizations},
 		{"AccountAuthorizationsGoWithTheirCredential", testAccountAuthorizationsCascade},
 		{"Audit", testAudit},
+		{"AuditFilters", testAuditFilters},
+		{"AuditInTheChangesTransaction", testAuditInTx},
 		{"MigrateWorkspaces", testMigrateWorkspaces},
 		{"MigrateWorkspacesIsAllOrNothing", testMigrateAllOrNothing},
 		{"ConcurrentMigrations", testConcurrentMigrations},
@@ -27,7 +29,7 @@ func runEnterprise(t *testing.T, open func(t *testing.T) store.Store) {
 }
 
 func (f *fixture) audit(action, targetType, targetID string) store.AuditEvent {
-	return store.AuditEvent{ID: store.NewID(), At: f.tick(), ActorID: "actor", Action: action,
+	return store.AuditEvent{ID: store.NewID(), At: f.tick(), ActorID: "actor", ActorType: store.ActorUser, Action: action,
 		TargetType: targetType, TargetID: targetID, Detail: `{"n":1}`}
 }
 
