@@ -5,14 +5,14 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/cozeauth/cozeauth/internal/openapi"
 )
 
-// hstsMaxAge is two years (RFC 6797 §6.1.1; the preload list's minimum is one).
+// hstsHeader asks for https for two years (RFC 6797 §6.1.1; the preload
+// list's minimum is one).
 const hstsHeader = "max-age=63072000; includeSubDomains"
 
 // withHSTS tells browsers to use https only, when the public URL is https
@@ -36,7 +36,7 @@ func metricsGuard(token string, next http.Handler) http.Handler {
 		sum := sha256.Sum256([]byte(got))
 		if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
-			http.Error(w, strings.TrimSpace("metrics need the --metrics-token as a Bearer token"), http.StatusUnauthorized)
+			http.Error(w, "metrics need the --metrics-token as a Bearer token", http.StatusUnauthorized)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"strings"
-	"sync"
 )
 
 // The SQLite file itself (issue 11.5, 11.12): created 0600 (its WAL and SHM
@@ -25,10 +24,9 @@ func MustExist() Option {
 	return func(o *options) { o.mustExist = true }
 }
 
-// sqliteFile is the database file opened at start.
+// sqliteFile is the database file opened at start (immutable).
 type sqliteFile struct {
 	path string
-	mu   sync.Mutex
 	info fs.FileInfo
 }
 
@@ -67,8 +65,6 @@ func (f *sqliteFile) check() error {
 	if err != nil {
 		return fmt.Errorf("database file %s is gone (moved or deleted while serving): %w", f.path, err)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	if !os.SameFile(f.info, now) {
 		return fmt.Errorf("database file %s was replaced while serving (not the file opened at start)", f.path)
 	}
