@@ -123,7 +123,7 @@ func run(bin string, conns int, duration time.Duration, rounds, serial, sse int,
 
 	db := filepath.Join(dir, "bench.db")
 	admin := func(stdin string, args ...string) (string, error) {
-		cmd := exec.Command(bin, append([]string{"admin", "--db", db}, args...)...)
+		cmd := exec.Command(bin, append([]string{"admin", "--db", db, "--create"}, args...)...)
 		cmd.Stdin = strings.NewReader(stdin)
 		out, err := cmd.Output()
 		var ee *exec.ExitError
