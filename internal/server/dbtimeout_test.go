@@ -104,7 +104,11 @@ func TestDBUnavailable(t *testing.T) {
 // caches it would drop on failure keep answering requests from memory.
 func TestRevisionPollWithPoolBusy(t *testing.T) {
 	e := newEnvWith(t, func(c *config.Config) {
-		c.RevisionPoll = 5 * time.Millisecond
+		// Polls often enough to run several times below, with a timeout (4
+		// intervals, 1 s) that no healthy poll on its own connection comes
+		// near, even under -race on a loaded machine; a 5 ms interval (20 ms
+		// timeout) made the test fail there.
+		c.RevisionPoll = 250 * time.Millisecond
 		c.DBTimeout = 50 * time.Millisecond
 	}, sqlstore.MaxConns(1))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -121,10 +125,11 @@ func TestRevisionPollWithPoolBusy(t *testing.T) {
 		t.Fatalf("warming the cache: HTTP %d %s", r.status, r.msg)
 	}
 	e.holdPool(t)
-	// Each poll's own timeout is 4 intervals (20 ms); a poll on the busy
-	// pool would fail within that and drop the cache, and the next request
-	// would need the store and get 503.
-	for i := range 100 {
+	// A poll on the busy pool would fail after its timeout (1 s) and drop
+	// the cache, and the next request would need the store and get 503; the
+	// requests go on for 3 s, so several polls happen while the pool is held.
+	start := time.Now()
+	for i := 0; time.Since(start) < 3*time.Second; i++ {
 		if r := e.do(t, "GET", "/v1/users/me", "Bearer "+e.full, ""); r.status != http.StatusOK {
 			t.Fatalf("request %d with the pool busy and a warm cache: HTTP %d code %d %s (did a failed revision poll drop the cache?)",
 				i, r.status, r.code, r.msg)
