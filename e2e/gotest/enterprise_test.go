@@ -256,7 +256,12 @@ func runEnterpriseUpgrade(t *testing.T, dsn string) {
 	// The credentials of the seed, before the migration.
 	jwtReq := client.JWTRequest{ClientID: w.svc.ClientID, KeyID: w.svcKey.ID, PrivateKeyPEM: w.svcKey.PrivateKey}
 	personalReq, entReq := jwtReq, jwtReq
-	personalReq.AccountID, entReq.EnterpriseID = w.aliceAcct, w.ent
+	// Seed 004: the personal account ID is the UID that /v1/users/me reports.
+	me, err := e.c.UsersMe(ctx, w.patPersonal.Token)
+	if err != nil || me.UserID != w.alice || w.aliceAcct != w.alice {
+		t.Fatalf("users/me = %+v, %v; want user_id = %s = the account ID %s", me, err, w.alice, w.aliceAcct)
+	}
+	personalReq.AccountID, entReq.EnterpriseID = me.UserID, w.ent
 	jwtPersonal, err := e.c.JWTToken(ctx, personalReq)
 	if err != nil {
 		t.Fatalf("JWT on account/%s/token: %v", w.aliceAcct, err)

@@ -93,6 +93,18 @@ describe('enterprise upgrade: @coze/api JWT with accountId across a workspace mi
     return tok.access_token;
   };
 
+  // Seed 004: the developer reads their UID and passes it as the personal account ID.
+  it('the personal account ID is the UID that /v1/users/me reports', async () => {
+    const me = await api(srv, fx.patEnt).users.me();
+    assert.equal(me.user_id, fx.alice.user_id);
+    assert.equal(fx.alice.account_id, me.user_id, 'admin user create reports the account ID as the user ID');
+    const tok = await getJWTToken({
+      baseURL: srv.baseURL, appId: fx.app.client_id, aud: `127.0.0.1:${srv.port}`, keyid: fx.keyid,
+      privateKey: fx.privateKey, accountId: me.user_id,
+    });
+    assert.equal((await api(srv, tok.access_token).users.me()).user_id, me.user_id);
+  });
+
   it('before the migration the accountId token reaches the bot and lists the workspace as personal', async () => {
     fx.before = await personalToken();
     await assertAllowed(srv, fx.before, fx.bot, 'personal JWT token before the migration');

@@ -35,7 +35,7 @@ func newAuthzFixture(b *testing.B) *authzFixture {
 	}
 	b.Cleanup(func() { s.Close() })
 	now := time.Now().Unix()
-	u := store.User{ID: store.NewID(), Username: "bench", Nickname: "Bench", AccountID: store.NewID(), CreatedAt: now}
+	u := store.User{ID: store.NewID(), Username: "bench", Nickname: "Bench", CreatedAt: now}
 	if err := s.CreateUser(ctx, u); err != nil {
 		b.Fatal(err)
 	}

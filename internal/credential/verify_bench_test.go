@@ -41,7 +41,7 @@ func newVerifyFixture(b *testing.B) *verifyFixture {
 	}
 	b.Cleanup(func() { s.Close() })
 	now := time.Now()
-	u := store.User{ID: store.NewID(), Username: "bench", Nickname: "Bench", AccountID: store.NewID(), CreatedAt: now.Unix()}
+	u := store.User{ID: store.NewID(), Username: "bench", Nickname: "Bench", CreatedAt: now.Unix()}
 	if err := s.CreateUser(ctx, u); err != nil {
 		b.Fatal(err)
 	}

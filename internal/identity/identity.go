@@ -63,8 +63,9 @@ func (s *Service) CreateUser(ctx context.Context, username, password, nickname s
 	if err != nil {
 		return store.User{}, err
 	}
-	u := store.User{ID: store.NewID(), Username: username, Nickname: nickname, PasswordHash: hash,
-		AccountID: store.NewID(), CreatedAt: s.Now().Unix()}
+	id := store.NewID()
+	u := store.User{ID: id, Username: username, Nickname: nickname, PasswordHash: hash,
+		AccountID: id, CreatedAt: s.Now().Unix()}
 	ctx = store.WithAudit(ctx, store.NewAuditEvent(ctx, u.CreatedAt, "user.create", "user", u.ID, "",
 		map[string]any{"username": u.Username, "account_id": u.AccountID}))
 	if err := s.Store.CreateUser(ctx, u); err != nil {

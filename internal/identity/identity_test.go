@@ -42,7 +42,7 @@ func TestService(t *testing.T) {
 	defer s.Close()
 	svc := &Service{Store: s, Now: time.Now}
 	alice, err := svc.CreateUser(ctx, "alice", "password-1", "")
-	if err != nil || alice.Nickname != "alice" || alice.AccountID == "" || alice.AccountID == alice.ID {
+	if err != nil || alice.Nickname != "alice" || alice.AccountID != alice.ID {
 		t.Fatalf("CreateUser = %+v, %v", alice, err)
 	}
 	bob, _ := svc.CreateUser(ctx, "bob", "password-2", "Bob")

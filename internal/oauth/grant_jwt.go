@@ -80,6 +80,17 @@ func (jwtGrant) handle(ctx context.Context, s *Service, req *tokenRequest) (toke
 	}
 	narrow.sessionName = claims.SessionName
 	g, ok, err := s.appAuthGrant(ctx, app.ID, owner)
+	if err == nil && !ok && owner.Type == store.OwnerPersonal {
+		// A personal account ID from before account IDs became user IDs
+		// still gets tokens, which name the account by its ID of today.
+		var u store.User
+		if u, err = s.Store.GetUserByAccountAlias(ctx, owner.ID); err == nil {
+			owner = u.Account()
+			g, ok, err = s.appAuthGrant(ctx, app.ID, owner)
+		} else if errors.Is(err, store.ErrNotFound) {
+			err = nil
+		}
+	}
 	if err != nil {
 		return tokenResponse{}, err
 	}

@@ -23,7 +23,8 @@ func (o Owner) Valid() bool {
 	return (o.Type == OwnerPersonal || o.Type == OwnerEnterprise) && o.ID != ""
 }
 
-// User is a person. Each user has one personal account (AccountID).
+// User is a person. Each user has one personal account, whose ID (AccountID)
+// is the user's ID, as the user's UID is on Coze.
 type User struct {
 	ID           string
 	Username     string

@@ -8,6 +8,9 @@ type Users interface {
 	GetUser(ctx context.Context, id string) (User, error)
 	GetUserByUsername(ctx context.Context, username string) (User, error)
 	GetUserByAccountID(ctx context.Context, accountID string) (User, error)
+	// GetUserByAccountAlias finds the user whose personal account had the ID
+	// alias before a user's account ID became their user ID (migration 0010).
+	GetUserByAccountAlias(ctx context.Context, alias string) (User, error)
 	// ListUsers lists users by creation time, then ID.
 	ListUsers(ctx context.Context) ([]User, error)
 }

@@ -140,7 +140,7 @@ func seed(ctx context.Context, d *database, n int, logf func(string, ...any)) (*
 	for i := range nOwners {
 		now := time.Now().Unix()
 		fu := store.User{ID: store.NewID(), Username: fmt.Sprintf("filler%03d", i), Nickname: "Filler " + strconv.Itoa(i),
-			AccountID: store.NewID(), CreatedAt: now}
+			CreatedAt: now}
 		if err := s.CreateUser(ctx, fu); err != nil {
 			return nil, fmt.Errorf("create filler user: %w", err)
 		}

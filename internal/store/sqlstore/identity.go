@@ -19,8 +19,14 @@ func scanUser(row interface{ Scan(...any) error }) (store.User, error) {
 func (s *DB) CreateUser(ctx context.Context, u store.User) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	if u.ID == "" || u.Username == "" || u.AccountID == "" {
-		return fmt.Errorf("%w: user needs an ID, a username and an account ID", store.ErrInvalid)
+	if u.ID == "" || u.Username == "" {
+		return fmt.Errorf("%w: user needs an ID and a username", store.ErrInvalid)
+	}
+	if u.AccountID == "" {
+		u.AccountID = u.ID
+	}
+	if u.AccountID != u.ID {
+		return fmt.Errorf("%w: a personal account's ID is its user's ID", store.ErrInvalid)
 	}
 	return s.inTx(ctx, true, func(tx *sql.Tx) error {
 		_, err := s.txExec(ctx, tx, s.q("INSERT INTO users ("+userCols+") VALUES (?, ?, ?, ?, ?, ?, ?)"),
@@ -49,6 +55,12 @@ func (s *DB) GetUserByAccountID(ctx context.Context, accountID string) (store.Us
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	return s.getUserBy(ctx, "account_id", accountID)
+}
+
+func (s *DB) GetUserByAccountAlias(ctx context.Context, alias string) (store.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return scanUser(s.dbQueryRow(ctx, s.q("SELECT "+userCols+" FROM users WHERE id = (SELECT user_id FROM account_aliases WHERE id = ?)"), alias))
 }
 
 func (s *DB) ListUsers(ctx context.Context) ([]store.User, error) {

@@ -62,6 +62,11 @@ func LatestVersion() int {
 func (s *DB) Migrate(ctx context.Context) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
+	return s.migrate(ctx, LatestVersion())
+}
+
+// migrate applies the pending migrations up to version upTo.
+func (s *DB) migrate(ctx context.Context, upTo int) error {
 	ms, err := loadMigrations()
 	if err != nil {
 		return err
@@ -81,6 +86,9 @@ func (s *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	for _, m := range ms {
+		if m.version > upTo {
+			break
+		}
 		err := s.inTx(ctx, false, func(tx *sql.Tx) error {
 			if err := s.lockMigrations(ctx, tx); err != nil {
 				return err

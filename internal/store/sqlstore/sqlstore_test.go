@@ -198,7 +198,7 @@ func TestMigrate(t *testing.T) {
 		t.Run("twice", func(t *testing.T) {
 			ctx := t.Context()
 			s := openStore(t, b)
-			if err := s.CreateUser(ctx, store.User{ID: store.NewID(), Username: "alice", AccountID: store.NewID(), CreatedAt: 1}); err != nil {
+			if err := s.CreateUser(ctx, store.User{ID: store.NewID(), Username: "alice", CreatedAt: 1}); err != nil {
 				t.Fatalf("CreateUser: %v", err)
 			}
 			for i := range 2 {
@@ -287,6 +287,92 @@ func TestOpenDialect(t *testing.T) {
 		}
 		if err := s.Ping(t.Context()); err != nil {
 			t.Errorf("Ping: %v", err)
+		}
+	})
+}
+
+// TestMigrateAccountIsUser builds a database as release 9 left it — each user
+// with a separate random personal account ID — and checks that migration 10
+// makes every reference name the user's ID and keeps the old ID as an alias.
+func TestMigrateAccountIsUser(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s, err := sqlstore.Connect(ctx, b.newDB(t))
+		if err != nil {
+			t.Fatalf("Connect: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if err := s.MigrateTo(ctx, 9); err != nil {
+			t.Fatalf("MigrateTo(9): %v", err)
+		}
+		const uid, oldAcct, otherUID, entID = "1001", "2002", "1003", "3003"
+		rows := []struct {
+			q    string
+			args []any
+		}{
+			{"INSERT INTO users (id, username, nickname, avatar_url, password_hash, account_id, created_at) VALUES (?, 'alice', 'Alice', '', 'h', ?, 1)", []any{uid, oldAcct}},
+			{"INSERT INTO users (id, username, nickname, avatar_url, password_hash, account_id, created_at) VALUES (?, 'bob', 'Bob', '', 'h', ?, 1)", []any{otherUID, "2004"}},
+			{"INSERT INTO enterprises (id, name, created_at) VALUES (?, 'Acme', 1)", []any{entID}},
+			{"INSERT INTO workspaces (id, name, icon_url, owner_type, owner_id, created_at) VALUES ('w1', 'Personal', '', 'personal', ?, 1)", []any{oldAcct}},
+			{"INSERT INTO workspaces (id, name, icon_url, owner_type, owner_id, created_at) VALUES ('w2', 'Team', '', 'enterprise', ?, 1)", []any{entID}},
+			{"INSERT INTO credentials (id, kind, name, token_hash, user_id, owner_type, owner_id, permissions, all_workspaces, expire_at, created_at, updated_at, last_used_at) VALUES ('c1', 'pat', 'p', 'hash1', ?, 'personal', ?, '[]', 1, 0, 1, 1, 0)", []any{uid, oldAcct}},
+			{"INSERT INTO credentials (id, kind, name, token_hash, user_id, owner_type, owner_id, permissions, all_workspaces, expire_at, created_at, updated_at, last_used_at) VALUES ('c2', 'pat', 'p', 'hash2', ?, 'enterprise', ?, '[]', 1, 0, 1, 1, 0)", []any{uid, entID}},
+			{"INSERT INTO oauth_apps (id, client_id, name, description, owner_type, owner_id, created_by, client_type, redirect_uris, permissions, active, allow_refresh_without_secret, created_at, updated_at) VALUES ('a1', 'cid1', 'app', '', 'personal', ?, ?, 'jwt', '[]', '[]', 1, 0, 1, 1)", []any{oldAcct, uid}},
+			{"INSERT INTO oauth_grants (id, app_id, kind, user_id, owner_type, owner_id, permissions, all_workspaces, workspace_ids, created_at, updated_at) VALUES ('g1', 'a1', 'app_auth', '', 'personal', ?, '[]', 1, '[]', 1, 1)", []any{oldAcct}},
+			{"INSERT INTO resources (type, id, workspace_id, account_id, created_at) VALUES ('voice', 'v1', '', ?, 1)", []any{oldAcct}},
+			{"INSERT INTO account_authorizations (account_id, credential_id, kind, enterprise_id, created_by, created_at) VALUES (?, 'c2', 'pat', ?, ?, 1)", []any{oldAcct, entID, uid}},
+			{"INSERT INTO audit_events (id, at, actor_id, action, target_type, target_id, detail) VALUES ('e1', 1, ?, 'account.authorize', 'account', ?, '{}')", []any{uid, oldAcct}},
+		}
+		for _, r := range rows {
+			if err := s.Exec(ctx, r.q, r.args...); err != nil {
+				t.Fatalf("%s: %v", r.q, err)
+			}
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+		checkVersion(t, s)
+
+		me := store.Owner{Type: store.OwnerPersonal, ID: uid}
+		u, err := s.GetUserByAccountID(ctx, uid)
+		if err != nil || u.ID != uid || u.AccountID != uid {
+			t.Errorf("GetUserByAccountID(user ID) = %+v, %v; want alice with account ID = user ID", u, err)
+		}
+		if _, err := s.GetUserByAccountID(ctx, oldAcct); err == nil {
+			t.Errorf("GetUserByAccountID(old account ID) succeeded; the old ID is only an alias now")
+		}
+		if u, err := s.GetUserByAccountAlias(ctx, oldAcct); err != nil || u.ID != uid {
+			t.Errorf("GetUserByAccountAlias(old) = %+v, %v; want alice", u, err)
+		}
+		if u, err := s.GetUser(ctx, otherUID); err != nil || u.AccountID != otherUID {
+			t.Errorf("bob = %+v, %v; want account ID = user ID", u, err)
+		}
+		if w, err := s.GetWorkspace(ctx, "w1"); err != nil || w.Owner != me {
+			t.Errorf("personal workspace = %+v, %v; want owner %v", w, err, me)
+		}
+		if w, err := s.GetWorkspace(ctx, "w2"); err != nil || w.Owner.ID != entID {
+			t.Errorf("enterprise workspace = %+v, %v; want it left alone", w, err)
+		}
+		if c, err := s.GetCredential(ctx, "c1"); err != nil || c.Owner != me {
+			t.Errorf("personal PAT = %+v, %v; want owner %v", c, err, me)
+		}
+		if c, err := s.GetCredential(ctx, "c2"); err != nil || c.Owner.ID != entID {
+			t.Errorf("enterprise PAT = %+v, %v; want it left alone", c, err)
+		}
+		if a, err := s.GetApp(ctx, "a1"); err != nil || a.Owner != me {
+			t.Errorf("app = %+v, %v; want owner %v", a, err, me)
+		}
+		if gs, err := s.ListGrants(ctx, store.GrantFilter{Owner: me}); err != nil || len(gs) != 1 || gs[0].ID != "g1" {
+			t.Errorf("grants of the account = %+v, %v; want g1", gs, err)
+		}
+		if r, err := s.GetResource(ctx, "voice", "v1"); err != nil || r.AccountID != uid {
+			t.Errorf("resource = %+v, %v; want account %s", r, err, uid)
+		}
+		if _, err := s.GetAccountAuthorization(ctx, uid, "c2"); err != nil {
+			t.Errorf("account authorization under the user ID: %v", err)
+		}
+		if es, err := s.ListAudit(ctx, store.AuditFilter{TargetType: "account", TargetID: uid}); err != nil || len(es) != 1 {
+			t.Errorf("audit events about the account = %+v, %v; want e1", es, err)
 		}
 	})
 }

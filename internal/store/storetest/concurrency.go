@@ -123,6 +123,7 @@ func testConcurrentUniqueKeys(t *testing.T, f *fixture) {
 	for i := range workers {
 		users[i] = f.newUser("same")
 		sameAccount[i] = f.newUser(fmt.Sprintf("account%d", i))
+		sameAccount[i].ID = sameAccount[0].ID // the account ID is the user ID
 		sameAccount[i].AccountID = sameAccount[0].AccountID
 		creds[i] = f.newCredential(store.Credential{TokenHash: hash, UserID: alice.ID, Owner: alice.Account()})
 		workspaces[i] = f.newWorkspace(fmt.Sprintf("ws%d", i), alice.Account())

@@ -47,6 +47,7 @@ func testUsers(t *testing.T, f *fixture) {
 		{"GetUser", func() (store.User, error) { return f.s.GetUser(f.ctx, alice.ID) }},
 		{"GetUserByUsername", func() (store.User, error) { return f.s.GetUserByUsername(f.ctx, alice.Username) }},
 		{"GetUserByAccountID", func() (store.User, error) { return f.s.GetUserByAccountID(f.ctx, alice.AccountID) }},
+		{"GetUserByAccountID is by user ID", func() (store.User, error) { return f.s.GetUserByAccountID(f.ctx, alice.ID) }},
 	} {
 		got, err := tc.get()
 		if checkErr(t, tc.name, err, nil) {
@@ -59,10 +60,10 @@ func testUsers(t *testing.T, f *fixture) {
 		get  func() (store.User, error)
 	}{
 		{"GetUser unknown", func() (store.User, error) { return f.s.GetUser(f.ctx, store.NewID()) }},
-		{"GetUser by account ID", func() (store.User, error) { return f.s.GetUser(f.ctx, alice.AccountID) }},
+		{"GetUserByAccountAlias unknown", func() (store.User, error) { return f.s.GetUserByAccountAlias(f.ctx, store.NewID()) }},
+		{"GetUserByAccountAlias by user ID", func() (store.User, error) { return f.s.GetUserByAccountAlias(f.ctx, alice.ID) }},
 		{"GetUserByUsername unknown", func() (store.User, error) { return f.s.GetUserByUsername(f.ctx, "nobody") }},
 		{"GetUserByAccountID unknown", func() (store.User, error) { return f.s.GetUserByAccountID(f.ctx, store.NewID()) }},
-		{"GetUserByAccountID by user ID", func() (store.User, error) { return f.s.GetUserByAccountID(f.ctx, alice.ID) }},
 	} {
 		_, err := tc.get()
 		checkErr(t, tc.name, err, store.ErrNotFound)
@@ -76,12 +77,12 @@ func testUserErrors(t *testing.T, f *fixture) {
 		modify func(u *store.User)
 		want   error
 	}{
-		{"duplicate ID", func(u *store.User) { u.ID = alice.ID }, store.ErrAlreadyExists},
+		{"duplicate ID", func(u *store.User) { u.ID, u.AccountID = alice.ID, alice.ID }, store.ErrAlreadyExists},
 		{"duplicate username", func(u *store.User) { u.Username = alice.Username }, store.ErrAlreadyExists},
-		{"duplicate account ID", func(u *store.User) { u.AccountID = alice.AccountID }, store.ErrAlreadyExists},
+		{"account ID other than the user ID", func(u *store.User) { u.AccountID = store.NewID() }, store.ErrInvalid},
+		{"another user's account ID", func(u *store.User) { u.AccountID = alice.AccountID }, store.ErrInvalid},
 		{"no ID", func(u *store.User) { u.ID = "" }, store.ErrInvalid},
 		{"no username", func(u *store.User) { u.Username = "" }, store.ErrInvalid},
-		{"no account ID", func(u *store.User) { u.AccountID = "" }, store.ErrInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := f.sub(t)
@@ -94,6 +95,19 @@ func testUserErrors(t *testing.T, f *fixture) {
 			}
 		})
 	}
+
+	t.Run("no account ID is the user ID", func(t *testing.T) {
+		f := f.sub(t)
+		u := f.newUser("bob")
+		u.AccountID = ""
+		if checkErr(t, "CreateUser", f.s.CreateUser(f.ctx, u), nil) {
+			got, err := f.s.GetUserByAccountID(f.ctx, u.ID)
+			u.AccountID = u.ID
+			if checkErr(t, "GetUserByAccountID", err, nil) {
+				checkEqual(t, "user", got, u)
+			}
+		}
+	})
 }
 
 func testListUsers(t *testing.T, f *fixture) {
@@ -336,7 +350,6 @@ func testWorkspaceErrors(t *testing.T, f *fixture) {
 	}{
 		{"duplicate ID", func(w *store.Workspace) { w.ID = existing.ID }, store.ErrAlreadyExists},
 		{"unknown personal account", func(w *store.Workspace) { w.Owner.ID = store.NewID() }, store.ErrInvalid},
-		{"user ID as personal account", func(w *store.Workspace) { w.Owner.ID = alice.ID }, store.ErrInvalid},
 		{"enterprise ID as personal account", func(w *store.Workspace) { w.Owner.ID = e.ID }, store.ErrInvalid},
 		{"unknown enterprise", func(w *store.Workspace) { w.Owner = store.Owner{Type: store.OwnerEnterprise, ID: store.NewID()} }, store.ErrInvalid},
 		{"account ID as enterprise", func(w *store.Workspace) { w.Owner = store.Owner{Type: store.OwnerEnterprise, ID: alice.AccountID} }, store.ErrInvalid},
@@ -528,7 +541,6 @@ func testResourceErrors(t *testing.T, f *fixture) {
 		{"duplicate type and ID", store.Resource{Type: "bot", ID: existing.ID, AccountID: alice.AccountID}, store.ErrAlreadyExists},
 		{"unknown workspace", store.Resource{Type: "bot", ID: store.NewID(), WorkspaceID: store.NewID()}, store.ErrInvalid},
 		{"unknown account", store.Resource{Type: "voice", ID: store.NewID(), AccountID: store.NewID()}, store.ErrInvalid},
-		{"user ID as account", store.Resource{Type: "voice", ID: store.NewID(), AccountID: alice.ID}, store.ErrInvalid},
 		{"workspace ID as account", store.Resource{Type: "voice", ID: store.NewID(), AccountID: w.ID}, store.ErrInvalid},
 		{"both workspace and account", store.Resource{Type: "bot", ID: store.NewID(), WorkspaceID: w.ID, AccountID: alice.AccountID}, store.ErrInvalid},
 		{"neither workspace nor account", store.Resource{Type: "bot", ID: store.NewID()}, store.ErrInvalid},

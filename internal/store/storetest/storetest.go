@@ -84,13 +84,14 @@ func (f *fixture) tick() int64 {
 
 // newUser returns a valid user that is not stored yet.
 func (f *fixture) newUser(username string) store.User {
+	id := store.NewID()
 	return store.User{
-		ID:           store.NewID(),
+		ID:           id,
 		Username:     username,
 		Nickname:     "Nick " + username,
 		AvatarURL:    "https://example.com/avatars/" + username + ".png",
 		PasswordHash: "$2a$10$hash-of-" + username,
-		AccountID:    store.NewID(),
+		AccountID:    id,
 		CreatedAt:    f.tick(),
 	}
 }
