@@ -47,8 +47,9 @@ describe('web console: personal access tokens', { skip }, () => {
       await page.getByLabel('All workspaces', { exact: true }).check();
       await screenshot(page, 'console-token-create');
 
+      // POST/redirect/GET: the token is shown by the GET the creating POST redirects to.
       const [resp] = await Promise.all([
-        page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/console/tokens'),
+        page.waitForResponse((r) => r.request().method() === 'GET' && new URL(r.url()).pathname === '/console/tokens/created'),
         page.getByRole('button', { name: 'Create', exact: true }).click(),
       ]);
       assert.equal(resp.status(), 200);
@@ -63,6 +64,11 @@ describe('web console: personal access tokens', { skip }, () => {
       await page.getByRole('status').filter({ hasText: 'Copied.' }).waitFor();
       assert.equal(await page.evaluate(() => navigator.clipboard.readText()), token, 'the clipboard holds the token');
 
+      // Reloading the page neither shows the token again nor creates another (issue 12.3).
+      await page.reload();
+      await page.getByText('This token was already shown').waitFor();
+      assert.ok(!(await page.content()).includes(token), 'the reloaded page shows the token');
+
       const coze = new CozeAPI({ token, baseURL: srv.baseURL });
       const me = await coze.users.me();
       assert.equal(me.user_name, 'alice', JSON.stringify(me));
@@ -75,6 +81,7 @@ describe('web console: personal access tokens', { skip }, () => {
       assert.ok(!(await page.content()).includes(token), 'the list shows the token');
       const row = page.getByRole('row').filter({ hasText: 'e2e token' });
       await row.waitFor();
+      assert.equal(await row.count(), 1, 'the reload created no second token');
       await screenshot(page, 'console-tokens');
 
       // Edit the name.

@@ -57,9 +57,12 @@ describe('web console: OAuth apps, authorized apps, workspaces', { skip }, () =>
     const { context, page } = await signedIn();
     try {
       // Web backend: the first client secret is shown once.
-      const resp = await createApp(page, {
-        name: 'e2e web', type: 'Web backend', redirect: fx.redirectURI, perms: ['Workspace.list'], shot: 'console-app-create',
-      });
+      const [resp] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'GET' && new URL(r.url()).pathname.endsWith('/secret')),
+        createApp(page, {
+          name: 'e2e web', type: 'Web backend', redirect: fx.redirectURI, perms: ['Workspace.list'], shot: 'console-app-create',
+        }),
+      ]);
       assert.equal(resp.status(), 200);
       assert.equal(resp.headers()['cache-control'], 'no-store');
       const secretInput = page.getByLabel('Client secret', { exact: true });

@@ -53,7 +53,7 @@ describe('web console: service access tokens', { skip }, () => {
       await screenshot(page, 'console-sat-create');
 
       const [resp] = await Promise.all([
-        page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/console/sats'),
+        page.waitForResponse((r) => r.request().method() === 'GET' && new URL(r.url()).pathname === '/console/sats/created'),
         page.getByRole('button', { name: 'Create', exact: true }).click(),
       ]);
       assert.equal(resp.status(), 200);

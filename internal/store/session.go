@@ -29,4 +29,11 @@ type Sessions interface {
 	// and returns how many went (STYLE practice 11). It does not advance the
 	// revision.
 	DeleteExpiredSessions(ctx context.Context, now int64) (int64, error)
+	// SetSessionFlash replaces the session's one-time flash (opaque to the
+	// store); ErrNotFound if there is no such session.
+	SetSessionFlash(ctx context.Context, idHash, flash string) error
+	// TakeSessionFlash returns the session's flash and clears it; of
+	// concurrent takers at most one gets it, the others get "". A session
+	// without a flash (or no session) gives "".
+	TakeSessionFlash(ctx context.Context, idHash string) (string, error)
 }

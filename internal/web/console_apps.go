@@ -35,6 +35,7 @@ func (h *Handler) registerApps(handle func(string, http.HandlerFunc)) {
 	handle("GET "+appsPath+"/{id}", h.console(h.appShow))
 	handle("POST "+appsPath+"/{id}", h.consolePost(formAppEdit, h.appUpdate))
 	handle("POST "+appsPath+"/{id}/secrets", h.consolePost(formAppAction, h.appAddSecret))
+	handle("GET "+appsPath+"/{id}/secret", h.console(h.appSecret))
 	handle("POST "+appsPath+"/{id}/secrets/{sid}/delete", h.consolePost(formAppAction, h.appDeleteSecret))
 	handle("POST "+appsPath+"/{id}/keys", h.consolePost(formAppAction, h.appUploadKey))
 	handle("POST "+appsPath+"/{id}/keys/generate", h.consolePost(formAppAction, h.appGenerateKey))
@@ -226,7 +227,10 @@ func (h *Handler) checkAppFields(t store.ClientType, af appForm) (map[string]str
 }
 
 type appSecretView struct {
+	TitleKey                 string
 	AppID, AppName, ClientID string
+	KeyID                    string // a generated key pair's public key ID (the JWT kid)
+	Gone                     bool   // already shown (a reload): the page says so
 	Label, Warning, Help     string // catalog keys
 	Value                    string
 	Multiline                bool
@@ -272,12 +276,35 @@ func (h *Handler) appCreate(w http.ResponseWriter, r *http.Request, sess *sessio
 		Help: "apps.secret.help", Value: secret})
 }
 
-// renderSecret shows a secret once; headers() has sent no-store, and the
-// language link leads to the app page, never back to this response.
+// renderSecret stores a secret as the session's one-time flash and
+// redirects to the page that shows it once (flash.go).
 func (h *Handler) renderSecret(w http.ResponseWriter, r *http.Request, sess *session, titleKey string, app store.App, sv appSecretView) {
-	l := h.langOf(w, r)
+	sv.TitleKey, sv.AppID, sv.AppName, sv.ClientID = titleKey, app.ID, app.Name, app.ClientID
+	if err := h.setFlash(r, sess, "app-secret", sv); err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	http.Redirect(w, r, appsPath+"/"+url.PathEscape(app.ID)+"/secret", http.StatusSeeOther)
+}
+
+// appSecret shows the secret renderSecret stored, once; headers() has sent
+// no-store, and the language link leads to the app page, never back here.
+func (h *Handler) appSecret(w http.ResponseWriter, r *http.Request, sess *session) {
+	app, ok := h.ownApp(w, r, sess)
+	if !ok {
+		return
+	}
+	var sv appSecretView
+	ok, err := h.takeFlash(r, sess, "app-secret", &sv)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	if !ok || sv.AppID != app.ID {
+		sv = appSecretView{TitleKey: "apps.secret.title", Gone: true}
+	}
 	sv.AppID, sv.AppName, sv.ClientID = app.ID, app.Name, app.ClientID
-	v := h.consoleView(l, sess, "apps", titleKey, app.Name)
+	v := h.consoleView(h.langOf(w, r), sess, "apps", sv.TitleKey, app.Name)
 	v.P = sv
 	h.render(w, r, http.StatusOK, "console_app_secret", v, appsPath+"/"+url.PathEscape(app.ID))
 }
@@ -514,7 +541,7 @@ func (h *Handler) appGenerateKey(w http.ResponseWriter, r *http.Request, sess *s
 		return
 	}
 	h.renderSecret(w, r, sess, "apps.key.title", app, appSecretView{Label: "apps.private_key", Warning: "apps.key.warning",
-		Help: "apps.key.help", Value: priv, Multiline: true, Filename: "private_key_" + k.ID[:8] + ".pem"})
+		Help: "apps.key.help", Value: priv, Multiline: true, Filename: "private_key_" + k.ID[:8] + ".pem", KeyID: k.ID})
 }
 
 func (h *Handler) appDeleteKey(w http.ResponseWriter, r *http.Request, sess *session) {

@@ -274,6 +274,7 @@ func TestConsoleServiceApp(t *testing.T) {
 	if len(keys) != 1 {
 		t.Fatalf("keys = %+v", keys)
 	}
+	wantBody(t, "generate shows the public key ID (kid)", gen, "Public key ID (the JWT kid)", `id="key-id" name="key_id" type="text" readonly value="`+keys[0].ID+`"`)
 	after := b.get(path)
 	wantBody(t, "keys listed", after, keys[0].ID)
 	if strings.Contains(after.body, "PRIVATE KEY") {

@@ -54,6 +54,7 @@ func (k *tokenKind) view() kindView {
 func (k *tokenKind) register(h *Handler, handle func(string, http.HandlerFunc)) {
 	handle("GET "+k.Path, h.console(k.bind(h.tokenList)))
 	handle("GET "+k.Path+"/new", h.console(k.bind(h.tokenNew)))
+	handle("GET "+k.Path+"/created", h.console(k.bind(h.tokenCreated)))
 	handle("POST "+k.Path, h.consolePost(k.formCreate, k.bind(h.tokenCreate)))
 	handle("GET "+k.Path+"/{id}/edit", h.console(k.bind(h.tokenEdit)))
 	handle("POST "+k.Path+"/{id}", h.consolePost(k.formEdit, k.bind(h.tokenUpdate)))
@@ -392,6 +393,7 @@ func fieldError(err error) (field, key string, ok bool) {
 type tokenCreatedView struct {
 	K           kindView
 	Name, Token string
+	Gone        bool // already shown (a reload): the page says so
 }
 
 func (h *Handler) tokenCreate(w http.ResponseWriter, r *http.Request, sess *session, k *tokenKind) {
@@ -430,11 +432,26 @@ func (h *Handler) tokenCreate(w http.ResponseWriter, r *http.Request, sess *sess
 		h.internal(w, r, err)
 		return
 	}
-	l := h.langOf(w, r)
-	v := h.consoleView(l, sess, k.Nav, "tokens.created.title")
-	v.P = tokenCreatedView{K: k.view(), Name: created.Credential.Name, Token: created.Token}
+	if err := h.setFlash(r, sess, "token", tokenCreatedView{Name: created.Credential.Name, Token: created.Token}); err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	http.Redirect(w, r, k.Path+"/created", http.StatusSeeOther)
+}
+
+// tokenCreated shows the token just created, once (flash.go).
+func (h *Handler) tokenCreated(w http.ResponseWriter, r *http.Request, sess *session, k *tokenKind) {
+	var p tokenCreatedView
+	ok, err := h.takeFlash(r, sess, "token", &p)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	p.K, p.Gone = k.view(), !ok
+	v := h.consoleView(h.langOf(w, r), sess, k.Nav, "tokens.created.title")
+	v.P = p
 	// The page holds the secret: headers() already sent no-store; the
-	// language link leads to the list, never back to this response.
+	// language link leads to the list, never back to this page.
 	h.render(w, r, http.StatusOK, "console_token_created", v, k.Path)
 }
 

@@ -51,6 +51,9 @@ type session struct {
 	// Admin: the user is SuperAdmin or Admin of at least one enterprise
 	// (the console shows the service access token pages).
 	Admin bool
+	// cookie is the session ID from the browser's cookie; the store holds
+	// only its hash. Flashes are sealed under a key derived from it.
+	cookie string
 }
 
 // csrf returns the token for form label: HMAC-SHA256(secret, label).
@@ -94,7 +97,7 @@ func (h *Handler) currentSession(r *http.Request) (*session, error) {
 	a := store.ActorFrom(r.Context())
 	a.ID, a.Type = u.ID, store.ActorUser
 	*r = *r.WithContext(store.WithActor(r.Context(), a))
-	return &session{Session: se, User: u, Admin: admin}, nil
+	return &session{Session: se, User: u, Admin: admin, cookie: c.Value}, nil
 }
 
 // startSession stores a new session for u and sets its cookie.

@@ -111,6 +111,8 @@ type page struct {
 	status int
 	body   string
 	header http.Header
+	// shownFrom is the shown-once page post followed its redirect to.
+	shownFrom string
 }
 
 func (p page) location() string { return p.header.Get("Location") }
@@ -142,7 +144,14 @@ func (b *browser) post(path string, form url.Values, hdr ...string) page {
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	return b.do(req)
+	p := b.do(req)
+	// A form that creates a secret answers 303 to the page that shows it
+	// once (POST/redirect/GET); the browser follows, as a real one does.
+	if loc := p.location(); p.status == http.StatusSeeOther && (strings.HasSuffix(loc, "/created") || strings.HasSuffix(loc, "/secret")) {
+		p = b.get(loc)
+		p.shownFrom = loc
+	}
+	return p
 }
 
 var hiddenRE = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)

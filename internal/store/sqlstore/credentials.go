@@ -275,7 +275,7 @@ func (s *DB) DeleteCredential(ctx context.Context, id string) error {
 		if err := s.deleteAccountAuthorizationsOf(ctx, tx, id); err != nil {
 			return err
 		}
-		return deleteOne(ctx, tx, s.q("DELETE FROM credentials WHERE id = ?"), id)
+		return execOne(ctx, tx, s.q("DELETE FROM credentials WHERE id = ?"), id)
 	})
 }
 

@@ -71,7 +71,7 @@ func (s *DB) DeleteAccountAuthorization(ctx context.Context, accountID, credenti
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	return s.inTx(ctx, true, func(tx *sql.Tx) error {
-		return deleteOne(ctx, tx, s.q("DELETE FROM account_authorizations WHERE account_id = ? AND credential_id = ?"), accountID, credentialID)
+		return execOne(ctx, tx, s.q("DELETE FROM account_authorizations WHERE account_id = ? AND credential_id = ?"), accountID, credentialID)
 	})
 }
 

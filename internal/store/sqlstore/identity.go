@@ -151,7 +151,7 @@ func (s *DB) DeleteEnterpriseMember(ctx context.Context, enterpriseID, userID st
 // enterprise (tokens revoked). Suspending them instead would bring them back
 // if the user were added again, even as a Guest.
 func (s *DB) deleteEnterpriseMemberTx(ctx context.Context, tx *sql.Tx, enterpriseID, userID string) error {
-	if err := deleteOne(ctx, tx, s.q("DELETE FROM enterprise_members WHERE enterprise_id = ? AND user_id = ?"), enterpriseID, userID); err != nil {
+	if err := execOne(ctx, tx, s.q("DELETE FROM enterprise_members WHERE enterprise_id = ? AND user_id = ?"), enterpriseID, userID); err != nil {
 		return err
 	}
 	ent := string(store.OwnerEnterprise)
@@ -326,7 +326,7 @@ func (s *DB) DeleteWorkspaceMember(ctx context.Context, workspaceID, userID stri
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	return s.inTx(ctx, true, func(tx *sql.Tx) error {
-		return deleteOne(ctx, tx, s.q("DELETE FROM workspace_members WHERE workspace_id = ? AND user_id = ?"), workspaceID, userID)
+		return execOne(ctx, tx, s.q("DELETE FROM workspace_members WHERE workspace_id = ? AND user_id = ?"), workspaceID, userID)
 	})
 }
 
@@ -409,7 +409,7 @@ func (s *DB) DeleteResource(ctx context.Context, typ, id string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	return s.inTx(ctx, true, func(tx *sql.Tx) error {
-		return deleteOne(ctx, tx, s.q("DELETE FROM resources WHERE type = ? AND id = ?"), typ, id)
+		return execOne(ctx, tx, s.q("DELETE FROM resources WHERE type = ? AND id = ?"), typ, id)
 	})
 }
 
@@ -453,12 +453,13 @@ func (s *DB) DeleteUpstreamToken(ctx context.Context, userID string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	return s.inTx(ctx, true, func(tx *sql.Tx) error {
-		return deleteOne(ctx, tx, s.q("DELETE FROM upstream_tokens WHERE user_id = ?"), userID)
+		return execOne(ctx, tx, s.q("DELETE FROM upstream_tokens WHERE user_id = ?"), userID)
 	})
 }
 
-// deleteOne runs a DELETE that must remove exactly one row.
-func deleteOne(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
+// execOne runs a DELETE or UPDATE that must affect exactly one row (else
+// ErrNotFound).
+func execOne(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
 	res, err := tx.ExecContext(ctx, query, args...)
 	if err != nil {
 		return mapErr(err)

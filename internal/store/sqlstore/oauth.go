@@ -214,7 +214,7 @@ func (s *DB) DeleteApp(ctx context.Context, id string) error {
 		if err := s.deleteAccountAuthorizationsOf(ctx, tx, id); err != nil {
 			return err
 		}
-		return deleteOne(ctx, tx, s.q("DELETE FROM oauth_apps WHERE id = ?"), id)
+		return execOne(ctx, tx, s.q("DELETE FROM oauth_apps WHERE id = ?"), id)
 	})
 }
 
@@ -268,7 +268,7 @@ func (s *DB) DeleteAppSecret(ctx context.Context, appID, id string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	return s.inTx(ctx, true, func(tx *sql.Tx) error {
-		return deleteOne(ctx, tx, s.q("DELETE FROM oauth_app_secrets WHERE app_id = ? AND id = ?"), appID, id)
+		return execOne(ctx, tx, s.q("DELETE FROM oauth_app_secrets WHERE app_id = ? AND id = ?"), appID, id)
 	})
 }
 
@@ -322,7 +322,7 @@ func (s *DB) DeleteAppKey(ctx context.Context, appID, kid string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	return s.inTx(ctx, true, func(tx *sql.Tx) error {
-		return deleteOne(ctx, tx, s.q("DELETE FROM oauth_app_keys WHERE app_id = ? AND id = ?"), appID, kid)
+		return execOne(ctx, tx, s.q("DELETE FROM oauth_app_keys WHERE app_id = ? AND id = ?"), appID, kid)
 	})
 }
 
@@ -477,6 +477,6 @@ func (s *DB) DeleteGrant(ctx context.Context, id string, now int64) error {
 			return mapErr(err)
 		}
 		// Authorization codes go by cascade.
-		return deleteOne(ctx, tx, s.q("DELETE FROM oauth_grants WHERE id = ?"), id)
+		return execOne(ctx, tx, s.q("DELETE FROM oauth_grants WHERE id = ?"), id)
 	})
 }

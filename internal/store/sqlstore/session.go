@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/cozeauth/cozeauth/internal/store"
@@ -37,7 +38,7 @@ func (s *DB) DeleteSession(ctx context.Context, idHash string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	return s.inTx(ctx, false, func(tx *sql.Tx) error {
-		return deleteOne(ctx, tx, s.q("DELETE FROM sessions WHERE id_hash = ?"), idHash)
+		return execOne(ctx, tx, s.q("DELETE FROM sessions WHERE id_hash = ?"), idHash)
 	})
 }
 
@@ -49,4 +50,39 @@ func (s *DB) DeleteExpiredSessions(ctx context.Context, now int64) (int64, error
 		return 0, mapErr(err)
 	}
 	return res.RowsAffected()
+}
+
+func (s *DB) SetSessionFlash(ctx context.Context, idHash, flash string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return s.inTx(ctx, false, func(tx *sql.Tx) error {
+		return execOne(ctx, tx, s.q("UPDATE sessions SET flash = ? WHERE id_hash = ?"), flash, idHash)
+	})
+}
+
+func (s *DB) TakeSessionFlash(ctx context.Context, idHash string) (string, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	var flash string
+	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
+		err := s.txQueryRow(ctx, tx, s.q("SELECT flash FROM sessions WHERE id_hash = ?"), idHash).Scan(&flash)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && flash == "") {
+			flash = ""
+			return nil
+		}
+		if err != nil {
+			return mapErr(err)
+		}
+		// Only the taker whose UPDATE clears this very flash gets it.
+		res, err := s.txExec(ctx, tx, s.q("UPDATE sessions SET flash = '' WHERE id_hash = ? AND flash = ?"), idHash, flash)
+		if err != nil {
+			return mapErr(err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			flash = ""
+			return err
+		}
+		return nil
+	})
+	return flash, err
 }

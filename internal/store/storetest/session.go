@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/cozeauth/cozeauth/internal/store"
@@ -16,6 +18,8 @@ func runSessions(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Expiry", testSessionExpiry},
 		{"Delete", testSessionDelete},
 		{"DeleteExpired", testSessionDeleteExpired},
+		{"Flash", testSessionFlash},
+		{"FlashTakenOnce", testSessionFlashTakenOnce},
 	})
 }
 
@@ -121,5 +125,62 @@ func testSessionDeleteExpired(t *testing.T, f *fixture) {
 	n, err = f.s.DeleteExpiredSessions(f.ctx, now)
 	if checkErr(t, "DeleteExpiredSessions again", err, nil) && n != 0 {
 		t.Errorf("DeleteExpiredSessions again removed %d rows, want 0", n)
+	}
+}
+
+// testSessionFlash: a flash is taken once, belongs to its session, and a new
+// one replaces the old.
+func testSessionFlash(t *testing.T, f *fixture) {
+	u := f.user("alice")
+	a, b := f.session(u.ID, 3600), f.session(u.ID, 3600)
+	rev := f.revision()
+	take := func(what, idHash, want string) {
+		t.Helper()
+		got, err := f.s.TakeSessionFlash(f.ctx, idHash)
+		if checkErr(t, what, err, nil) && got != want {
+			t.Errorf("%s = %q, want %q", what, got, want)
+		}
+	}
+	take("TakeSessionFlash before any", a.IDHash, "")
+	checkErr(t, "SetSessionFlash", f.s.SetSessionFlash(f.ctx, a.IDHash, "one"), nil)
+	checkErr(t, "SetSessionFlash again", f.s.SetSessionFlash(f.ctx, a.IDHash, "two"), nil)
+	take("TakeSessionFlash of another session", b.IDHash, "")
+	take("TakeSessionFlash", a.IDHash, "two")
+	take("TakeSessionFlash twice", a.IDHash, "")
+	take("TakeSessionFlash of no session", tokenHash("unknown"), "")
+	checkErr(t, "SetSessionFlash of no session", f.s.SetSessionFlash(f.ctx, tokenHash("unknown"), "x"), store.ErrNotFound)
+	if got := f.revision(); got != rev {
+		t.Errorf("flashes moved the revision %d → %d", rev, got)
+	}
+	// The session itself is unchanged by its flash.
+	got, err := f.s.GetSession(f.ctx, a.IDHash, a.CreatedAt)
+	if checkErr(t, "GetSession", err, nil) {
+		checkEqual(t, "GetSession", got, a)
+	}
+}
+
+// testSessionFlashTakenOnce: of concurrent takers exactly one gets the flash.
+func testSessionFlashTakenOnce(t *testing.T, f *fixture) {
+	u := f.user("alice")
+	se := f.session(u.ID, 3600)
+	for round := range 5 {
+		checkErr(t, "SetSessionFlash", f.s.SetSessionFlash(f.ctx, se.IDHash, "secret"), nil)
+		var got atomic.Int32
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				v, err := f.s.TakeSessionFlash(f.ctx, se.IDHash)
+				if err != nil {
+					t.Errorf("TakeSessionFlash: %v", err)
+				}
+				if v == "secret" {
+					got.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if n := got.Load(); n != 1 {
+			t.Errorf("round %d: %d concurrent takers got the flash, want 1", round, n)
+		}
 	}
 }
