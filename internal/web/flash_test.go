@@ -34,8 +34,14 @@ func TestShownOncePagesReload(t *testing.T) {
 	if i := strings.IndexByte(svcPath, '?'); i >= 0 {
 		svcPath = svcPath[:i]
 	}
-	secrets := func() int { s, _ := e.store.ListAppSecrets(ctx, strings.TrimPrefix(webPath, "/console/apps/")); return len(s) }
-	keys := func() int { k, _ := e.store.ListAppKeys(ctx, strings.TrimPrefix(svcPath, "/console/apps/")); return len(k) }
+	secrets := func() int {
+		s, _ := e.store.ListAppSecrets(ctx, strings.TrimPrefix(webPath, "/console/apps/"))
+		return len(s)
+	}
+	keys := func() int {
+		k, _ := e.store.ListAppKeys(ctx, strings.TrimPrefix(svcPath, "/console/apps/"))
+		return len(k)
+	}
 	csrfOf := func(path string) string { return b.get(path).hidden().Get("csrf_token") }
 
 	for _, tc := range []struct {
