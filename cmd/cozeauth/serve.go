@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -39,7 +40,8 @@ func newServe() *cobra.Command {
 	f.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address HOST:PORT")
 	f.StringVar(&cfg.DB, "db", cfg.DB, "database: a SQLite file path, sqlite:PATH, or postgres://…")
 	f.StringVar(&cfg.PublicURL, "public-url", "", "public base URL of this server (default: http://ADDR)")
-	f.BoolVar(&cfg.Dev, "dev", false, "seed a demo user, workspace and PAT and print how to use them")
+	f.BoolVar(&cfg.Dev, "dev", false, "seed a demo user, workspace and PAT and print how to use them (loopback addresses only)")
+	f.BoolVar(&cfg.DevAllowRemote, "dev-allow-remote", false, "let --dev seed its demo credentials while listening on a non-loopback address")
 	f.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "json or text")
 	f.BoolVar(&cfg.AccessLog, "access-log", cfg.AccessLog, "log every request")
@@ -100,6 +102,12 @@ func serve(cmd *cobra.Command, cfg config.Config) error {
 		return err
 	}
 	if cfg.Dev {
+		if tcp, ok := ln.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
+			if !cfg.DevAllowRemote {
+				ln.Close()
+				return fmt.Errorf("--dev seeds a demo user with a published password; refusing to listen on %s, which is not a loopback address (use --addr 127.0.0.1:PORT, or add --dev-allow-remote if you mean it)", ln.Addr())
+			}
+		}
 		if err := seedDev(ctx, s, cfg, cmd); err != nil {
 			ln.Close()
 			return fmt.Errorf("dev seed: %w", err)
@@ -126,8 +134,11 @@ func serve(cmd *cobra.Command, cfg config.Config) error {
 	return srv.Run(ctx, ln)
 }
 
-// Dev seed: a fixed demo user and workspace, and a fresh PAT on every start
-// (the token is shown once, so an old one cannot be printed again).
+// Dev seed: a fixed demo user and workspace, and a PAT that is reused across
+// restarts. The store keeps only the PAT's hash, so on SQLite its value is
+// kept in a 0600 file beside the database (<db>.dev-pat), like any local
+// credential file; a new PAT is minted when the file is missing or its token
+// no longer works. PostgreSQL has no such place, so each start mints one.
 const (
 	devUser     = "demo"
 	devPassword = "demo-password"
@@ -164,25 +175,72 @@ func seedDev(ctx context.Context, s store.Store, cfg config.Config, cmd *cobra.C
 			perms = append(perms, p.Name)
 		}
 	}
-	m := &credential.Manager{Store: s, Catalog: permission.Default(), Now: time.Now}
-	pat, err := m.Create(ctx, credential.Spec{Kind: store.KindPAT, Name: "dev " + time.Now().Format(time.DateTime),
-		UserID: u.ID, Expiry: credential.Expiry{Days: 30}, Permissions: perms, AllWorkspaces: true})
-	if err != nil {
-		return err
+	patFile := devPATFile(cfg.DB)
+	token, reused := reusableDevPAT(ctx, s, patFile, u.ID, time.Now())
+	if !reused {
+		m := &credential.Manager{Store: s, Catalog: permission.Default(), Now: time.Now}
+		pat, err := m.Create(ctx, credential.Spec{Kind: store.KindPAT, Name: "dev " + time.Now().Format(time.DateTime),
+			UserID: u.ID, Expiry: credential.Expiry{Days: 30}, Permissions: perms, AllWorkspaces: true})
+		if err != nil {
+			return err
+		}
+		token = pat.Token
+		if patFile != "" {
+			if err := os.WriteFile(patFile, []byte(token+"\n"), 0o600); err != nil {
+				return fmt.Errorf("keep the dev PAT: %w", err)
+			}
+		}
+	}
+	patNote := "new, 30 days"
+	if reused {
+		patNote = "reused from " + patFile
+	} else if patFile != "" {
+		patNote = "new, 30 days, kept in " + patFile
 	}
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, `
 cozeauth dev mode — demo data is ready
-  user:       %s / %s (user_id %s, account_id %s)
+  console:    %s/console   (sign in as %s / %s)
+  user:       %s (user_id and account_id %s)
   workspace:  %s (%s), with bot "demo-bot"
-  PAT:        %s   (all permissions, all workspaces, 30 days)
+  PAT:        %s   (all permissions, all workspaces; %s)
 
 Try it:
   curl -s -H 'Authorization: Bearer %s' %s/v1/users/me
   curl -s -H 'Authorization: Bearer %s' %s/v1/workspaces
   curl -s -H 'Authorization: Bearer %s' -d '{"permission":"Bot.chat","resource":{"type":"bot","id":"demo-bot"}}' %s/api/cozeauth/v1/authz/check
 
-`, devUser, devPassword, u.ID, u.AccountID, ws.Name, ws.ID, pat.Token,
-		pat.Token, cfg.PublicURL, pat.Token, cfg.PublicURL, pat.Token, cfg.PublicURL)
+`, cfg.PublicURL, devUser, devPassword, devUser, u.ID, ws.Name, ws.ID, token, patNote,
+		token, cfg.PublicURL, token, cfg.PublicURL, token, cfg.PublicURL)
 	return nil
+}
+
+// devPATFile is where the dev PAT's value is kept: beside a SQLite database,
+// nowhere for PostgreSQL.
+func devPATFile(dsn string) string {
+	if d, _, err := sqlstore.ParseDSN(dsn); err != nil || d != sqlstore.SQLite {
+		return ""
+	}
+	return strings.TrimPrefix(dsn, "sqlite:") + ".dev-pat"
+}
+
+// reusableDevPAT returns the token kept in file if it is still a live PAT
+// of the demo user with at least a day left.
+func reusableDevPAT(ctx context.Context, s store.Store, file, userID string, now time.Time) (string, bool) {
+	if file == "" {
+		return "", false
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", false
+	}
+	token := strings.TrimSpace(string(b))
+	if k, ok := credential.KindOf(token); !ok || k != store.KindPAT {
+		return "", false
+	}
+	c, err := s.GetCredentialByHash(ctx, credential.Hash(token))
+	if err != nil || c.UserID != userID || (c.ExpireAt != 0 && c.ExpireAt < now.Add(24*time.Hour).Unix()) {
+		return "", false
+	}
+	return token, true
 }

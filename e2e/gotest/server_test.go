@@ -1,6 +1,8 @@
 package gotest
 
 import (
+	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -62,13 +64,11 @@ func TestLastUsed(t *testing.T) {
 	}
 }
 
-// TestDevMode: `serve --dev` seeds demo data and prints a working PAT with
-// curl lines.
-func TestDevMode(t *testing.T) {
-	t.Parallel()
-	srv := startServer(t, "dev server", sqliteDB(t), "--dev")
+// devBanner waits for the banner `serve --dev` prints and returns it with
+// the PAT it names.
+func devBanner(t *testing.T, srv *server) (out, tok string) {
+	t.Helper()
 	// The banner is printed before the server listens; give the pipe a moment.
-	var out, tok string
 	eventually(2*time.Second, func() bool {
 		out = srv.stdout.String()
 		tok = regexp.MustCompile(`pat_[0-9A-Za-z_-]+`).FindString(out)
@@ -76,6 +76,35 @@ func TestDevMode(t *testing.T) {
 	})
 	if tok == "" {
 		t.Fatalf("serve --dev printed no PAT:\n%s", out)
+	}
+	return out, tok
+}
+
+// TestDevMode: `serve --dev` seeds demo data and prints the console URL, the
+// demo sign-in and a working PAT with curl lines; a restart reuses the PAT
+// (kept 0600 beside the database); a non-loopback address is refused.
+func TestDevMode(t *testing.T) {
+	t.Parallel()
+	db := sqliteDB(t)
+	srv := startServer(t, "dev server", db, "--dev")
+	out, tok := devBanner(t, srv)
+	for _, want := range []string{srv.URL + "/console", "demo / demo-password", "kept in " + db + ".dev-pat"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("banner lacks %q:\n%s", want, out)
+		}
+	}
+	if fi, err := os.Stat(db + ".dev-pat"); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("dev PAT file: %v, %v; want mode 0600", fi, err)
+	}
+	// A person opening the address lands in the console.
+	noFollow := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if resp, err := noFollow.Get(srv.URL + "/"); err != nil {
+		t.Errorf("GET /: %v", err)
+	} else {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/console" {
+			t.Errorf("GET / = %d → %q, want 302 → /console", resp.StatusCode, resp.Header.Get("Location"))
+		}
 	}
 	curls := 0
 	for _, line := range strings.Split(out, "\n") {
@@ -99,4 +128,19 @@ func TestDevMode(t *testing.T) {
 		t.Errorf("dev PAT on /v1/workspaces: %+v, %v", p, err)
 	}
 	t.Logf("dev user %q with %d workspace(s)", u.UserName, p.TotalCount)
+
+	srv.stop()
+	again := startServer(t, "dev server restarted", db, "--dev")
+	out2, tok2 := devBanner(t, again)
+	if tok2 != tok || !strings.Contains(out2, "reused from") {
+		t.Errorf("restart printed PAT %s, want the first one %s reused:\n%s", tok2, tok, out2)
+	}
+	if _, err := again.C.UsersMe(ctx, tok2); err != nil {
+		t.Errorf("reused dev PAT: %v", err)
+	}
+
+	res := runCLI(t, "", "serve", "--dev", "--addr", "0.0.0.0:0", "--db", sqliteDB(t))
+	if res.code == 0 || !strings.Contains(res.stderr, "not a loopback address") || strings.Contains(res.stdout, "pat_") {
+		t.Errorf("--dev on 0.0.0.0 must be refused before seeding:\n%v", res)
+	}
 }

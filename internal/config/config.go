@@ -27,9 +27,11 @@ type Config struct {
 	DB        string
 	PublicURL string
 	Dev       bool
-	LogLevel  string
-	LogFormat string
-	AccessLog bool
+	// DevAllowRemote lets Dev seed on a non-loopback listen address.
+	DevAllowRemote bool
+	LogLevel       string
+	LogFormat      string
+	AccessLog      bool
 	// RevisionPoll is how often each process checks the store's revision to drop
 	// its caches; it bounds how long a revocation takes to reach every process.
 	RevisionPoll time.Duration

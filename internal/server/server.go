@@ -128,6 +128,10 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A person opening the server's address lands in the console.
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/console", http.StatusFound)
+	})
 	// Every path the routes above do not serve: catalog routes of the
 	// OpenAPI are authorized and forwarded, anything else is not found.
 	mux.Handle("/", gw)

@@ -66,6 +66,8 @@ func TestConsoleSignInRequired(t *testing.T) {
 	home := b.get("/console")
 	wantStatus(t, "GET /console", home, http.StatusOK)
 	wantNoStore(t, "GET /console", home)
+	wantBody(t, "GET /console (getting started)", home, ">Getting started</h2>", `<a href="/console/tokens/new">Create a personal access token</a>`,
+		`<a href="/console/apps/new">Create an OAuth app</a>`, ">Try a sample</a>")
 	wantBody(t, "GET /console", home, `href="/console/tokens"`, ">Personal access tokens</a>", ">OAuth apps</a>",
 		">Authorized apps</a>", ">Workspaces</a>", "Signed in as alice", ">Sign out</button>", ">简体中文</a>",
 		`<script src="/static/console.js" defer></script>`)
