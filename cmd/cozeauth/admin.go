@@ -67,6 +67,9 @@ func newAdmin() *cobra.Command {
 					Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Init(&cache.Generation{}),
 			}
 			env.ent = &enterprise.Service{Store: s, OAuth: env.oauth, Catalog: permission.Default(), Now: time.Now}
+			if err := env.resolveRefs(ctx, cmd); err != nil {
+				return cliError(err)
+			}
 			out, err := fn(ctx, env)
 			if err != nil {
 				return cliError(err)
@@ -188,7 +191,7 @@ func adminUser(run runner) *cobra.Command {
 		} else if err != nil {
 			return nil, err
 		}
-		return struct{}{}, nil
+		return map[string]any{"user_id": u.ID, "upstream_token": false}, nil
 	})
 	cmd.AddCommand(create, list, setUp, delUp)
 	return cmd
@@ -210,16 +213,30 @@ func adminEnterprise(run runner) *cobra.Command {
 	})
 	var ent, user, role string
 	add := leaf("add-member", "Add a member to an enterprise, or change their role")
-	add.Flags().StringVar(&ent, "enterprise", "", "enterprise ID")
+	add.Flags().StringVar(&ent, "enterprise", "", "enterprise ID or exact name")
 	add.Flags().StringVar(&user, "user", "", "username or user ID")
-	add.Flags().StringVar(&role, "role", "", "Admin, Member or Guest")
+	add.Flags().StringVar(&role, "role", "", "Admin, Member or Guest, in any case (also enterprise_admin, enterprise_member)")
 	required(add, "enterprise", "user", "role")
 	add.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
-		return struct{}{}, env.ids.AddEnterpriseMember(ctx, ent, user, store.EnterpriseRole(role))
+		r, err := enterprise.ParseRole(role)
+		if err != nil {
+			return nil, err
+		}
+		if err := env.resolveUsers(ctx, &user); err != nil {
+			return nil, err
+		}
+		if err := env.ids.AddEnterpriseMember(ctx, ent, user, r); err != nil {
+			return nil, err
+		}
+		m, err := env.store.GetEnterpriseMember(ctx, ent, user)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"enterprise_id": m.EnterpriseID, "user_id": m.UserID, "role": m.Role, "created_at": m.CreatedAt}, nil
 	})
 	var appID, by string
 	install := leaf("install-app", "Install a jwt (Service) app in an enterprise, for all its workspaces")
-	install.Flags().StringVar(&ent, "enterprise", "", "enterprise ID")
+	install.Flags().StringVar(&ent, "enterprise", "", "enterprise ID or exact name")
 	install.Flags().StringVar(&appID, "app", "", "app ID")
 	install.Flags().StringVar(&by, "by", "", "the SuperAdmin or Admin installing it (username or user ID)")
 	required(install, "enterprise", "app", "by")
@@ -234,7 +251,7 @@ func adminEnterprise(run runner) *cobra.Command {
 		return map[string]string{"installation_id": g.ID}, nil
 	})
 	uninstall := leaf("uninstall-app", "Remove an app's installation from an enterprise; its tokens stop at once")
-	uninstall.Flags().StringVar(&ent, "enterprise", "", "enterprise ID")
+	uninstall.Flags().StringVar(&ent, "enterprise", "", "enterprise ID or exact name")
 	uninstall.Flags().StringVar(&appID, "app", "", "app ID")
 	uninstall.Flags().StringVar(&by, "by", "", "the SuperAdmin or Admin removing it (username or user ID; default: the operator)")
 	required(uninstall, "enterprise", "app")
@@ -242,11 +259,14 @@ func adminEnterprise(run runner) *cobra.Command {
 		if err := env.resolveUsers(ctx, &by); err != nil {
 			return nil, err
 		}
-		return struct{}{}, env.ent.Uninstall(ctx, appID, ent, by)
+		if err := env.ent.Uninstall(ctx, appID, ent, by); err != nil {
+			return nil, err
+		}
+		return map[string]any{"enterprise_id": ent, "app_id": appID, "installed": false}, nil
 	})
 	var receiver string
 	remove := leaf("remove-member", "Remove a member from an enterprise; the workspaces they owned go to the receiver")
-	remove.Flags().StringVar(&ent, "enterprise", "", "enterprise ID")
+	remove.Flags().StringVar(&ent, "enterprise", "", "enterprise ID or exact name")
 	remove.Flags().StringVar(&user, "user", "", "the member to remove (username or user ID)")
 	remove.Flags().StringVar(&receiver, "receiver", "", "the member who receives their workspaces (username or user ID)")
 	required(remove, "enterprise", "user", "receiver")
@@ -254,9 +274,24 @@ func adminEnterprise(run runner) *cobra.Command {
 		if err := env.resolveUsers(ctx, &user, &receiver); err != nil {
 			return nil, err
 		}
-		return struct{}{}, env.ent.RemoveMember(ctx, ent, "", user, receiver)
+		if err := env.ent.RemoveMember(ctx, ent, "", user, receiver); err != nil {
+			return nil, err
+		}
+		return map[string]any{"enterprise_id": ent, "user_id": user, "removed": true, "receiver_id": receiver}, nil
 	})
-	cmd.AddCommand(create, add, install, uninstall, remove)
+	list := leaf("list", "List enterprises")
+	list.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		es, err := env.store.ListEnterprises(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]map[string]any, 0, len(es))
+		for _, e := range es {
+			out = append(out, map[string]any{"enterprise_id": e.ID, "name": e.Name, "created_at": e.CreatedAt})
+		}
+		return map[string]any{"enterprises": out}, nil
+	})
+	cmd.AddCommand(create, list, add, install, uninstall, remove)
 	return cmd
 }
 
@@ -267,7 +302,7 @@ func adminWorkspace(run runner) *cobra.Command {
 	create.Flags().StringVar(&id, "id", "", "workspace ID (default: generated), e.g. the upstream's space ID")
 	create.Flags().StringVar(&name, "name", "", "workspace name")
 	create.Flags().StringVar(&owner, "owner", "", "owning user (username or user ID); becomes the owner member")
-	create.Flags().StringVar(&ent, "enterprise", "", "owning enterprise ID")
+	create.Flags().StringVar(&ent, "enterprise", "", "owning enterprise (ID or exact name)")
 	required(create, "name")
 	create.MarkFlagsMutuallyExclusive("owner", "enterprise")
 	create.MarkFlagsOneRequired("owner", "enterprise")
@@ -282,17 +317,33 @@ func adminWorkspace(run runner) *cobra.Command {
 	add := leaf("add-member", "Add a member to a workspace, or change their role")
 	add.Flags().StringVar(&ws, "workspace", "", "workspace ID")
 	add.Flags().StringVar(&user, "user", "", "username or user ID")
-	add.Flags().StringVar(&role, "role", "", "admin or member")
+	add.Flags().StringVar(&role, "role", "", "admin or member, in any case")
 	required(add, "workspace", "user", "role")
 	add.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
-		return struct{}{}, env.ids.AddWorkspaceMember(ctx, ws, user, store.WorkspaceRole(role))
+		if err := env.resolveUsers(ctx, &user); err != nil {
+			return nil, err
+		}
+		if err := env.ids.AddWorkspaceMember(ctx, ws, user, store.WorkspaceRole(strings.ToLower(role))); err != nil {
+			return nil, err
+		}
+		m, err := env.store.GetWorkspaceMember(ctx, ws, user)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"workspace_id": m.WorkspaceID, "user_id": m.UserID, "role": m.Role, "created_at": m.CreatedAt}, nil
 	})
 	remove := leaf("remove-member", "Remove a member from a workspace")
 	remove.Flags().StringVar(&ws, "workspace", "", "workspace ID")
 	remove.Flags().StringVar(&user, "user", "", "username or user ID")
 	required(remove, "workspace", "user")
 	remove.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
-		return struct{}{}, env.ids.RemoveWorkspaceMember(ctx, ws, user)
+		if err := env.resolveUsers(ctx, &user); err != nil {
+			return nil, err
+		}
+		if err := env.ids.RemoveWorkspaceMember(ctx, ws, user); err != nil {
+			return nil, err
+		}
+		return map[string]any{"workspace_id": ws, "user_id": user, "removed": true}, nil
 	})
 	var wsIDs []string
 	var by string
@@ -322,8 +373,100 @@ func adminWorkspace(run runner) *cobra.Command {
 		}
 		return map[string]any{"affected": affected, "migrated": !dryRun}, nil
 	})
-	cmd.AddCommand(create, add, remove, migrate)
+	list := leaf("list", "List workspaces: all, a user's personal ones (--owner) or an enterprise's (--enterprise)")
+	list.Flags().StringVar(&owner, "owner", "", "owning user (username or user ID)")
+	list.Flags().StringVar(&ent, "enterprise", "", "owning enterprise (ID or exact name)")
+	list.MarkFlagsMutuallyExclusive("owner", "enterprise")
+	list.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		var owners []store.Owner
+		switch {
+		case owner != "":
+			u, err := env.ids.ResolveUser(ctx, owner)
+			if err != nil {
+				return nil, err
+			}
+			owners = append(owners, u.Account())
+		case ent != "":
+			owners = append(owners, store.Owner{Type: store.OwnerEnterprise, ID: ent})
+		default:
+			us, err := env.store.ListUsers(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, u := range us {
+				owners = append(owners, u.Account())
+			}
+			es, err := env.store.ListEnterprises(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, e := range es {
+				owners = append(owners, store.Owner{Type: store.OwnerEnterprise, ID: e.ID})
+			}
+		}
+		out := []map[string]any{}
+		for _, o := range owners {
+			wss, err := env.store.ListWorkspacesByOwner(ctx, o)
+			if err != nil {
+				return nil, err
+			}
+			for _, w := range wss {
+				out = append(out, map[string]any{"workspace_id": w.ID, "name": w.Name, "account_type": w.Owner.Type,
+					"account_id": w.Owner.ID, "created_at": w.CreatedAt})
+			}
+		}
+		return map[string]any{"workspaces": out}, nil
+	})
+	cmd.AddCommand(create, list, add, remove, migrate)
 	return cmd
+}
+
+// resolveRefs lets every command's --app take an app ID or a client ID, and
+// its --enterprise an enterprise ID or exact name, by replacing the flag's
+// value with the ID before the command runs.
+func (env *adminEnv) resolveRefs(ctx context.Context, cmd *cobra.Command) error {
+	if f := cmd.Flags().Lookup("app"); f != nil && f.Value.String() != "" {
+		ref := f.Value.String()
+		a, err := env.store.GetApp(ctx, ref)
+		if errors.Is(err, store.ErrNotFound) {
+			a, err = env.store.GetAppByClientID(ctx, ref)
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no app with ID or client ID %q", ref)
+		}
+		if err != nil {
+			return err
+		}
+		if err := f.Value.Set(a.ID); err != nil {
+			return err
+		}
+	}
+	if f := cmd.Flags().Lookup("enterprise"); f != nil && f.Value.String() != "" {
+		ref := f.Value.String()
+		_, err := env.store.GetEnterprise(ctx, ref)
+		if err == nil || !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		all, err := env.store.ListEnterprises(ctx)
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for _, e := range all {
+			if e.Name == ref {
+				ids = append(ids, e.ID)
+			}
+		}
+		switch len(ids) {
+		case 0:
+			return fmt.Errorf("no enterprise with ID or name %q", ref)
+		case 1:
+			return f.Value.Set(ids[0])
+		default:
+			return fmt.Errorf("enterprise name %q is ambiguous: pass one of the IDs %s", ref, strings.Join(ids, ", "))
+		}
+	}
+	return nil
 }
 
 // resolveUsers turns each non-empty user reference (a username or a user
@@ -357,7 +500,10 @@ func adminAccount(run runner) *cobra.Command {
 		if err := env.resolveUsers(ctx, &user); err != nil {
 			return nil, err
 		}
-		return struct{}{}, env.ent.AuthorizeCredential(ctx, user, cred, ent)
+		if err := env.ent.AuthorizeCredential(ctx, user, cred, ent); err != nil {
+			return nil, err
+		}
+		return map[string]any{"account_id": user, "credential_id": cred, "authorized": true}, nil
 	})
 	revoke := leaf("revoke-enterprise-credential", "End such an authorization; it takes effect at once")
 	flags(revoke)
@@ -365,7 +511,10 @@ func adminAccount(run runner) *cobra.Command {
 		if err := env.resolveUsers(ctx, &user); err != nil {
 			return nil, err
 		}
-		return struct{}{}, env.ent.RevokeCredential(ctx, user, cred)
+		if err := env.ent.RevokeCredential(ctx, user, cred); err != nil {
+			return nil, err
+		}
+		return map[string]any{"account_id": user, "credential_id": cred, "authorized": false}, nil
 	})
 	list := leaf("list-enterprise-credentials", "List the enterprise credentials the user can authorize, and which are")
 	list.Flags().StringVar(&user, "user", "", "username or user ID")
@@ -478,7 +627,7 @@ type scopeFlags struct {
 
 func (f *scopeFlags) addExpiry(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.days, "days", 0, "lifetime in days: 1, 30, 90, 180 or 365")
-	cmd.Flags().Int64Var(&f.expiresAt, "expires-at", 0, "custom expiry as a Unix time in seconds")
+	cmd.Flags().Var((*expiresAtFlag)(&f.expiresAt), "expires-at", "custom expiry: YYYY-MM-DD (the end of that day, UTC), RFC 3339, or Unix seconds")
 	cmd.Flags().BoolVar(&f.permanent, "permanent", false, "never expires")
 	cmd.MarkFlagsMutuallyExclusive("days", "expires-at", "permanent")
 	cmd.MarkFlagsOneRequired("days", "expires-at", "permanent")
@@ -487,6 +636,36 @@ func (f *scopeFlags) addExpiry(cmd *cobra.Command) {
 func (f *scopeFlags) addScope(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.permissions, "permission", nil, "a permission from the catalog, e.g. Bot.chat (repeatable)")
 	cmd.Flags().StringVar(&f.workspaces, "workspaces", "", `"all", or a comma-separated list of workspace IDs`)
+}
+
+// expiresAtFlag is --expires-at: a date (the end of that day in UTC), an
+// RFC 3339 time, or Unix seconds, held as Unix seconds.
+type expiresAtFlag int64
+
+func (e *expiresAtFlag) String() string {
+	if *e == 0 {
+		return ""
+	}
+	return strconv.FormatInt(int64(*e), 10)
+}
+
+func (e *expiresAtFlag) Type() string { return "time" }
+
+func (e *expiresAtFlag) Set(s string) error {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+		*e = expiresAtFlag(n)
+		return nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		*e = expiresAtFlag(t.Add(24*time.Hour - time.Second).Unix())
+		return nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		*e = expiresAtFlag(t.Unix())
+		return nil
+	}
+	return fmt.Errorf("want YYYY-MM-DD, an RFC 3339 time or Unix seconds")
 }
 
 // workspaceOption parses --workspaces: "all" or W1,W2.
@@ -518,7 +697,7 @@ func adminCredential(run runner, kind store.CredentialKind) *cobra.Command {
 	var user, name, ent string
 	create := leaf("create", "Create a token; it is printed once and only its hash is stored")
 	create.Flags().StringVar(&name, "name", "", "token name")
-	create.Flags().StringVar(&ent, "enterprise", "", "enterprise ID")
+	create.Flags().StringVar(&ent, "enterprise", "", "enterprise ID or exact name")
 	if kind == store.KindPAT {
 		create.Flags().StringVar(&user, "user", "", "owner (username or user ID)")
 		create.Flags().Lookup("enterprise").Usage = "create the token in this enterprise (the user must be a member) instead of the personal account"
@@ -529,7 +708,11 @@ func adminCredential(run runner, kind store.CredentialKind) *cobra.Command {
 	}
 	sf.addExpiry(create)
 	sf.addScope(create)
+	create.Flags().Lookup("workspaces").Usage = `"all" (the default, as in the console), or a comma-separated list of workspace IDs`
 	create.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		if !create.Flags().Changed("workspaces") {
+			sf.workspaces = "all"
+		}
 		all, wsIDs, err := workspaceOption(sf.workspaces)
 		if err != nil {
 			return nil, err
@@ -555,7 +738,7 @@ func adminCredential(run runner, kind store.CredentialKind) *cobra.Command {
 		required(list, "user")
 	} else {
 		listKey = "service_access_tokens"
-		list.Flags().StringVar(&ent, "enterprise", "", "enterprise ID")
+		list.Flags().StringVar(&ent, "enterprise", "", "enterprise ID or exact name")
 		required(list, "enterprise")
 	}
 	list.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
@@ -621,7 +804,10 @@ func adminCredential(run runner, kind store.CredentialKind) *cobra.Command {
 		if err := checkKind(ctx, env, id, kind); err != nil {
 			return nil, err
 		}
-		return struct{}{}, env.creds.Delete(ctx, id)
+		if err := env.creds.Delete(ctx, id); err != nil {
+			return nil, err
+		}
+		return map[string]any{"id": id, "deleted": true}, nil
 	})
 	cmd.AddCommand(create, list, update, del)
 	return cmd

@@ -45,7 +45,7 @@ func adminApp(run runner) *cobra.Command {
 	var uris, perms []string
 	create := leaf("create", "Create an OAuth app; a web app's first client secret is printed once")
 	create.Flags().StringVar(&owner, "owner", "", "owning user (username or user ID): the app belongs to their personal account")
-	create.Flags().StringVar(&ent, "enterprise", "", "owning enterprise ID")
+	create.Flags().StringVar(&ent, "enterprise", "", "owning enterprise (ID or exact name)")
 	create.Flags().StringVar(&by, "by", "", "the enterprise member creating it (with --enterprise; optional)")
 	create.Flags().StringVar(&typ, "type", "", "web (WebBackend), pkce (SinglePageOrNative), device (Terminal) or jwt (Service)")
 	create.Flags().StringVar(&name, "name", "", "app name")
@@ -100,13 +100,13 @@ func adminApp(run runner) *cobra.Command {
 
 	var appID string
 	appFlag := func(c *cobra.Command) {
-		c.Flags().StringVar(&appID, "app", "", "app ID")
+		c.Flags().StringVar(&appID, "app", "", "app ID or client ID")
 		required(c, "app")
 	}
 
 	list := leaf("list", "List the apps of a user's personal account or of an enterprise")
 	list.Flags().StringVar(&owner, "owner", "", "username or user ID")
-	list.Flags().StringVar(&ent, "enterprise", "", "enterprise ID")
+	list.Flags().StringVar(&ent, "enterprise", "", "enterprise ID or exact name")
 	list.MarkFlagsMutuallyExclusive("owner", "enterprise")
 	list.MarkFlagsOneRequired("owner", "enterprise")
 	list.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
@@ -181,20 +181,44 @@ func adminApp(run runner) *cobra.Command {
 		if err != nil {
 			return nil, err
 		}
-		_, err = env.oauth.AuthorizeApp(ctx, appID, u.ID, all, ids)
-		return struct{}{}, err
+		g, err := env.oauth.AuthorizeApp(ctx, appID, u.ID, all, ids)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"grant_id": g.ID, "app_id": appID, "account_id": u.AccountID, "all_workspaces": g.AllWorkspaces,
+			"workspace_ids": nonNil(g.WorkspaceIDs)}, nil
 	})
 
 	deactivate := leaf("deactivate", "Deactivate an app: every token it holds stops working")
 	appFlag(deactivate)
 	deactivate.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
-		return struct{}{}, env.oauth.Deactivate(ctx, appID)
+		if err := env.oauth.Deactivate(ctx, appID); err != nil {
+			return nil, err
+		}
+		a, err := env.store.GetApp(ctx, appID)
+		if err != nil {
+			return nil, err
+		}
+		return appJSON(a), nil
+	})
+
+	activate := leaf("activate", "Reactivate a deactivated app; the tokens it held before stay revoked")
+	appFlag(activate)
+	activate.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		a, err := env.oauth.Activate(ctx, appID)
+		if err != nil {
+			return nil, err
+		}
+		return appJSON(a), nil
 	})
 
 	del := leaf("delete", "Delete an app with its secrets, keys, authorizations and tokens")
 	appFlag(del)
 	del.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
-		return struct{}{}, env.oauth.DeleteApp(ctx, appID)
+		if err := env.oauth.DeleteApp(ctx, appID); err != nil {
+			return nil, err
+		}
+		return map[string]any{"app_id": appID, "deleted": true}, nil
 	})
 	secrets := leaf("secrets", "List a web app's client secrets, masked")
 	appFlag(secrets)
@@ -219,7 +243,10 @@ func adminApp(run runner) *cobra.Command {
 	delSecret.Flags().StringVar(&secretID, "secret-id", "", "secret ID (from app secrets)")
 	required(delSecret, "secret-id")
 	delSecret.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
-		return struct{}{}, env.oauth.DeleteSecret(ctx, appID, secretID)
+		if err := env.oauth.DeleteSecret(ctx, appID, secretID); err != nil {
+			return nil, err
+		}
+		return map[string]any{"app_id": appID, "secret_id": secretID, "deleted": true}, nil
 	})
 
 	keys := leaf("keys", "List a jwt app's public keys (their IDs are the JWT kid)")
@@ -245,9 +272,12 @@ func adminApp(run runner) *cobra.Command {
 	delKey.Flags().StringVar(&keyID, "public-key-id", "", "public key ID")
 	required(delKey, "public-key-id")
 	delKey.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
-		return struct{}{}, env.oauth.DeleteKey(ctx, appID, keyID)
+		if err := env.oauth.DeleteKey(ctx, appID, keyID); err != nil {
+			return nil, err
+		}
+		return map[string]any{"app_id": appID, "public_key_id": keyID, "deleted": true}, nil
 	})
-	cmd.AddCommand(create, list, addSecret, secrets, delSecret, addKey, genKey, keys, delKey, authorize, deactivate, del, appSample(run))
+	cmd.AddCommand(create, list, addSecret, secrets, delSecret, addKey, genKey, keys, delKey, authorize, deactivate, activate, del, appSample(run))
 	return cmd
 }
 

@@ -34,7 +34,33 @@ func newRoot() *cobra.Command {
 		},
 	}
 	root.AddCommand(newServe(), newMigrate(), newAdmin(), newVersion())
+	requireSubcommands(root)
 	return root
+}
+
+// requireSubcommands makes every command group (one that only holds
+// subcommands) fail on an unknown or missing subcommand with a one-line
+// error and exit status 1, instead of printing its help and exiting 0.
+func requireSubcommands(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		requireSubcommands(c)
+	}
+	if !cmd.HasSubCommands() || cmd.Runnable() {
+		return
+	}
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return fmt.Errorf("unknown command %q for %q (see %s --help)", args[0], cmd.CommandPath(), cmd.CommandPath())
+		}
+		var names []string
+		for _, c := range cmd.Commands() {
+			if c.IsAvailableCommand() {
+				names = append(names, c.Name())
+			}
+		}
+		return fmt.Errorf("%s needs a subcommand: %s", cmd.CommandPath(), strings.Join(names, ", "))
+	}
 }
 
 // bindEnv fills every flag not given on the command line from COZEAUTH_<FLAG>

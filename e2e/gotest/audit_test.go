@@ -61,15 +61,15 @@ func runAuditLog(t *testing.T, dsn string) {
 	var secrets []string
 	alice, bob := a.user("alice"), a.user("bob")
 	ent := a.str("enterprise_id", "enterprise", "create", "--name", "Acme", "--super-admin", "alice")
-	a.empty("enterprise", "add-member", "--enterprise", ent, "--user", "bob", "--role", "Member")
+	a.changed("enterprise", "add-member", "--enterprise", ent, "--user", "bob", "--role", "Member")
 	ws := a.str("workspace_id", "workspace", "create", "--name", "Team", "--enterprise", ent)
-	a.empty("workspace", "add-member", "--workspace", ws, "--user", "bob", "--role", "member")
-	a.empty("workspace", "remove-member", "--workspace", ws, "--user", "bob")
+	a.changed("workspace", "add-member", "--workspace", ws, "--user", "bob", "--role", "member")
+	a.changed("workspace", "remove-member", "--workspace", ws, "--user", "bob")
 	var res map[string]any
 	a.json(&res, "resource", "create", "--workspace", ws, "--type", "bot", "--id", "bot-1")
 	pat := a.createToken("pat", "--user", "alice", "--name", "cli pat", "--days", "30", "--workspaces", "all", "--permission", "Bot.chat")
 	a.json(&res, "pat", "update", "--id", pat.ID, "--name", "renamed")
-	a.empty("pat", "delete", "--id", pat.ID)
+	a.changed("pat", "delete", "--id", pat.ID)
 	sat := a.createToken("sat", "--enterprise", ent, "--name", "svc", "--permanent", "--workspaces", "all", "--permission", "Bot.chat")
 	secrets = append(secrets, pat.Token, sat.Token, testPassword)
 	var app struct {
@@ -83,7 +83,7 @@ func runAuditLog(t *testing.T, dsn string) {
 		ClientSecret string `json:"client_secret"`
 	}
 	a.json(&sec, "app", "add-secret", "--app", app.AppID)
-	a.empty("app", "delete-secret", "--app", app.AppID, "--secret-id", sec.SecretID)
+	a.changed("app", "delete-secret", "--app", app.AppID, "--secret-id", sec.SecretID)
 	var jwt struct {
 		AppID string `json:"app_id"`
 	}
@@ -93,9 +93,9 @@ func runAuditLog(t *testing.T, dsn string) {
 		PrivateKey string `json:"private_key"`
 	}
 	a.json(&key, "app", "gen-key", "--app", jwt.AppID)
-	a.empty("app", "delete-key", "--app", jwt.AppID, "--public-key-id", key.KeyID)
-	a.empty("app", "deactivate", "--app", app.AppID)
-	a.empty("app", "delete", "--app", app.AppID)
+	a.changed("app", "delete-key", "--app", jwt.AppID, "--public-key-id", key.KeyID)
+	a.changed("app", "deactivate", "--app", app.AppID)
+	a.changed("app", "delete", "--app", app.AppID)
 	secrets = append(secrets, app.ClientSecret, sec.ClientSecret, key.PrivateKey)
 	// A change that fails leaves no event.
 	a.fail("", "pat", "delete", "--id", "no-such-token")
@@ -152,12 +152,16 @@ func runAuditLog(t *testing.T, dsn string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if tm := regexp.MustCompile(`name="token" type="text" readonly value="([^"]+)"`).FindSubmatch(body); tm != nil {
+	// The PAT is shown once, on the page the POST redirects to (PRG).
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("console PAT creation: %d, want 303", resp.StatusCode)
+	}
+	body := get(resp.Header.Get("Location"))
+	if tm := regexp.MustCompile(`name="token" type="text" readonly value="([^"]+)"`).FindStringSubmatch(body); tm != nil {
 		secrets = append(secrets, string(tm[1]))
 	} else {
-		t.Fatalf("console PAT creation: %d\n%s", resp.StatusCode, tail(string(body)))
+		t.Fatalf("console PAT created page has no token\n%s", tail(body))
 	}
 
 	all := a.auditList("--limit", "0")

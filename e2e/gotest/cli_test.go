@@ -115,3 +115,150 @@ func TestCLIMissingDatabase(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIContract: the admin CLI keeps the README's contract (issue 12.11):
+// an unknown or incomplete command fails with one line, --app takes an app ID
+// or a client ID, --enterprise an ID or an exact name, roles any case and
+// either spelling, --expires-at a date, RFC 3339 or Unix seconds, pat create
+// defaults to all workspaces, and a deactivated app can be reactivated.
+func TestCLIContract(t *testing.T) {
+	t.Parallel()
+	a := adm{t: t, db: sqliteDB(t)}
+	a.user("alice")
+	a.user("boss")
+	ent := a.str("enterprise_id", "enterprise", "create", "--name", "Acme", "--super-admin", "boss")
+	dup1 := a.str("enterprise_id", "enterprise", "create", "--name", "Twin", "--super-admin", "boss")
+	dup2 := a.str("enterprise_id", "enterprise", "create", "--name", "Twin", "--super-admin", "boss")
+	var app struct {
+		AppID    string `json:"app_id"`
+		ClientID string `json:"client_id"`
+	}
+	a.json(&app, "app", "create", "--owner", "alice", "--type", "jwt", "--name", "svc")
+
+	t.Run("refusals", func(t *testing.T) {
+		tests := []struct {
+			name string
+			args []string
+			want []string
+		}{
+			{"unknown top-level command", []string{"frobnicate"}, []string{"frobnicate"}},
+			{"group without subcommand", []string{"workspace"}, []string{"workspace", "subcommand"}},
+			{"unknown subcommand", []string{"app", "fly"}, []string{"fly"}},
+			{"unknown app", []string{"app", "keys", "--app", "nope"}, []string{"nope"}},
+			{"unknown enterprise name", []string{"sat", "list", "--enterprise", "Nowhere"}, []string{"Nowhere"}},
+			{"ambiguous enterprise name", []string{"sat", "list", "--enterprise", "Twin"}, []string{"ambiguous", dup1, dup2}},
+			{"bad --expires-at", []string{"pat", "create", "--user", "alice", "--name", "p", "--expires-at", "next week"}, []string{"expires-at"}},
+			{"unknown role", []string{"enterprise", "add-member", "--enterprise", ent, "--user", "alice", "--role", "enterprise_king"}, []string{"enterprise_king"}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				msg := adm{t: t, db: a.db}.fail("", tt.args...)
+				for _, w := range tt.want {
+					if !strings.Contains(strings.ToLower(msg), strings.ToLower(w)) {
+						t.Errorf("stderr %q does not name %q", msg, w)
+					}
+				}
+			})
+		}
+	})
+
+	t.Run("roles", func(t *testing.T) {
+		for _, tt := range []struct{ in, want string }{
+			{"enterprise_admin", "Admin"}, {"ADMIN", "Admin"}, {"member", "Member"}, {"Enterprise_Member", "Member"}, {"guest", "Guest"},
+		} {
+			var m struct {
+				Role string `json:"role"`
+			}
+			a.json(&m, "enterprise", "add-member", "--enterprise", "Acme", "--user", "alice", "--role", tt.in)
+			if m.Role != tt.want {
+				t.Errorf("--role %s: printed role %q, want %q", tt.in, m.Role, tt.want)
+			}
+		}
+	})
+
+	t.Run("lists", func(t *testing.T) {
+		var es struct {
+			Enterprises []struct {
+				ID   string `json:"enterprise_id"`
+				Name string `json:"name"`
+			} `json:"enterprises"`
+		}
+		a.json(&es, "enterprise", "list")
+		if len(es.Enterprises) != 3 {
+			t.Errorf("enterprise list = %+v, want 3", es.Enterprises)
+		}
+		a.changed("workspace", "create", "--name", "Mine", "--owner", "alice")
+		a.changed("workspace", "create", "--name", "Theirs", "--enterprise", "Acme")
+		for _, tt := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"workspace", "list"}, "Mine Theirs"},
+			{[]string{"workspace", "list", "--owner", "alice"}, "Mine"},
+			{[]string{"workspace", "list", "--enterprise", "Acme"}, "Theirs"},
+		} {
+			var ws struct {
+				Workspaces []struct {
+					Name string `json:"name"`
+				} `json:"workspaces"`
+			}
+			a.json(&ws, tt.args...)
+			var names []string
+			for _, w := range ws.Workspaces {
+				if w.Name == "Mine" || w.Name == "Theirs" {
+					names = append(names, w.Name)
+				}
+			}
+			if got := strings.Join(names, " "); got != tt.want {
+				t.Errorf("%v: %q, want %q", tt.args, got, tt.want)
+			}
+		}
+	})
+
+	t.Run("expires-at", func(t *testing.T) {
+		date := time.Now().UTC().AddDate(0, 1, 0).Format(time.DateOnly)
+		endOfDay, _ := time.Parse(time.DateOnly, date)
+		rfc := time.Now().UTC().Add(48 * time.Hour).Truncate(time.Second)
+		for _, tt := range []struct {
+			in   string
+			want int64
+		}{
+			{date, endOfDay.Add(24*time.Hour - time.Second).Unix()},
+			{rfc.Format(time.RFC3339), rfc.Unix()},
+			{strconv.FormatInt(rfc.Unix()+60, 10), rfc.Unix() + 60},
+		} {
+			tk := a.createToken("pat", "--user", "alice", "--name", "p "+tt.in, "--expires-at", tt.in)
+			if tk.ExpireAt != tt.want {
+				t.Errorf("--expires-at %s: expire_at %d, want %d", tt.in, tk.ExpireAt, tt.want)
+			}
+		}
+	})
+
+	t.Run("pat create defaults to all workspaces", func(t *testing.T) {
+		var tk struct {
+			ID string `json:"id"`
+		}
+		a.json(&tk, "pat", "create", "--user", "alice", "--name", "default scope", "--days", "1")
+		for _, p := range a.pats("alice") {
+			if p.ID == tk.ID && p.WorkspaceMode != "all" {
+				t.Errorf("pat created without --workspaces: %+v, want all workspaces", p)
+			}
+		}
+	})
+
+	t.Run("--app by client ID; deactivate and activate", func(t *testing.T) {
+		for _, tt := range []struct {
+			cmd    string
+			active bool
+		}{{"deactivate", false}, {"activate", true}} {
+			var out struct {
+				AppID  string `json:"app_id"`
+				Active bool   `json:"active"`
+			}
+			a.json(&out, "app", tt.cmd, "--app", app.ClientID)
+			if out.AppID != app.AppID || out.Active != tt.active {
+				t.Errorf("app %s --app <client id>: %+v, want app %s active=%v", tt.cmd, out, app.AppID, tt.active)
+			}
+		}
+	})
+}

@@ -59,13 +59,13 @@ func buildEnterpriseWorld(t *testing.T, dsn string) *eworld {
 	a.user("boss")
 	w.carol = a.user("carol")
 	w.ent = a.str("enterprise_id", "enterprise", "create", "--name", "Acme", "--super-admin", "boss")
-	a.empty("enterprise", "add-member", "--enterprise", w.ent, "--user", "alice", "--role", "Admin")
-	a.empty("enterprise", "add-member", "--enterprise", w.ent, "--user", "carol", "--role", "Member")
+	a.changed("enterprise", "add-member", "--enterprise", w.ent, "--user", "alice", "--role", "Admin")
+	a.changed("enterprise", "add-member", "--enterprise", w.ent, "--user", "carol", "--role", "Member")
 
 	w.ws = a.str("workspace_id", "workspace", "create", "--name", "Alpha", "--owner", "alice")
 	w.ws2 = a.str("workspace_id", "workspace", "create", "--name", "Beta", "--owner", "alice")
 	w.wsE = a.str("workspace_id", "workspace", "create", "--name", "Acme One", "--enterprise", w.ent)
-	a.empty("workspace", "add-member", "--workspace", w.wsE, "--user", "alice", "--role", "member")
+	a.changed("workspace", "add-member", "--workspace", w.wsE, "--user", "alice", "--role", "member")
 	w.wsC = a.str("workspace_id", "workspace", "create", "--name", "Carol's", "--owner", "carol")
 	w.bot = a.str("resource_id", "resource", "create", "--workspace", w.ws, "--type", "bot")
 	w.bot2 = a.str("resource_id", "resource", "create", "--workspace", w.ws2, "--type", "bot")
@@ -79,7 +79,7 @@ func buildEnterpriseWorld(t *testing.T, dsn string) *eworld {
 
 	w.svc = a.app("jwt", "Chat Service", "--permission", "Conversation.create")
 	w.svcKey = a.genKey(w.svc.ID)
-	a.empty("app", "authorize", "--app", w.svc.ID, "--user", "alice", "--workspaces", "all")
+	a.changed("app", "authorize", "--app", w.svc.ID, "--user", "alice", "--workspaces", "all")
 	// The seed's share link: an Admin installs the app in the enterprise.
 	var inst struct {
 		InstallationID string `json:"installation_id"`
@@ -312,7 +312,7 @@ func runEnterpriseUpgrade(t *testing.T, dsn string) {
 		// workspace would show.
 		marker := w.cli(t).createToken("pat", "--user", "alice", "--name", "marker", "--days", "1", "--workspaces", "all", "--permission", "Bot.chat")
 		e.check(t, "marker PAT", marker.Token, "Bot.chat", botRef(w.bot), 0)
-		w.cli(t).empty("pat", "delete", "--id", marker.ID)
+		w.cli(t).changed("pat", "delete", "--id", marker.ID)
 		e.settle(t, "marker PAT after delete", marker.Token, "Bot.chat", botRef(w.bot), 4100)
 		e.check(t, "personal PAT after the dry run", w.patPersonal.Token, "Bot.chat", botRef(w.bot), 0)
 		e.check(t, "enterprise PAT after the dry run", w.patEnt.Token, "Bot.chat", botRef(w.bot), 4101)
@@ -440,12 +440,12 @@ func runEnterpriseUpgrade(t *testing.T, dsn string) {
 			{"installed app's enterprise token", jwtEnt.AccessToken, w.svc.ID, []string{"--enterprise", w.ent}},
 		} {
 			e.check(t, tc.what+", not authorized", tc.tok, "Conversation.create", acct, 4101)
-			w.cli(t).empty(append([]string{"account", "authorize-enterprise-credential", "--user", "alice", "--credential", tc.cred}, tc.extra...)...)
+			w.cli(t).changed(append([]string{"account", "authorize-enterprise-credential", "--user", "alice", "--credential", tc.cred}, tc.extra...)...)
 			d := e.settle(t, tc.what+", authorized", tc.tok, "Conversation.create", acct, 0)
 			t.Logf("%s: authorization seen after %v", tc.what, d.Round(time.Millisecond))
 			// Account-level permissions only: the personal workspaces stay out of reach.
 			e.check(t, tc.what+", authorized, a personal bot", tc.tok, "Bot.chat", botRef(w.bot2), 4101)
-			w.cli(t).empty("account", "revoke-enterprise-credential", "--user", "alice", "--credential", tc.cred)
+			w.cli(t).changed("account", "revoke-enterprise-credential", "--user", "alice", "--credential", tc.cred)
 			d = e.settle(t, tc.what+", revoked", tc.tok, "Conversation.create", acct, 4101)
 			t.Logf("%s: revocation seen after %v", tc.what, d.Round(time.Millisecond))
 			if msg := w.cli(t).fail("", "account", "revoke-enterprise-credential", "--user", "alice", "--credential", tc.cred); !strings.Contains(msg, tc.cred) {
@@ -471,7 +471,7 @@ func runEnterpriseUpgrade(t *testing.T, dsn string) {
 			t.Errorf("uninstall by a Member: stderr %q", msg)
 		}
 		e.check(t, "installed app's enterprise token after a refused uninstall", jwtEnt.AccessToken, "Bot.chat", botRef(w.bot), 0)
-		a.empty("enterprise", "uninstall-app", "--enterprise", w.ent, "--app", w.svc.ID, "--by", "alice")
+		a.changed("enterprise", "uninstall-app", "--enterprise", w.ent, "--app", w.svc.ID, "--by", "alice")
 		d := e.settle(t, "enterprise token after uninstall", jwtEnt.AccessToken, "Bot.chat", nil, 4100)
 		t.Logf("uninstall seen after %v", d.Round(time.Millisecond))
 		_, err := e.c.JWTToken(ctx, entReq)
@@ -538,7 +538,7 @@ func runEnterpriseMembers(t *testing.T, dsn string) {
 	a := adm{t: t, db: dsn}
 	boss, alice, bob := a.user("boss"), a.user("alice"), a.user("bob")
 	ent := a.str("enterprise_id", "enterprise", "create", "--name", "Acme", "--super-admin", "boss")
-	a.empty("enterprise", "add-member", "--enterprise", ent, "--user", "alice", "--role", "Admin")
+	a.changed("enterprise", "add-member", "--enterprise", ent, "--user", "alice", "--role", "Admin")
 	manage := []string{"--permission", "Enterprise.manageMembers", "--permission", "Bot.chat", "--workspaces", "all", "--permanent"}
 	patBoss := a.createToken("pat", append([]string{"--user", "boss", "--name", "members", "--enterprise", ent}, manage...)...)
 	patPersonal := a.createToken("pat", "--user", "alice", "--name", "personal", "--permanent", "--workspaces", "all", "--permission", "Bot.chat")

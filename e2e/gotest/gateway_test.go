@@ -337,7 +337,7 @@ func runGateway(t *testing.T, dsn string) {
 		var app oapp
 		w.adm.json(&app, "app", "create", "--owner", "alice", "--type", "jwt", "--name", "svc", "--permission", "Bot.chat")
 		key := w.adm.genKey(app.ID)
-		w.adm.empty("app", "authorize", "--app", app.ID, "--user", "alice", "--workspaces", "all")
+		w.adm.changed("app", "authorize", "--app", app.ID, "--user", "alice", "--workspaces", "all")
 		tok, err := s.C.JWTToken(ctxT(t), client.JWTRequest{ClientID: app.ClientID, KeyID: key.ID, PrivateKeyPEM: key.PrivateKey})
 		if err != nil {
 			t.Fatalf("JWT grant: %v", err)
@@ -461,7 +461,7 @@ func runGateway(t *testing.T, dsn string) {
 		if strings.Contains(s.stderr.String(), "alice-upstream-token") {
 			t.Error("the per-user upstream token is in the server log")
 		}
-		w.adm.empty("user", "delete-upstream-token", "--user", "alice")
+		w.adm.changed("user", "delete-upstream-token", "--user", "alice")
 		if _, ok := eventually(5*revocationBound, func() bool {
 			call(t, "POST", s.URL+"/v3/chat", bearer(w.patChat), jsonHdr, chatBody(w.bot, false))
 			return w.up.last().Header.Get("Authorization") == "Bearer "+staticUpstreamToken

@@ -164,13 +164,14 @@ func (a adm) jsonIn(stdin string, out any, args ...string) {
 	}
 }
 
-// empty runs a command whose output must be the empty object {}.
-func (a adm) empty(args ...string) {
+// changed runs a mutating command, which prints the object it changed: a
+// non-empty JSON object.
+func (a adm) changed(args ...string) {
 	a.t.Helper()
 	var m map[string]any
 	a.json(&m, args...)
-	if len(m) != 0 {
-		a.t.Errorf("admin %s printed %v, want {}", strings.Join(args, " "), m)
+	if len(m) == 0 {
+		a.t.Errorf("admin %s printed {}, want the changed object", strings.Join(args, " "))
 	}
 }
 

@@ -121,7 +121,7 @@ func (w *iworld) testIntrospection(t *testing.T) {
 	alice := w.pkceLogin(t, w.s1, "alice")
 	bob := w.pkceLogin(t, w.s1, "bob")
 	deleted := w.createToken("pat", "--user", "alice", "--name", "gone", "--days", "1", "--permission", "Bot.chat", "--workspaces", "all")
-	w.empty("pat", "delete", "--id", deleted.ID)
+	w.changed("pat", "delete", "--id", deleted.ID)
 	// The soon-expiring PAT: wait until the server itself refuses it.
 	if d, ok := eventually(10*time.Second, func() bool { _, err := c.UsersMe(ctx, w.soon.Token); return codeOf(err) == 4100 }); !ok {
 		t.Fatalf("the PAT expiring in 2 s still works after %v", d)
@@ -383,7 +383,7 @@ func (w *iworld) testCORS(t *testing.T) {
 		}
 	}
 	// Deactivating the app removes it within the bound.
-	w.empty("app", "deactivate", "--app", w.pkce.ID)
+	w.changed("app", "deactivate", "--app", w.pkce.ID)
 	for _, s := range []*server{w.s1, w.s2} {
 		if d, ok := eventually(revocationBound, func() bool {
 			status, _ := preflight(t, s.URL+"/api/permission/oauth2/token", pkceOrigin, "POST")

@@ -102,12 +102,12 @@ func buildOAuthWorld(t *testing.T, dsn string) *oworld {
 		t.Fatal("user create printed no account_id")
 	}
 	w.ent = a.str("enterprise_id", "enterprise", "create", "--name", "Acme", "--super-admin", "boss")
-	a.empty("enterprise", "add-member", "--enterprise", w.ent, "--user", "alice", "--role", "Member")
+	a.changed("enterprise", "add-member", "--enterprise", w.ent, "--user", "alice", "--role", "Member")
 	w.wsA1 = a.str("workspace_id", "workspace", "create", "--name", "Alpha", "--owner", "alice")
 	w.wsA2 = a.str("workspace_id", "workspace", "create", "--name", "Beta", "--owner", "alice")
 	wsB := a.str("workspace_id", "workspace", "create", "--name", "Bobs", "--owner", "bob")
 	w.wsE1 = a.str("workspace_id", "workspace", "create", "--name", "Acme One", "--enterprise", w.ent)
-	a.empty("workspace", "add-member", "--workspace", w.wsE1, "--user", "alice", "--role", "member")
+	a.changed("workspace", "add-member", "--workspace", w.wsE1, "--user", "alice", "--role", "member")
 	w.botA1 = a.str("resource_id", "resource", "create", "--workspace", w.wsA1, "--type", "bot")
 	w.botA2 = a.str("resource_id", "resource", "create", "--workspace", w.wsA2, "--type", "bot")
 	w.botB = a.str("resource_id", "resource", "create", "--workspace", wsB, "--type", "bot")
@@ -124,9 +124,9 @@ func buildOAuthWorld(t *testing.T, dsn string) *oworld {
 	w.jwtSel = a.app("jwt", "Service Alpha")
 	w.jwtDoomed = a.app("jwt", "Doomed Service")
 	w.keyAll, w.keySel, w.keyDoomed = a.genKey(w.jwtAll.ID), a.genKey(w.jwtSel.ID), a.genKey(w.jwtDoomed.ID)
-	a.empty("app", "authorize", "--app", w.jwtAll.ID, "--user", "alice", "--workspaces", "all")
-	a.empty("app", "authorize", "--app", w.jwtSel.ID, "--user", "alice", "--workspaces", w.wsA1)
-	a.empty("app", "authorize", "--app", w.jwtDoomed.ID, "--user", "alice")
+	a.changed("app", "authorize", "--app", w.jwtAll.ID, "--user", "alice", "--workspaces", "all")
+	a.changed("app", "authorize", "--app", w.jwtSel.ID, "--user", "alice", "--workspaces", w.wsA1)
+	a.changed("app", "authorize", "--app", w.jwtDoomed.ID, "--user", "alice")
 	t.Logf("OAuth world built with the admin CLI in %v", time.Since(start).Round(time.Millisecond))
 	return w
 }
@@ -555,8 +555,8 @@ func (e *oenv) testDeactivate(t *testing.T) {
 		t.Fatalf("users/me before deactivation: %v", err)
 	}
 	a := adm{t: t, db: e.db}
-	a.empty("app", "deactivate", "--app", e.jwtDoomed.ID)
-	a.empty("app", "deactivate", "--app", e.webDoomed.ID)
+	a.changed("app", "deactivate", "--app", e.jwtDoomed.ID)
+	a.changed("app", "deactivate", "--app", e.webDoomed.ID)
 	e.wantRevoked(t, "JWT token of a deactivated app", tok.AccessToken)
 	assertion, err := e.c.SignJWT(req)
 	if err != nil {

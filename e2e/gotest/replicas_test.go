@@ -56,7 +56,7 @@ func runReplicas(t *testing.T, dsn string) {
 
 	// Revoke through the CLI; both replicas must answer 4100 within 1 s.
 	cliStart := time.Now()
-	a.empty("pat", "delete", "--id", pat.ID)
+	a.changed("pat", "delete", "--id", pat.ID)
 	cliDone := time.Now()
 	var wg sync.WaitGroup
 	delays := make([]time.Duration, len(replicas))

@@ -53,7 +53,7 @@ func buildSandboxWorld(t *testing.T, dsn string) *sworld {
 	w.aliceAcct = u.AccountID
 	a.user("boss")
 	w.ent = a.str("enterprise_id", "enterprise", "create", "--name", "Acme", "--super-admin", "boss")
-	a.empty("enterprise", "add-member", "--enterprise", w.ent, "--user", "alice", "--role", "Admin")
+	a.changed("enterprise", "add-member", "--enterprise", w.ent, "--user", "alice", "--role", "Admin")
 	w.ws = a.str("workspace_id", "workspace", "create", "--name", "Alpha", "--owner", "alice")
 	w.bot = a.str("resource_id", "resource", "create", "--workspace", w.ws, "--type", "bot")
 	w.patPersonal = a.createToken("pat", append([]string{"--user", "alice", "--name", "personal", "--days", "30", "--workspaces", "all"}, chatPerms...)...)
@@ -61,7 +61,7 @@ func buildSandboxWorld(t *testing.T, dsn string) *sworld {
 	w.patEnt = a.createToken("pat", append([]string{"--user", "alice", "--name", "enterprise", "--permanent", "--workspaces", "all", "--enterprise", w.ent}, chatPerms...)...)
 	a.json(&w.svc, append([]string{"app", "create", "--owner", "alice", "--type", "jwt", "--name", "Chat Service"}, chatPerms...)...)
 	w.svcKey = a.genKey(w.svc.ID)
-	a.empty("app", "authorize", "--app", w.svc.ID, "--user", "alice", "--workspaces", "all")
+	a.changed("app", "authorize", "--app", w.svc.ID, "--user", "alice", "--workspaces", "all")
 	var inst struct {
 		InstallationID string `json:"installation_id"`
 	}

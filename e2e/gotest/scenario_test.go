@@ -39,7 +39,7 @@ func buildWorld(t *testing.T, dsn string) *world {
 	w.alice, w.bob, w.boss = a.user("alice"), a.user("bob"), a.user("boss")
 
 	w.ent = a.str("enterprise_id", "enterprise", "create", "--name", "Acme", "--super-admin", "boss")
-	a.empty("enterprise", "add-member", "--enterprise", w.ent, "--user", "alice", "--role", "Member")
+	a.changed("enterprise", "add-member", "--enterprise", w.ent, "--user", "alice", "--role", "Member")
 
 	// --owner takes a username or a user ID.
 	w.wsA1 = a.str("workspace_id", "workspace", "create", "--name", "Alpha", "--owner", "alice")
@@ -48,7 +48,7 @@ func buildWorld(t *testing.T, dsn string) *world {
 	w.wsB = a.str("workspace_id", "workspace", "create", "--name", "Bob's", "--owner", "bob")
 	w.wsE1 = a.str("workspace_id", "workspace", "create", "--name", "Acme One", "--enterprise", w.ent)
 	w.wsE2 = a.str("workspace_id", "workspace", "create", "--name", "Acme Two", "--enterprise", w.ent)
-	a.empty("workspace", "add-member", "--workspace", w.wsE1, "--user", "alice", "--role", "member")
+	a.changed("workspace", "add-member", "--workspace", w.wsE1, "--user", "alice", "--role", "member")
 
 	w.botA1 = a.str("resource_id", "resource", "create", "--workspace", w.wsA1, "--type", "bot", "--id", "7400000000000000001")
 	if w.botA1 != "7400000000000000001" {
@@ -213,7 +213,7 @@ func runScenario(t *testing.T, dsn string) {
 		if ok, err := c.CheckAuthz(ctx, w.patEnt.Token, "Bot.chat", bot); !ok || err != nil {
 			t.Fatalf("before removal: allowed=%v err=%v", ok, err)
 		}
-		w.empty("workspace", "remove-member", "--workspace", w.wsE1, "--user", "alice")
+		w.changed("workspace", "remove-member", "--workspace", w.wsE1, "--user", "alice")
 		d, ok := eventually(revocationBound, func() bool {
 			_, err := c.CheckAuthz(ctx, w.patEnt.Token, "Bot.chat", bot)
 			return codeOf(err) == 4101
@@ -236,7 +236,7 @@ func runScenario(t *testing.T, dsn string) {
 		if _, err := c.UsersMe(ctx, w.patDel.Token); err != nil {
 			t.Fatalf("before delete: %v", err)
 		}
-		w.empty("pat", "delete", "--id", w.patDel.ID)
+		w.changed("pat", "delete", "--id", w.patDel.ID)
 		d, ok := eventually(revocationBound, func() bool {
 			_, err := c.UsersMe(ctx, w.patDel.Token)
 			return client.IsUnauthenticated(err)
@@ -261,7 +261,7 @@ func runScenario(t *testing.T, dsn string) {
 		if l, _ := find(out.Items, w.sat.ID); l.ExpireAt != -1 || l.WorkspaceMode != "all" {
 			t.Errorf("sat list item = %+v, want expire_at -1 and workspace_option all", l)
 		}
-		w.empty("sat", "delete", "--id", w.sat.ID)
+		w.changed("sat", "delete", "--id", w.sat.ID)
 		if _, ok := eventually(revocationBound, func() bool {
 			_, err := c.CheckAuthz(ctx, w.sat.Token, "Bot.chat", &client.Resource{Type: "bot", ID: w.botE1})
 			return codeOf(err) == 4100

@@ -66,7 +66,7 @@ describe('enterprise upgrade: @coze/api JWT with accountId across a workspace mi
     fx.alice = await user('alice');
     await user('boss');
     fx.ent = (await srv.admin(['enterprise', 'create', '--name', 'Acme', '--super-admin', 'boss'])).enterprise_id;
-    assert.deepEqual(await srv.admin(['enterprise', 'add-member', '--enterprise', fx.ent, '--user', 'alice', '--role', 'Admin']), {});
+    assert.notDeepEqual(await srv.admin(['enterprise', 'add-member', '--enterprise', fx.ent, '--user', 'alice', '--role', 'Admin']), {}); // prints the changed object
     fx.alpha = (await srv.admin(['workspace', 'create', '--name', 'Alpha', '--owner', 'alice'])).workspace_id;
     fx.beta = (await srv.admin(['workspace', 'create', '--name', 'Beta', '--owner', 'alice'])).workspace_id;
     fx.bot = (await srv.admin(['resource', 'create', '--workspace', fx.alpha, '--type', 'bot'])).resource_id;
@@ -77,7 +77,7 @@ describe('enterprise upgrade: @coze/api JWT with accountId across a workspace mi
     const key = await srv.admin(['app', 'gen-key', '--app', fx.app.app_id]);
     fx.keyid = key.public_key_id;
     fx.privateKey = key.private_key;
-    assert.deepEqual(await srv.admin(['app', 'authorize', '--app', fx.app.app_id, '--user', 'alice', '--workspaces', 'all']), {});
+    assert.notDeepEqual(await srv.admin(['app', 'authorize', '--app', fx.app.app_id, '--user', 'alice', '--workspaces', 'all']), {}); // prints the changed object
     // The seed's new PAT: made in the enterprise, valid for all its workspaces.
     fx.patEnt = (await srv.admin(['pat', 'create', '--user', 'alice', '--name', 'enterprise', '--permanent',
       '--workspaces', 'all', '--enterprise', fx.ent, ...perms])).token;

@@ -188,7 +188,7 @@ describe('samples: every client type × language, from download to "Authorizatio
         const extra = type === 'web' || type === 'pkce' ? ['--redirect-uri', 'https://app.example/cb'] : [];
         const app = await admin(['app', 'create', '--owner', 'alice', '--type', CLI_TYPE[type], '--name', `${type} ${lang}`,
           '--permission', 'Workspace.list', '--permission', 'Bot.chat', ...extra]);
-        if (type === 'jwt') assert.deepEqual(await admin(['app', 'authorize', '--app', app.app_id, '--user', 'alice']), {});
+        if (type === 'jwt') assert.notDeepEqual(await admin(['app', 'authorize', '--app', app.app_id, '--user', 'alice']), {}); // prints the changed object
         apps[`${type}/${lang}`] = app;
       }
     }
@@ -361,7 +361,7 @@ describe('samples: every client type × language, from download to "Authorizatio
         if (lang === LANGS[0]) await screenshot(page, 'sample-jwt');
 
         // Deleting the key: the next JWT is refused with invalid_client, and the sample says so.
-        assert.deepEqual(await admin(['app', 'delete-key', '--app', app.app_id, '--public-key-id', keyID]), {});
+        assert.notDeepEqual(await admin(['app', 'delete-key', '--app', app.app_id, '--public-key-id', keyID]), {}); // prints the changed object
         const err = await eventually(5000, async () => {
           const e = await tokenError({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', duration_seconds: 900 },
             { authorization: `Bearer ${signJWT(cfg, srv.port)}` });
@@ -402,7 +402,7 @@ describe('samples: every client type × language, from download to "Authorizatio
 
         if (type === 'web') {
           // Deleting the secret: the next refresh is refused with invalid_client, and the sample says so.
-          assert.deepEqual(await admin(['app', 'delete-secret', '--app', app.app_id, '--secret-id', secretID]), {});
+          assert.notDeepEqual(await admin(['app', 'delete-secret', '--app', app.app_id, '--secret-id', secretID]), {}); // prints the changed object
           const err = await eventually(5000, async () => {
             const e = await tokenError({ grant_type: 'refresh_token', refresh_token: t2.refresh, client_id: cfg.client_id },
               { authorization: `Bearer ${cfg.client_secret}` }); // WIRE.md §3.2
@@ -454,7 +454,7 @@ describe('samples: every client type × language, from download to "Authorizatio
       [['--app', '12345', '--lang', 'python'], /app "12345" not found/],
     ];
     const gone = await admin(['app', 'create', '--owner', 'alice', '--type', 'pkce', '--name', 'gone', '--redirect-uri', 'https://a.example/cb']);
-    assert.deepEqual(await admin(['app', 'deactivate', '--app', gone.app_id]), {});
+    assert.notDeepEqual(await admin(['app', 'deactivate', '--app', gone.app_id]), {}); // prints the changed object
     cases.push([['--app', gone.app_id, '--lang', 'python'], /is deactivated/]);
     for (const [args, want] of cases) {
       const r = await run(['admin', '--db', srv.db, 'app', 'sample', ...args, '--out', out]);

@@ -4,18 +4,36 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/cozeauth/cozeauth/internal/store"
 )
 
-// WireRole maps the roles of the members OpenAPI (WIRE.md §8.4) to ours.
-// SuperAdmin and Guest are not assignable there.
-func WireRole(role string) (store.EnterpriseRole, error) {
-	switch role {
-	case "enterprise_admin":
+// ParseRole reads an enterprise role in any case and in either spelling: the
+// console's and CLI's (SuperAdmin, Admin, Member, Guest) or the members
+// OpenAPI's (enterprise_admin, …; WIRE.md §8.4). enterprise_admin is Admin.
+func ParseRole(role string) (store.EnterpriseRole, error) {
+	r := strings.ToLower(strings.TrimSpace(role))
+	r = strings.TrimPrefix(r, "enterprise_")
+	switch strings.ReplaceAll(r, "_", "") {
+	case "superadmin":
+		return store.RoleSuperAdmin, nil
+	case "admin":
 		return store.RoleAdmin, nil
-	case "enterprise_member":
+	case "member":
 		return store.RoleMember, nil
+	case "guest":
+		return store.RoleGuest, nil
+	}
+	return "", invalid("role %q: use Admin, Member or Guest (enterprise_admin, enterprise_member)", role)
+}
+
+// WireRole maps the roles of the members OpenAPI (WIRE.md §8.4) to ours, with
+// ParseRole's leniency. SuperAdmin and Guest are not assignable there.
+func WireRole(role string) (store.EnterpriseRole, error) {
+	r, err := ParseRole(role)
+	if err == nil && (r == store.RoleAdmin || r == store.RoleMember) {
+		return r, nil
 	}
 	return "", invalid("role %q: use enterprise_admin or enterprise_member", role)
 }

@@ -431,6 +431,33 @@ func (s *Service) Deactivate(ctx context.Context, appID string) error {
 	return err
 }
 
+// Activate reactivates a deactivated app. The tokens it held before are
+// revoked first, so reactivation revives none of them: its users' consents
+// and authorizations stand, and clients get new tokens.
+func (s *Service) Activate(ctx context.Context, appID string) (store.App, error) {
+	app, err := s.GetApp(ctx, appID)
+	if err != nil {
+		return store.App{}, err
+	}
+	if app.Active {
+		return app, nil
+	}
+	now := s.Now().Unix()
+	if err := s.Store.RevokeTokensByApp(ctx, appID, now); err != nil {
+		return store.App{}, err
+	}
+	ctx = store.WithAudit(ctx, AppAudit(ctx, now, app, "app.activate", nil))
+	app, err = s.Store.UpdateApp(ctx, appID, func(a store.App) (store.App, error) {
+		a.Active = true
+		a.UpdatedAt = now
+		return a, nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return store.App{}, fmt.Errorf("%w: app %q not found", store.ErrNotFound, appID)
+	}
+	return app, err
+}
+
 // InstallApp installs a Service app in an enterprise (AppAuth with the
 // enterprise as the account, all its workspaces), on behalf of by, who must be
 // a SuperAdmin or Admin of the enterprise. The app then gets tokens for the

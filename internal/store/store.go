@@ -21,6 +21,8 @@ type Enterprises interface {
 	// SuperAdmin in one transaction.
 	CreateEnterprise(ctx context.Context, e Enterprise, superAdmin string) error
 	GetEnterprise(ctx context.Context, id string) (Enterprise, error)
+	// ListEnterprises lists every enterprise by creation time, then ID.
+	ListEnterprises(ctx context.Context) ([]Enterprise, error)
 	// PutEnterpriseMember adds a member or changes the role of an existing one.
 	PutEnterpriseMember(ctx context.Context, m EnterpriseMember) error
 	DeleteEnterpriseMember(ctx context.Context, enterpriseID, userID string) error

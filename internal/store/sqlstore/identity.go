@@ -104,6 +104,25 @@ func (s *DB) CreateEnterprise(ctx context.Context, e store.Enterprise, superAdmi
 	})
 }
 
+func (s *DB) ListEnterprises(ctx context.Context) ([]store.Enterprise, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	rows, err := s.db.QueryContext(ctx, "SELECT id, name, created_at FROM enterprises ORDER BY created_at, id")
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	out := []store.Enterprise{}
+	for rows.Next() {
+		var e store.Enterprise
+		if err := rows.Scan(&e.ID, &e.Name, &e.CreatedAt); err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, e)
+	}
+	return out, mapErr(rows.Err())
+}
+
 func (s *DB) GetEnterprise(ctx context.Context, id string) (store.Enterprise, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()

@@ -146,6 +146,11 @@ func testEnterprises(t *testing.T, f *fixture) {
 	if checkErr(t, "GetEnterprise", err, nil) {
 		checkEqual(t, "GetEnterprise", got, e)
 	}
+	e2 := f.enterprise("Beta", root.ID)
+	all, err := f.s.ListEnterprises(f.ctx)
+	if checkErr(t, "ListEnterprises", err, nil) {
+		checkList(t, "ListEnterprises", all, []store.Enterprise{e, e2})
+	}
 	// The super admin was made a member in the same call.
 	sa := store.EnterpriseMember{EnterpriseID: e.ID, UserID: root.ID, Role: store.RoleSuperAdmin, CreatedAt: e.CreatedAt}
 	m, err := f.s.GetEnterpriseMember(f.ctx, e.ID, root.ID)
