@@ -139,6 +139,8 @@ describe('web console: OAuth apps, authorized apps, workspaces', { skip }, () =>
       await page.getByRole('row').filter({ hasText: 'e2e service' }).getByText('As itself').waitFor();
       await screenshot(page, 'console-authorized');
       await row.getByRole('button', { name: 'Revoke' }).click();
+      await page.getByRole('heading', { name: 'Revoke the authorization of e2e web?' }).waitFor();
+      await page.getByRole('button', { name: 'Revoke', exact: true }).click();
       await page.waitForURL(/\/console\/authorized\?done=revoked/);
       const started = Date.now();
       assert.equal(await page.getByRole('row').filter({ hasText: 'e2e web' }).count(), 0);
@@ -159,15 +161,29 @@ describe('web console: OAuth apps, authorized apps, workspaces', { skip }, () =>
     }
   });
 
-  it('deactivates and deletes an app after confirmation', async () => {
+  it('deactivates, reactivates, deletes its last secret and the app, each after confirmation', async () => {
     const { context, page } = await signedIn();
     try {
-      const r = await createApp(page, { name: 'e2e doomed', type: 'TV, device or command line' });
+      const r = await createApp(page, { name: 'e2e doomed', type: 'Web backend', redirect: fx.redirectURI });
       assert.equal(r.status(), 303);
+      await page.getByRole('link', { name: 'Back to the app' }).click();
       await page.getByRole('button', { name: 'Deactivate', exact: true }).click();
       await page.getByRole('heading', { name: 'Deactivate e2e doomed?' }).waitFor();
       await page.getByRole('button', { name: 'Deactivate app' }).click();
       await page.getByText('App deactivated.').waitFor();
+      // A deactivated app offers no secret, key or authorize actions, only Reactivate.
+      for (const name of ['Add secret', /^Delete secret /]) assert.equal(await page.getByRole('button', { name }).count(), 0, `${name}`);
+      await page.getByRole('button', { name: 'Reactivate' }).click();
+      await page.getByText('App reactivated.', { exact: false }).waitFor();
+      await page.getByRole('button', { name: 'Add secret' }).waitFor();
+      // Deleting the last secret warns that the app stops getting tokens; Cancel keeps it.
+      await page.getByRole('button', { name: /^Delete secret / }).click();
+      await page.getByText("is this app's last client secret", { exact: false }).waitFor();
+      await page.getByRole('link', { name: 'Cancel' }).click();
+      await page.getByRole('button', { name: /^Delete secret / }).click();
+      await page.getByRole('button', { name: 'Delete secret', exact: true }).click();
+      await page.getByText('Client secret deleted.', { exact: false }).waitFor();
+      assert.equal(await page.getByRole('button', { name: /^Delete secret / }).count(), 0);
       await page.getByRole('button', { name: 'Delete app' }).click();
       await page.getByRole('heading', { name: 'Delete e2e doomed?' }).waitFor();
       await page.getByRole('button', { name: 'Delete app' }).click();

@@ -185,6 +185,8 @@ describe('web console: enterprise pages', { skip }, () => {
       assert.equal(await check(srv.baseURL, fx.enterprisePAT, 'Conversation.create', account), 0, 'after authorize');
 
       await page.getByRole('button', { name: 'Revoke acme all' }).click();
+      await page.getByRole('heading', { name: 'Revoke the authorization of acme all?' }).waitFor();
+      await page.getByRole('button', { name: 'Revoke', exact: true }).click();
       await page.waitForURL(/\/console\/personal-resources\?done=revoked$/);
       assert.equal(await check(srv.baseURL, fx.enterprisePAT, 'Conversation.create', account), 4101, 'after revoke');
       await page.getByRole('button', { name: 'Authorize acme all' }).waitFor();

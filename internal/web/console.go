@@ -47,6 +47,7 @@ func (h *Handler) registerConsole(handle func(string, http.HandlerFunc)) {
 	satKind.register(h, handle)
 	h.registerApps(handle)
 	handle("GET "+authorizedPath, h.console(h.authorizedList))
+	handle("POST "+authorizedPath+"/{id}/confirm-revoke", h.consolePost(formGrantRevoke, h.grantConfirmRevoke))
 	handle("POST "+authorizedPath+"/{id}/revoke", h.consolePost(formGrantRevoke, h.grantRevoke))
 	handle("GET "+consolePath+"/workspaces", h.console(h.workspaceList))
 	handle("GET "+auditPath, h.console(h.auditList))

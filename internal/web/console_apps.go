@@ -36,13 +36,16 @@ func (h *Handler) registerApps(handle func(string, http.HandlerFunc)) {
 	handle("POST "+appsPath+"/{id}", h.consolePost(formAppEdit, h.appUpdate))
 	handle("POST "+appsPath+"/{id}/secrets", h.consolePost(formAppAction, h.appAddSecret))
 	handle("GET "+appsPath+"/{id}/secret", h.console(h.appSecret))
+	handle("POST "+appsPath+"/{id}/secrets/{sid}/confirm-delete", h.consolePost(formAppAction, h.appConfirmDeleteSecret))
 	handle("POST "+appsPath+"/{id}/secrets/{sid}/delete", h.consolePost(formAppAction, h.appDeleteSecret))
 	handle("POST "+appsPath+"/{id}/keys", h.consolePost(formAppAction, h.appUploadKey))
 	handle("POST "+appsPath+"/{id}/keys/generate", h.consolePost(formAppAction, h.appGenerateKey))
+	handle("POST "+appsPath+"/{id}/keys/{kid}/confirm-delete", h.consolePost(formAppAction, h.appConfirmDeleteKey))
 	handle("POST "+appsPath+"/{id}/keys/{kid}/delete", h.consolePost(formAppAction, h.appDeleteKey))
 	handle("POST "+appsPath+"/{id}/authorize", h.consolePost(formAppAction, h.appAuthorize))
 	handle("POST "+appsPath+"/{id}/confirm-deactivate", h.consolePost(formAppAction, h.appConfirm("deactivate")))
 	handle("POST "+appsPath+"/{id}/deactivate", h.consolePost(formAppAction, h.appDeactivate))
+	handle("POST "+appsPath+"/{id}/activate", h.consolePost(formAppAction, h.appActivate))
 	handle("POST "+appsPath+"/{id}/confirm-delete", h.consolePost(formAppAction, h.appConfirm("delete")))
 	handle("POST "+appsPath+"/{id}/delete", h.consolePost(formAppAction, h.appDelete))
 	handle("GET "+appsPath+"/{id}/sample", h.console(h.appSample))
@@ -343,6 +346,21 @@ func (h *Handler) ownApp(w http.ResponseWriter, r *http.Request, sess *session) 
 	return app, true
 }
 
+// ownActiveApp is ownApp for the actions a deactivated app does not offer
+// (new secrets and keys, authorization): on a deactivated app it answers 409
+// with the app page, which says why.
+func (h *Handler) ownActiveApp(w http.ResponseWriter, r *http.Request, sess *session) (store.App, bool) {
+	app, ok := h.ownApp(w, r, sess)
+	if ok && !app.Active {
+		h.renderApp(w, r, http.StatusConflict, sess, app, appFormOf(app), nil, "", "", "")
+		return store.App{}, false
+	}
+	return app, ok
+}
+
+// maskedSecret names a client secret by the hint it keeps of the value.
+func maskedSecret(s store.AppSecret) string { return "czs_…" + s.Hint }
+
 type secretRow struct {
 	ID, Masked, Label string
 	Created           timeView
@@ -374,7 +392,7 @@ type appView struct {
 
 var appPageDone = map[string]string{"created": "apps.done.created", "updated": "apps.done.updated",
 	"secret_deleted": "apps.done.secret_deleted", "key_added": "apps.done.key_added", "key_deleted": "apps.done.key_deleted",
-	"authorized": "apps.done.authorized", "deactivated": "apps.done.deactivated"}
+	"authorized": "apps.done.authorized", "deactivated": "apps.done.deactivated", "activated": "apps.done.activated"}
 
 func (h *Handler) renderApp(w http.ResponseWriter, r *http.Request, status int, sess *session, app store.App, af appForm, errs map[string]string, badURI, pemText, keyErr string) {
 	l := h.langOf(w, r)
@@ -401,7 +419,7 @@ func (h *Handler) renderApp(w http.ResponseWriter, r *http.Request, status int, 
 			return
 		}
 		for _, s := range secs {
-			av.Secrets = append(av.Secrets, secretRow{ID: s.ID, Masked: "czs_…" + s.Hint, Label: s.Label, Created: unixTime(s.CreatedAt)})
+			av.Secrets = append(av.Secrets, secretRow{ID: s.ID, Masked: maskedSecret(s), Label: s.Label, Created: unixTime(s.CreatedAt)})
 		}
 	}
 	if av.Service {
@@ -476,7 +494,7 @@ func (h *Handler) redirectApp(w http.ResponseWriter, r *http.Request, app store.
 }
 
 func (h *Handler) appAddSecret(w http.ResponseWriter, r *http.Request, sess *session) {
-	app, ok := h.ownApp(w, r, sess)
+	app, ok := h.ownActiveApp(w, r, sess)
 	if !ok {
 		return
 	}
@@ -498,7 +516,7 @@ func (h *Handler) appDeleteSecret(w http.ResponseWriter, r *http.Request, sess *
 }
 
 func (h *Handler) appUploadKey(w http.ResponseWriter, r *http.Request, sess *session) {
-	app, ok := h.ownApp(w, r, sess)
+	app, ok := h.ownActiveApp(w, r, sess)
 	if !ok {
 		return
 	}
@@ -527,7 +545,7 @@ func (h *Handler) appUploadKey(w http.ResponseWriter, r *http.Request, sess *ses
 }
 
 func (h *Handler) appGenerateKey(w http.ResponseWriter, r *http.Request, sess *session) {
-	app, ok := h.ownApp(w, r, sess)
+	app, ok := h.ownActiveApp(w, r, sess)
 	if !ok {
 		return
 	}
@@ -566,7 +584,7 @@ func (h *Handler) appDeleteChild(w http.ResponseWriter, r *http.Request, sess *s
 }
 
 func (h *Handler) appAuthorize(w http.ResponseWriter, r *http.Request, sess *session) {
-	app, ok := h.ownApp(w, r, sess)
+	app, ok := h.ownActiveApp(w, r, sess)
 	if !ok {
 		return
 	}
@@ -582,11 +600,21 @@ func (h *Handler) appAuthorize(w http.ResponseWriter, r *http.Request, sess *ses
 	h.redirectApp(w, r, app, "authorized")
 }
 
+// confirmView is the page that asks before a destructive action: Title,
+// Intro and Button are catalog keys (Title and Intro take Name), Action is
+// where the confirmed form posts, Back where Cancel goes.
 type confirmView struct {
-	Intro, Button string // catalog keys
-	Name          string
-	Action, CSRF  string
-	Back          string
+	Title, Intro, Button string
+	Name                 string
+	Action, CSRF         string
+	Back                 string
+}
+
+// confirm renders a confirmation page in the console section nav.
+func (h *Handler) confirm(w http.ResponseWriter, r *http.Request, sess *session, nav string, cv confirmView) {
+	v := h.consoleView(h.langOf(w, r), sess, nav, cv.Title, cv.Name)
+	v.P = cv
+	h.render(w, r, http.StatusOK, "console_confirm", v, cv.Back)
 }
 
 func (h *Handler) appConfirm(what string) consoleHandler {
@@ -595,12 +623,9 @@ func (h *Handler) appConfirm(what string) consoleHandler {
 		if !ok {
 			return
 		}
-		l := h.langOf(w, r)
 		back := appsPath + "/" + url.PathEscape(app.ID)
-		v := h.consoleView(l, sess, "apps", "apps."+what+".title", app.Name)
-		v.P = confirmView{Intro: "apps." + what + ".intro", Button: "apps." + what + ".confirm", Name: app.Name,
-			Action: back + "/" + what, CSRF: sess.csrf(formAppAction), Back: back}
-		h.render(w, r, http.StatusOK, "console_confirm", v, back)
+		h.confirm(w, r, sess, "apps", confirmView{Title: "apps." + what + ".title", Intro: "apps." + what + ".intro",
+			Button: "apps." + what + ".confirm", Name: app.Name, Action: back + "/" + what, CSRF: sess.csrf(formAppAction), Back: back})
 	}
 }
 
@@ -615,6 +640,69 @@ func (h *Handler) appDeactivate(w http.ResponseWriter, r *http.Request, sess *se
 	}
 	h.Invalidate()
 	h.redirectApp(w, r, app, "deactivated")
+}
+
+func (h *Handler) appActivate(w http.ResponseWriter, r *http.Request, sess *session) {
+	app, ok := h.ownApp(w, r, sess)
+	if !ok {
+		return
+	}
+	if _, err := h.OAuth.Activate(r.Context(), app.ID); err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	h.Invalidate()
+	h.redirectApp(w, r, app, "activated")
+}
+
+// appConfirmDeleteSecret asks before deleting a client secret; for a web
+// app's last secret it says the app stops getting tokens.
+func (h *Handler) appConfirmDeleteSecret(w http.ResponseWriter, r *http.Request, sess *session) {
+	app, ok := h.ownApp(w, r, sess)
+	if !ok {
+		return
+	}
+	secs, err := h.Store.ListAppSecrets(r.Context(), app.ID)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	i := slices.IndexFunc(secs, func(s store.AppSecret) bool { return s.ID == r.PathValue("sid") })
+	if i < 0 {
+		h.notFound(w, r, sess)
+		return
+	}
+	intro := "apps.delete_secret.intro"
+	if len(secs) == 1 && app.ClientType == store.ClientWebBackend {
+		intro = "apps.delete_secret.last"
+	}
+	h.confirm(w, r, sess, "apps", confirmView{Title: "apps.delete_secret.title", Intro: intro,
+		Button: "apps.delete_secret.confirm", Name: maskedSecret(secs[i]), Back: appsPath + "/" + url.PathEscape(app.ID),
+		Action: appsPath + "/" + url.PathEscape(app.ID) + "/secrets/" + url.PathEscape(secs[i].ID) + "/delete",
+		CSRF: sess.csrf(formAppAction)})
+}
+
+// appConfirmDeleteKey asks before deleting a public key: JWTs it signed are
+// refused from then on.
+func (h *Handler) appConfirmDeleteKey(w http.ResponseWriter, r *http.Request, sess *session) {
+	app, ok := h.ownApp(w, r, sess)
+	if !ok {
+		return
+	}
+	keys, err := h.Store.ListAppKeys(r.Context(), app.ID)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	i := slices.IndexFunc(keys, func(k store.AppKey) bool { return k.ID == r.PathValue("kid") })
+	if i < 0 {
+		h.notFound(w, r, sess)
+		return
+	}
+	h.confirm(w, r, sess, "apps", confirmView{Title: "apps.delete_key.title", Intro: "apps.delete_key.intro",
+		Button: "apps.delete_key.confirm", Name: keys[i].ID, Back: appsPath + "/" + url.PathEscape(app.ID),
+		Action: appsPath + "/" + url.PathEscape(app.ID) + "/keys/" + url.PathEscape(keys[i].ID) + "/delete",
+		CSRF: sess.csrf(formAppAction)})
 }
 
 func (h *Handler) appDelete(w http.ResponseWriter, r *http.Request, sess *session) {

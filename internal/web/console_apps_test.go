@@ -216,6 +216,11 @@ func TestConsoleAppManage(t *testing.T) {
 		t.Fatalf("secrets = %+v", secs)
 	}
 	wantBody(t, "list secrets", b.get(path), "czs_…"+secs[0].Hint, "Delete secret czs_…"+secs[0].Hint)
+	// Deleting asks first; for a web app's last secret the page says the app stops getting tokens.
+	wantBody(t, "confirm delete last secret", b.post(path+"/secrets/"+secs[0].ID+"/confirm-delete", url.Values{"csrf_token": {actionCSRF}}),
+		"Delete client secret czs_…"+secs[0].Hint+"?", "is this app&#39;s last client secret", `action="`+path+"/secrets/"+secs[0].ID+`/delete"`,
+		">Delete secret</button>", `href="`+path+`">Cancel</a>`)
+	wantStatus(t, "confirm delete unknown secret", b.post(path+"/secrets/nope/confirm-delete", url.Values{"csrf_token": {actionCSRF}}), http.StatusNotFound)
 	wantStatus(t, "delete secret", b.post(path+"/secrets/"+secs[0].ID+"/delete", url.Values{"csrf_token": {actionCSRF}}), http.StatusSeeOther)
 	if secs, _ := e.store.ListAppSecrets(t.Context(), e.app.ID); len(secs) != 0 {
 		t.Errorf("secret not deleted: %+v", secs)
@@ -229,7 +234,25 @@ func TestConsoleAppManage(t *testing.T) {
 	if a, _ := e.store.GetApp(t.Context(), e.app.ID); a.Active {
 		t.Error("app still active")
 	}
-	wantBody(t, "deactivated", b.get(path), "This app is deactivated")
+	deact := b.get(path)
+	wantBody(t, "deactivated", deact, "This app is deactivated", ">Reactivate</button>")
+	for _, action := range []string{"/secrets\"", "/confirm-deactivate\""} {
+		if strings.Contains(deact.body, action) {
+			t.Errorf("a deactivated app's page offers %s", action)
+		}
+	}
+	wantStatus(t, "add secret to a deactivated app", b.post(path+"/secrets", url.Values{"csrf_token": {actionCSRF}}), http.StatusConflict)
+	if secs, _ := e.store.ListAppSecrets(t.Context(), e.app.ID); len(secs) != 0 {
+		t.Errorf("a deactivated app got a secret: %+v", secs)
+	}
+	// Reactivate: the app is active again and offers its actions.
+	react := b.post(path+"/activate", url.Values{"csrf_token": {actionCSRF}})
+	wantStatus(t, "reactivate", react, http.StatusSeeOther)
+	wantBody(t, "reactivated", b.get(react.location()), "App reactivated.", ">Add secret</button>", ">Deactivate</button>")
+	if a, _ := e.store.GetApp(t.Context(), e.app.ID); !a.Active {
+		t.Error("app not reactivated")
+	}
+	wantStatus(t, "deactivate again", b.post(path+"/deactivate", url.Values{"csrf_token": {actionCSRF}}), http.StatusSeeOther)
 	wantBody(t, "confirm delete", b.post(path+"/confirm-delete", url.Values{"csrf_token": {actionCSRF}}), "Delete Renamed?")
 	del := b.post(path+"/delete", url.Values{"csrf_token": {actionCSRF}})
 	wantStatus(t, "delete", del, http.StatusSeeOther)
@@ -451,6 +474,12 @@ func TestConsoleAuthorizedRevoke(t *testing.T) {
 		t.Error("the list shows bob's grant")
 	}
 	csrf := list.hidden().Get("csrf_token")
+	wantBody(t, "confirm revoke", b.post("/console/authorized/"+mine.ID+"/confirm-revoke", url.Values{"csrf_token": {csrf}}),
+		"Revoke the authorization of Demo App?", `action="/console/authorized/`+mine.ID+`/revoke"`)
+	wantStatus(t, "confirm revoke of bob's grant", b.post("/console/authorized/"+bobs.ID+"/confirm-revoke", url.Values{"csrf_token": {csrf}}), http.StatusNotFound)
+	if _, err := e.store.GetGrant(ctx, mine.ID); err != nil {
+		t.Fatalf("the confirmation page revoked the grant: %v", err)
+	}
 	for _, tc := range []struct {
 		name   string
 		id     string

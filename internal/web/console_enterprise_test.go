@@ -503,6 +503,11 @@ func TestConsolePersonalResources(t *testing.T) {
 	wantBody(t, "after authorize", after, "Authorized: the credential reaches your personal account-level resources now.",
 		`aria-label="Revoke acme pat">Revoke</button>`, `aria-label="Revoke Bob Service">Revoke</button>`, `<span class="ok">Authorized</span>`)
 
+	wantBody(t, "confirm revoke", b.post(base+ee.acmePAT.ID+"/confirm-revoke", url.Values{"csrf_token": {csrf}}),
+		"Revoke the authorization of acme pat?", `action="`+base+ee.acmePAT.ID+`/revoke"`, ">Revoke</button>")
+	if got := authorized(); len(got) != 2 {
+		t.Fatalf("the confirmation page revoked: %v", got)
+	}
 	before := ee.invalidated.Load()
 	rev := b.post(base+ee.acmePAT.ID+"/revoke", url.Values{"csrf_token": {csrf}})
 	wantStatus(t, "revoke", rev, http.StatusSeeOther)

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/cozeauth/cozeauth/internal/store"
 )
@@ -80,13 +81,8 @@ func (h *Handler) authorizedList(w http.ResponseWriter, r *http.Request, sess *s
 // in the same transaction, Invalidate drops them from this process's caches
 // and the revision poll from the others'.
 func (h *Handler) grantRevoke(w http.ResponseWriter, r *http.Request, sess *session) {
-	g, err := h.Store.GetGrant(r.Context(), r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && g.UserID != sess.User.ID) {
-		h.notFound(w, r, sess)
-		return
-	}
-	if err != nil {
-		h.internal(w, r, err)
+	g, ok := h.ownGrant(w, r, sess)
+	if !ok {
 		return
 	}
 	ent := ""
@@ -101,4 +97,40 @@ func (h *Handler) grantRevoke(w http.ResponseWriter, r *http.Request, sess *sess
 	}
 	h.Invalidate()
 	http.Redirect(w, r, authorizedPath+"?done=revoked", http.StatusSeeOther)
+}
+
+// ownGrant is the grant of the path's {id} if the signed-in user gave it;
+// otherwise it answers 404.
+func (h *Handler) ownGrant(w http.ResponseWriter, r *http.Request, sess *session) (store.Grant, bool) {
+	g, err := h.Store.GetGrant(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && g.UserID != sess.User.ID) {
+		h.notFound(w, r, sess)
+		return store.Grant{}, false
+	}
+	if err != nil {
+		h.internal(w, r, err)
+		return store.Grant{}, false
+	}
+	return g, true
+}
+
+// grantConfirmRevoke asks before revoking an authorization: the app's tokens
+// from it stop at once.
+func (h *Handler) grantConfirmRevoke(w http.ResponseWriter, r *http.Request, sess *session) {
+	g, ok := h.ownGrant(w, r, sess)
+	if !ok {
+		return
+	}
+	app, err := h.OAuth.GetApp(r.Context(), g.AppID)
+	if errors.Is(err, store.ErrNotFound) {
+		h.notFound(w, r, sess)
+		return
+	}
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	h.confirm(w, r, sess, "authorized", confirmView{Title: "authorized.revoke.title", Intro: "authorized.revoke.intro",
+		Button: "authorized.revoke.confirm", Name: app.Name, Action: authorizedPath + "/" + url.PathEscape(g.ID) + "/revoke",
+		CSRF: sess.csrf(formGrantRevoke), Back: authorizedPath})
 }

@@ -19,6 +19,7 @@ const formPersonal = "personal-resources"
 func (h *Handler) registerPersonal(handle func(string, http.HandlerFunc)) {
 	handle("GET "+personalPath, h.console(h.ent(h.personalList)))
 	handle("POST "+personalPath+"/{enterprise}/{id}/authorize", h.consolePost(formPersonal, h.ent(h.personalAuthorize)))
+	handle("POST "+personalPath+"/{enterprise}/{id}/confirm-revoke", h.consolePost(formPersonal, h.ent(h.personalConfirmRevoke)))
 	handle("POST "+personalPath+"/{enterprise}/{id}/revoke", h.consolePost(formPersonal, h.ent(h.personalRevoke)))
 }
 
@@ -109,6 +110,19 @@ func (h *Handler) personalAuthorize(w http.ResponseWriter, r *http.Request, sess
 	}
 	h.Invalidate()
 	http.Redirect(w, r, personalPath+"?done=authorized", http.StatusSeeOther)
+}
+
+// personalConfirmRevoke asks before ending the authorization of an
+// enterprise credential on the personal account's resources.
+func (h *Handler) personalConfirmRevoke(w http.ResponseWriter, r *http.Request, sess *session) {
+	a, ok := h.authorizable(w, r, sess)
+	if !ok {
+		return
+	}
+	h.confirm(w, r, sess, "personal", confirmView{Title: "personal.revoke.title", Intro: "personal.revoke.intro",
+		Button: "personal.revoke.confirm", Name: a.Name,
+		Action: personalPath + "/" + url.PathEscape(a.Enterprise.ID) + "/" + url.PathEscape(a.ID) + "/revoke",
+		CSRF: sess.csrf(formPersonal), Back: personalPath})
 }
 
 func (h *Handler) personalRevoke(w http.ResponseWriter, r *http.Request, sess *session) {
