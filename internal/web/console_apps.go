@@ -679,7 +679,7 @@ func (h *Handler) appConfirmDeleteSecret(w http.ResponseWriter, r *http.Request,
 	h.confirm(w, r, sess, "apps", confirmView{Title: "apps.delete_secret.title", Intro: intro,
 		Button: "apps.delete_secret.confirm", Name: maskedSecret(secs[i]), Back: appsPath + "/" + url.PathEscape(app.ID),
 		Action: appsPath + "/" + url.PathEscape(app.ID) + "/secrets/" + url.PathEscape(secs[i].ID) + "/delete",
-		CSRF: sess.csrf(formAppAction)})
+		CSRF:   sess.csrf(formAppAction)})
 }
 
 // appConfirmDeleteKey asks before deleting a public key: JWTs it signed are
@@ -702,7 +702,7 @@ func (h *Handler) appConfirmDeleteKey(w http.ResponseWriter, r *http.Request, se
 	h.confirm(w, r, sess, "apps", confirmView{Title: "apps.delete_key.title", Intro: "apps.delete_key.intro",
 		Button: "apps.delete_key.confirm", Name: keys[i].ID, Back: appsPath + "/" + url.PathEscape(app.ID),
 		Action: appsPath + "/" + url.PathEscape(app.ID) + "/keys/" + url.PathEscape(keys[i].ID) + "/delete",
-		CSRF: sess.csrf(formAppAction)})
+		CSRF:   sess.csrf(formAppAction)})
 }
 
 func (h *Handler) appDelete(w http.ResponseWriter, r *http.Request, sess *session) {

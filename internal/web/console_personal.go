@@ -122,7 +122,7 @@ func (h *Handler) personalConfirmRevoke(w http.ResponseWriter, r *http.Request, 
 	h.confirm(w, r, sess, "personal", confirmView{Title: "personal.revoke.title", Intro: "personal.revoke.intro",
 		Button: "personal.revoke.confirm", Name: a.Name,
 		Action: personalPath + "/" + url.PathEscape(a.Enterprise.ID) + "/" + url.PathEscape(a.ID) + "/revoke",
-		CSRF: sess.csrf(formPersonal), Back: personalPath})
+		CSRF:   sess.csrf(formPersonal), Back: personalPath})
 }
 
 func (h *Handler) personalRevoke(w http.ResponseWriter, r *http.Request, sess *session) {
