@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	_ "time/tzdata" // the console's custom dates are in the browser's zone, which a bare machine may not have
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"

@@ -154,6 +154,30 @@ describe('web console: personal access tokens', { skip }, () => {
     }
   });
 
+  it('a custom expiry date ends at the end of that day in the browser\'s time zone, which the page names', async () => {
+    const { context, page } = await signedIn({ timezoneId: 'Asia/Shanghai' });
+    try {
+      await page.goto(`${srv.baseURL}/console/tokens/new`);
+      await page.getByLabel('Name', { exact: true }).fill('e2e dated');
+      await page.getByLabel('Expiration', { exact: true }).selectOption('custom');
+      await page.getByText('Time zone: Asia/Shanghai').waitFor();
+      const day = new Date(Date.now() + 20 * 86400_000).toISOString().slice(0, 10);
+      await page.getByLabel('Expires on', { exact: true }).fill(day);
+      await page.getByLabel('Workspace.list', { exact: true }).check();
+      await page.getByRole('button', { name: 'Create', exact: true }).click();
+      await page.waitForURL(/\/console\/tokens\/created/);
+      const { personal_access_tokens: pats } = await srv.admin(['pat', 'list', '--user', 'alice']);
+      const pat = pats.find((p) => p.name === 'e2e dated');
+      assert.ok(pat, JSON.stringify(pats));
+      // 23:59:59 in Shanghai (UTC+8, no DST) is 15:59:59 UTC.
+      assert.equal(new Date(pat.expire_at * 1000).toISOString(), `${day}T15:59:59.000Z`);
+      await page.goto(`${srv.baseURL}/console/tokens`);
+      await page.locator('footer').getByText('Asia/Shanghai').waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+
   it('switches to 简体中文 and remembers it', async () => {
     const { context, page } = await signedIn();
     try {

@@ -130,6 +130,12 @@ describe('foundation: SDK and authz check against cozeauth serve', { skip: skipR
     assert.equal(me.user_id, ids.user);
     assert.equal(me.user_name, 'alice');
     assert.equal(me.nick_name, 'Alice A.');
+    // No avatar set: a generated one the sample pages can render.
+    assert.equal(me.avatar_url, `${srv.baseURL}/avatars/${ids.user}.svg`);
+    const avatar = await fetch(me.avatar_url);
+    assert.equal(avatar.status, 200);
+    assert.equal(avatar.headers.get('content-type'), 'image/svg+xml');
+    assert.match(await avatar.text(), /^<svg /);
   });
 
   it('users.me answers with the success envelope and a log ID', async () => {

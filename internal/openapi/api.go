@@ -36,11 +36,15 @@ type API struct {
 	// follow the store's revision).
 	Changed func()
 	Log     *slog.Logger
+	// PublicURL is the server's external base URL; generated avatar URLs
+	// (defaultAvatar) live under it.
+	PublicURL string
 }
 
 // Register mounts the endpoints on mux.
 func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /v1/users/me", a.bearer(a.usersMe))
+	mux.HandleFunc("GET "+AvatarPath+"{file}", Avatar)
 	mux.Handle("GET /v1/workspaces", a.bearer(a.listWorkspaces))
 	mux.Handle("POST /api/cozeauth/v1/authz/check", a.bearer(a.check))
 	mux.Handle("POST /api/cozeauth/v1/oauth2/introspect", a.bearer(a.introspect))
@@ -118,7 +122,7 @@ type userProfile struct {
 // acting as itself) describes its service identity.
 func (a *API) usersMe(w http.ResponseWriter, r *http.Request, p *authz.Principal) {
 	if p.Cred.UserID == "" {
-		WriteData(w, r, userProfile{UserID: p.Cred.ID, UserName: p.Name, NickName: p.Name})
+		WriteData(w, r, userProfile{UserID: p.Cred.ID, UserName: p.Name, NickName: p.Name, AvatarURL: a.defaultAvatar(p.Cred.ID)})
 		return
 	}
 	u, ok, err := a.Authz.Facts.User(r.Context(), p.Cred.UserID)
@@ -130,7 +134,11 @@ func (a *API) usersMe(w http.ResponseWriter, r *http.Request, p *authz.Principal
 		WriteError(w, r, a.Log, Unauthenticated("the credential's user no longer exists"))
 		return
 	}
-	WriteData(w, r, userProfile{UserID: u.ID, UserName: u.Username, NickName: u.Nickname, AvatarURL: u.AvatarURL})
+	avatar := u.AvatarURL
+	if avatar == "" {
+		avatar = a.defaultAvatar(u.ID)
+	}
+	WriteData(w, r, userProfile{UserID: u.ID, UserName: u.Username, NickName: u.Nickname, AvatarURL: avatar})
 }
 
 type workspaceJSON struct {

@@ -156,7 +156,7 @@ func TestConsoleEnterprisePages(t *testing.T) {
 				"<th scope=\"row\">Alice Service</th>", "<td>App authorization (AppAuth)</td>",
 				"<th scope=\"row\">Demo App</th>", "<td>User authorization (OBO)</td>", "<td>Alpha space</td>",
 				"stop reaching the workspace", "Credentials of Acme with all workspaces", "must authorize them again as members",
-				`<input type="hidden" name="enterprise" value="` + ee.acme.ID + `">`, `class="primary danger" aria-describedby="migrate-help">Migrate</button>`},
+				`<input type="hidden" name="enterprise" value="` + ee.acme.ID + `">`, `class="primary danger" aria-describedby="migrate-help" data-busy="Migrating…">Migrate</button>`},
 			[]string{"个人访问令牌", "应用授权（AppAuth）", "用户授权（OBO）", ">迁移</button>"}},
 		{"migrate: nothing affected", ee.migratePath(ee.beta) + "?enterprise=" + ee.acme.ID,
 			[]string{"Nothing loses access", ">Migrate</button>"},

@@ -193,6 +193,7 @@ type tokenForm struct {
 	Name        string
 	Expiration  string // "1", "30", …, "custom", "permanent"
 	ExpireDate  string // YYYY-MM-DD, for "custom"
+	Zone        string // the browser's IANA time zone, which ExpireDate is in (console.js fills it; UTC without it)
 	Account     string // ownerValue
 	Permissions []string
 	All         bool
@@ -201,7 +202,7 @@ type tokenForm struct {
 
 func parseTokenForm(cat *permission.Catalog, f url.Values) tokenForm {
 	tf := tokenForm{Name: f.Get("name"), Expiration: f.Get("expiration"), ExpireDate: strings.TrimSpace(f.Get("expire_date")),
-		Account: f.Get("account"), Permissions: pickedPermissions(cat, f), All: f.Get("workspaces") != "selected"}
+		Zone: strings.TrimSpace(f.Get("tz")), Account: f.Get("account"), Permissions: pickedPermissions(cat, f), All: f.Get("workspaces") != "selected"}
 	if !tf.All {
 		tf.Workspaces = f["ws."+tf.Account]
 	}
@@ -254,6 +255,7 @@ type tokenFormView struct {
 	Expiration    []option
 	Custom        bool
 	ExpireDate    string
+	Zone          string
 	MinDate       string
 	Groups        []permGroup
 	Accounts      []accountView
@@ -284,7 +286,7 @@ func (h *Handler) permGroups(l Lang, checked []string) []permGroup {
 const expirationChoice = "30"
 
 func (h *Handler) tokenFormView(l Lang, accts []account, tf tokenForm, errs map[string]string) tokenFormView {
-	fv := tokenFormView{Name: tf.Name, ExpireDate: tf.ExpireDate, AllWorkspaces: tf.All, Errors: errs,
+	fv := tokenFormView{Name: tf.Name, ExpireDate: tf.ExpireDate, Zone: zone(tf.Zone).String(), AllWorkspaces: tf.All, Errors: errs,
 		MinDate: h.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly), Custom: tf.Expiration == "custom"}
 	for _, d := range credential.ExpiryDays {
 		label := l.T("tokens.exp.days", d)
@@ -352,18 +354,31 @@ func (tf tokenForm) expiry() (credential.Expiry, string) {
 	case "permanent":
 		return credential.Expiry{Permanent: true}, ""
 	case "custom":
-		d, err := time.Parse(time.DateOnly, tf.ExpireDate)
+		d, err := time.ParseInLocation(time.DateOnly, tf.ExpireDate, zone(tf.Zone))
 		if err != nil {
 			return credential.Expiry{}, "tokens.err.date"
 		}
-		// The token lasts through the chosen day (UTC).
-		return credential.Expiry{At: d.Add(24*time.Hour - time.Second).Unix()}, ""
+		// The token lasts through the chosen day in the browser's zone.
+		return credential.Expiry{At: d.AddDate(0, 0, 1).Unix() - 1}, ""
 	}
 	days, err := strconv.Atoi(tf.Expiration)
 	if err != nil || !slices.Contains(credential.ExpiryDays, days) {
 		return credential.Expiry{}, "tokens.err.expiration"
 	}
 	return credential.Expiry{Days: days}, ""
+}
+
+// zone is the IANA time zone a form names, or UTC when it names none or one
+// this build does not know.
+func zone(name string) *time.Location {
+	if name == "" || name == "Local" || len(name) > 64 {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // fieldError maps a credential.Manager refusal to the form field it concerns

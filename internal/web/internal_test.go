@@ -213,3 +213,24 @@ func TestSignInLimiter(t *testing.T) {
 		}
 	})
 }
+
+// TestCustomExpiryZone: a custom date ends at the end of that day in the
+// browser's zone (issue 12.7: 2026-12-20 picked in Asia/Shanghai was stored
+// as 12-21 07:59 there); without a usable zone, at the end of the day in UTC.
+func TestCustomExpiryZone(t *testing.T) {
+	for _, tc := range []struct {
+		zone, want string
+	}{
+		{"Asia/Shanghai", "2026-12-20T23:59:59+08:00"},
+		{"America/New_York", "2026-12-20T23:59:59-05:00"},
+		{"", "2026-12-20T23:59:59Z"},
+		{"Local", "2026-12-20T23:59:59Z"},
+		{"Mars/Olympus", "2026-12-20T23:59:59Z"},
+	} {
+		exp, key := tokenForm{Expiration: "custom", ExpireDate: "2026-12-20", Zone: tc.zone}.expiry()
+		want, _ := time.Parse(time.RFC3339, tc.want)
+		if key != "" || exp.At != want.Unix() {
+			t.Errorf("zone %q: expiry %d (%s), key %q; want %s", tc.zone, exp.At, time.Unix(exp.At, 0).UTC(), key, tc.want)
+		}
+	}
+}

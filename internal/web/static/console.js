@@ -16,6 +16,38 @@
     }
   });
 
+  // Time zone: name the browser's zone where the page mentions one, and post
+  // it with the token form so a custom date ends at the end of that day there.
+  var tz = '';
+  try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { tz = ''; }
+  if (tz) {
+    document.querySelectorAll('[data-zone]').forEach(function (s) { s.textContent = tz; });
+    document.querySelectorAll('input[data-zone-input]').forEach(function (i) { i.value = tz; });
+  }
+
+  // Slow buttons (sign in, generate a key pair, migrate): once the form is
+  // sent, the button is disabled and says it is working, and a second submit
+  // is ignored. A page restored from the back-forward cache is usable again.
+  document.querySelectorAll('button[data-busy]').forEach(function (b) {
+    var form = b.form;
+    if (!form) return;
+    var label = b.textContent;
+    form.addEventListener('submit', function (ev) {
+      if (form.getAttribute('aria-busy') === 'true') { ev.preventDefault(); return; }
+      form.setAttribute('aria-busy', 'true');
+      setTimeout(function () { // after the browser has collected the form
+        b.disabled = true;
+        b.textContent = b.getAttribute('data-busy');
+      }, 0);
+    });
+    window.addEventListener('pageshow', function (ev) {
+      if (!ev.persisted) return;
+      form.removeAttribute('aria-busy');
+      b.disabled = false;
+      b.textContent = label;
+    });
+  });
+
   // Copy buttons: shown only when they can work.
   document.querySelectorAll('button[data-copy]').forEach(function (b) {
     var input = document.getElementById(b.getAttribute('data-copy'));
