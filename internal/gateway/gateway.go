@@ -206,6 +206,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, r, err)
 		return
 	}
+	if p != nil {
+		openapi.NoteCredential(r, p.Cred.ID)
+	}
 	if !d.OK() {
 		g.fail(w, r, openapi.Denied(d))
 		return

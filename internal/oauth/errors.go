@@ -93,6 +93,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if e.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.FormatInt(e.retryAfter, 10))
 	}
+	if ow, ok := w.(*outcomeWriter); ok {
+		*ow.outcome = e.Code
+	}
 	writeJSON(w, e.Status, errorBody{Error: e.Code, ErrorCode: e.Code, ErrorMessage: e.Description, ErrorDescription: e.Description})
 }
 

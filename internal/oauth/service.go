@@ -60,6 +60,9 @@ type Service struct {
 	// Limits are the request rate limits of /token and /device/code (issue
 	// 11.8); the zero value limits nothing.
 	Limits Limits
+	// OnToken, when set, hears each /token request once it is answered: the
+	// grant (grantLabel) and "issued" or the OAuth error code sent.
+	OnToken func(grant, outcome string)
 
 	gen     *cache.Generation
 	apps    *cache.Cache[string, store.App]

@@ -89,6 +89,33 @@ var grants = map[string]grant{
 	GrantTypeJWTBearer:         jwtGrant{},
 }
 
+// grantLabel names a grant type for metrics: the four known ones by their
+// short names, anything else as "other" (the label set stays bounded).
+func grantLabel(grantType string) string {
+	switch grantType {
+	case GrantTypeAuthorizationCode:
+		return "authorization_code"
+	case GrantTypeRefreshToken:
+		return "refresh_token"
+	case GrantTypeDeviceCode:
+		return "device_code"
+	case GrantTypeJWTBearer:
+		return "jwt_bearer"
+	case "":
+		return "none"
+	}
+	return "other"
+}
+
+// outcomeWriter lets WriteError report the error code it answered to
+// Service.OnToken.
+type outcomeWriter struct {
+	http.ResponseWriter
+	outcome *string
+}
+
+func (w *outcomeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // bearerCredential returns the Authorization header's bearer credential; an
 // absent header, "Bearer", "Bearer " or blanks mean none (WIRE.md §3.2).
 func bearerCredential(r *http.Request) string {
@@ -103,6 +130,12 @@ func bearerCredential(r *http.Request) string {
 // enterprise_id/{id} variants: parse, dispatch to the grant, write the result.
 func (s *Service) Token(w http.ResponseWriter, r *http.Request) {
 	req := &tokenRequest{}
+	if s.OnToken != nil {
+		// The outcome is "issued" or the error code the client got.
+		outcome := "issued"
+		w = &outcomeWriter{ResponseWriter: w, outcome: &outcome}
+		defer func() { s.OnToken(grantLabel(req.GrantType), outcome) }()
+	}
 	if err := decodeBody(r, req); err != nil {
 		WriteError(w, r, s.Log, err)
 		return

@@ -83,6 +83,9 @@ func (a *API) bearer(next principalHandler) http.Handler {
 			WriteError(w, r, a.Log, err)
 			return
 		}
+		if p != nil {
+			NoteCredential(r, p.Cred.ID)
+		}
 		if !d.OK() {
 			WriteError(w, r, a.Log, Denied(d))
 			return

@@ -19,6 +19,7 @@ import (
 
 // Coze API codes with their matched HTTP statuses (WIRE.md §7 DECISION).
 const (
+	CodeOK              = 0
 	CodeBadRequest      = 4000
 	CodeUnauthenticated = 4100
 	CodeForbidden       = 4101
@@ -93,6 +94,9 @@ type envelope struct {
 // WriteData writes a success envelope. data must not be nil: every SDK
 // dereferences it.
 func WriteData(w http.ResponseWriter, r *http.Request, data any) {
+	if o := outcomeOf(r); o != nil {
+		o.Decided, o.Code = true, CodeOK
+	}
 	writeJSON(w, http.StatusOK, envelope{Data: data, Detail: detail{LogID: logid.From(r.Context())}})
 }
 
@@ -110,6 +114,13 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		} else {
 			log.ErrorContext(r.Context(), "internal error", "err", err, "logid", logid.From(r.Context()), "path", r.URL.Path)
 			e = newError(CodeInternal, "internal server error")
+		}
+	}
+	if o := outcomeOf(r); o != nil {
+		// The server logs the refusal, once, with the credential's ID.
+		o.Decided, o.Code, o.Reason = true, e.Code, e.Msg
+		if e.Err != nil {
+			o.Reason += " (" + e.Err.Error() + ")"
 		}
 	} else if e.Err != nil {
 		log.InfoContext(r.Context(), "request refused", "code", e.Code, "err", e.Err, "logid", logid.From(r.Context()))

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +22,11 @@ type metrics struct {
 	// dbTimeouts counts requests during which a database call ran out of
 	// --db-timeout (answered 503 unless the handler could do without it).
 	dbTimeouts *prometheus.CounterVec
+	// decisions counts OpenAPI answers by route and Coze code (0: allowed;
+	// a request forwarded to the upstream counts as 0).
+	decisions *prometheus.CounterVec
+	tokens    *prometheus.CounterVec
+	signIns   *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -39,14 +45,39 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Requests during which a database call ran out of --db-timeout (no connection or no answer in time), by route.",
 		}, []string{"route"}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.dbTimeouts)
+	m.decisions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cozeauth_openapi_decisions_total",
+		Help: "OpenAPI authorization decisions by route and Coze code (0 allowed, 4000 bad request, 4100 unauthenticated, 4101 forbidden, 4200 not found, …).",
+	}, []string{"route", "code"})
+	m.tokens = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cozeauth_oauth_token_requests_total",
+		Help: "OAuth /token requests by grant and outcome (issued, or the OAuth error code answered).",
+	}, []string{"grant", "outcome"})
+	m.signIns = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cozeauth_signins_total",
+		Help: "Console sign-ins by outcome (success, wrong_password, unknown_user, rate_limited, busy).",
+	}, []string{"outcome"})
+	reg.MustRegister(m.requests, m.duration, m.dbTimeouts, m.decisions, m.tokens, m.signIns)
 	return m
 }
 
-// statusWriter remembers the status code written.
+// codeLabels are the label values of the Coze codes, made once.
+var codeLabels sync.Map // int → string
+
+func codeLabel(code int) string {
+	if v, ok := codeLabels.Load(code); ok {
+		return v.(string)
+	}
+	v, _ := codeLabels.LoadOrStore(code, strconv.Itoa(code))
+	return v.(string)
+}
+
+// statusWriter remembers the status code written, and holds the request's
+// OpenAPI outcome (one allocation for both).
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status  int
+	outcome openapi.Outcome
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -94,12 +125,12 @@ func (s *Server) middleware(mux http.Handler) http.Handler {
 		}
 		id := logid.New(start)
 		w.Header().Set(logid.Header, id)
-		r = r.WithContext(store.WithCallTimeout(logid.With(r.Context(), id), s.cfg.DBTimeout))
+		sw := &statusWriter{ResponseWriter: w}
+		ctx := store.WithCallTimeout(logid.With(r.Context(), id), s.cfg.DBTimeout)
 		// The audit log's actor until a handler knows better: the client's
 		// IP and this request's log ID.
-		r = r.WithContext(store.WithActor(r.Context(), store.Actor{Type: store.ActorAnonymous,
-			IP: s.clientIP.IP(r), LogID: id}))
-		sw := &statusWriter{ResponseWriter: w}
+		ctx = store.WithActor(ctx, store.Actor{Type: store.ActorAnonymous, IP: s.clientIP.IP(r), LogID: id})
+		r = r.WithContext(openapi.WithOutcome(ctx, &sw.outcome))
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
@@ -119,6 +150,15 @@ func (s *Server) middleware(mux http.Handler) http.Handler {
 			s.metrics.duration.WithLabelValues(route).Observe(elapsed.Seconds())
 			if store.CallTimedOut(r.Context()) {
 				s.metrics.dbTimeouts.WithLabelValues(route).Inc()
+			}
+			if o := &sw.outcome; o.Decided || o.CredentialID != "" {
+				s.metrics.decisions.WithLabelValues(route, codeLabel(o.Code)).Inc()
+				if o.Code != openapi.CodeOK && o.Code < openapi.CodeInternal {
+					// One line per refusal: why, and whose credential (its ID, never the token).
+					s.log.LogAttrs(r.Context(), slog.LevelInfo, "request refused", slog.String("route", route),
+						slog.Int("code", o.Code), slog.String("reason", o.Reason),
+						slog.String("credential_id", o.CredentialID), slog.String("logid", id))
+				}
 			}
 			if s.cfg.AccessLog {
 				// Typed attributes: no boxing, no float formatting.

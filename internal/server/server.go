@@ -93,6 +93,7 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv.metrics = newMetrics(reg)
+	oa.OnToken = func(grant, outcome string) { srv.metrics.tokens.WithLabelValues(grant, outcome).Inc() }
 
 	mux := http.NewServeMux()
 	ent := &enterprise.Service{Store: s, OAuth: oa, Catalog: permission.Default(), Now: now, Changed: gen.Invalidate}
@@ -106,6 +107,7 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 	mux.HandleFunc("POST /api/permission/oauth2/workspace_id/{workspace_id}/device/code", oa.DeviceCode)
 	mux.HandleFunc("POST /api/permission/oauth2/revoke", oa.Revoke)
 	pages, err := web.New(web.Handler{OAuth: oa, Enterprise: ent, Store: s, Now: now, Log: log,
+		OnSignIn: func(outcome string) { srv.metrics.signIns.WithLabelValues(outcome).Inc() },
 		Creds:   &credential.Manager{Store: s, Catalog: permission.Default(), Now: now},
 		Catalog: permission.Default(), Invalidate: gen.Invalidate,
 		Secure:           strings.HasPrefix(cfg.PublicURL, "https://"),

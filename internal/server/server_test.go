@@ -1,14 +1,15 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,15 +22,35 @@ import (
 )
 
 type env struct {
-	h      http.Handler
-	s      *sqlstore.DB
-	srv    *Server
-	full   string // PAT: Bot.chat + Workspace.list, all workspaces
-	narrow string // PAT: Bot.chat only, selected workspace ws1
-	alice  store.User
-	ws1    store.Workspace
-	ws2    store.Workspace
-	botWS2 string
+	h        http.Handler
+	s        *sqlstore.DB
+	srv      *Server
+	full     string // PAT: Bot.chat + Workspace.list, all workspaces
+	narrow   string // PAT: Bot.chat only, selected workspace ws1
+	alice    store.User
+	ws1      store.Workspace
+	ws2      store.Workspace
+	botWS2   string
+	narrowID string // the narrow PAT's credential ID
+	logs     *lockedBuffer
+}
+
+// lockedBuffer is the server's log output in tests.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func newEnv(t testing.TB) *env { return newEnvWith(t, func(*config.Config) {}) }
@@ -69,13 +90,14 @@ func newEnvWith(t testing.TB, set func(*config.Config), opts ...sqlstore.Option)
 	narrow, err := m.Create(ctx, credential.Spec{Kind: store.KindPAT, Name: "narrow", UserID: e.alice.ID, Expiry: credential.Expiry{Days: 1},
 		Permissions: []string{"Bot.chat"}, WorkspaceIDs: []string{e.ws1.ID}})
 	must(err)
-	e.full, e.narrow = full.Token, narrow.Token
+	e.full, e.narrow, e.narrowID = full.Token, narrow.Token, narrow.Credential.ID
 	cfg := config.Default()
 	cfg.AccessLog = false
 	if set != nil {
 		set(&cfg)
 	}
-	e.srv, err = New(cfg, s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	e.logs = &lockedBuffer{}
+	e.srv, err = New(cfg, s, slog.New(slog.NewJSONHandler(e.logs, nil)))
 	must(err)
 	e.h = e.srv.Handler()
 	return e
@@ -210,5 +232,65 @@ func TestRevocationDropsCache(t *testing.T) {
 			t.Fatal("deleted PAT still accepted after 1 s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestDecisionMetrics: /metrics counts OpenAPI decisions by route and code,
+// and each refusal logs one line with its reason and the credential's ID,
+// never the token (issue 12.13).
+func TestDecisionMetrics(t *testing.T) {
+	e := newEnv(t)
+	unknown := "pat_" + strings.Repeat("0", 64)
+	for _, tc := range []struct {
+		path, auth string
+		code       int
+	}{
+		{"/v1/users/me", e.full, 0},
+		{"/v1/users/me", e.full, 0},
+		{"/v1/workspaces", e.narrow, 4101},
+		{"/v1/users/me", unknown, 4100},
+	} {
+		if r := e.do(t, "GET", tc.path, "Bearer "+tc.auth, ""); r.code != tc.code {
+			t.Fatalf("GET %s: code %d, want %d", tc.path, r.code, tc.code)
+		}
+	}
+	for _, body := range []string{`{"grant_type":"password"}`, `{"grant_type":"refresh_token","client_id":"nope","refresh_token":"x"}`} {
+		req := httptest.NewRequest("POST", "/api/permission/oauth2/token", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		e.h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{
+		`cozeauth_openapi_decisions_total{code="0",route="GET /v1/users/me"} 2`,
+		`cozeauth_openapi_decisions_total{code="4101",route="GET /v1/workspaces"} 1`,
+		`cozeauth_openapi_decisions_total{code="4100",route="GET /v1/users/me"} 1`,
+		`cozeauth_oauth_token_requests_total{grant="other",outcome="unsupported_grant_type"} 1`,
+		`cozeauth_oauth_token_requests_total{grant="refresh_token",outcome="invalid_client"} 1`,
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	var refused []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(e.logs.String()), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "request refused" {
+			refused = append(refused, m)
+		}
+	}
+	if len(refused) != 2 {
+		t.Fatalf("refusal log lines = %v, want 2", refused)
+	}
+	if r := refused[0]; r["code"] != float64(4101) || r["credential_id"] != e.narrowID || r["reason"] == "" || r["logid"] == "" {
+		t.Errorf("4101 line = %v, want credential_id %s and a reason", r, e.narrowID)
+	}
+	if r := refused[1]; r["code"] != float64(4100) || r["credential_id"] != "" || r["reason"] == "" {
+		t.Errorf("4100 line = %v", r)
+	}
+	for _, tok := range []string{e.full, e.narrow, unknown} {
+		if strings.Contains(e.logs.String(), tok) {
+			t.Error("a token is in the log")
+		}
 	}
 }

@@ -94,6 +94,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	if !h.limiter.attempt(now, ip, username) {
 		h.Log.WarnContext(r.Context(), "web: sign-in rate limited", "ip", ip, "username", truncate(username, maxUsernameKey))
 		h.auditSignInFailure(r, now, username, "", "rate_limited")
+		h.signedIn("rate_limited")
 		again(http.StatusTooManyRequests, "login.rate_limited")
 		return
 	}
@@ -112,6 +113,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.limiter.unjudged(ip, username)
 		h.Log.WarnContext(r.Context(), "web: sign-in refused, password checks busy", "ip", ip)
 		w.Header().Set("Retry-After", "1")
+		h.signedIn("busy")
 		again(http.StatusServiceUnavailable, "login.busy")
 		return
 	}
@@ -124,10 +126,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 			reason = "unknown_user"
 		}
 		h.auditSignInFailure(r, now, username, u.ID, reason)
+		h.signedIn(reason)
 		again(http.StatusUnauthorized, "login.failed")
 		return
 	}
 	h.limiter.succeeded(ip, username)
+	h.signedIn("success")
 	a := store.ActorFrom(r.Context())
 	a.ID, a.Type = u.ID, store.ActorUser
 	ctx := store.WithActor(r.Context(), a)
@@ -141,6 +145,13 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		next = consolePath
 	}
 	http.Redirect(w, r, next, http.StatusFound)
+}
+
+// signedIn reports a sign-in's outcome to OnSignIn.
+func (h *Handler) signedIn(outcome string) {
+	if h.OnSignIn != nil {
+		h.OnSignIn(outcome)
+	}
 }
 
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {

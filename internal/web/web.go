@@ -67,6 +67,9 @@ type Store interface {
 // Handler serves the browser pages. Fill the exported fields and call New.
 type Handler struct {
 	OAuth *oauth.Service
+	// OnSignIn, when set, hears each judged or refused sign-in: "success",
+	// "wrong_password", "unknown_user", "rate_limited" or "busy".
+	OnSignIn func(outcome string)
 	// Enterprise performs the enterprise pages' changes (installation,
 	// migration, personal-resource authorization).
 	Enterprise *enterprise.Service
