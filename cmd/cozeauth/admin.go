@@ -143,7 +143,7 @@ func adminUser(run runner) *cobra.Command {
 		out := []map[string]any{}
 		for _, u := range us {
 			out = append(out, map[string]any{"user_id": u.ID, "username": u.Username, "nickname": u.Nickname,
-				"account_id": u.AccountID, "created_at": u.CreatedAt})
+				"avatar_url": u.AvatarURL, "account_id": u.AccountID, "created_at": u.CreatedAt})
 		}
 		return map[string]any{"users": out}, nil
 	})
@@ -193,7 +193,76 @@ func adminUser(run runner) *cobra.Command {
 		}
 		return map[string]any{"user_id": u.ID, "upstream_token": false}, nil
 	})
-	cmd.AddCommand(create, list, setUp, delUp)
+	setPW := leaf("set-password", "Set a user's password (read from stdin); every session of the user ends")
+	setPW.Flags().StringVar(&user, "user", "", "username or user ID")
+	setPW.Flags().BoolVar(&pwStdin, "password-stdin", false, "read the password from standard input")
+	required(setPW, "user", "password-stdin")
+	setPW.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		pw, err := io.ReadAll(io.LimitReader(setPW.InOrStdin(), 4096))
+		if err != nil {
+			return nil, err
+		}
+		u, err := env.ids.SetPassword(ctx, user, strings.TrimRight(string(pw), "\r\n"), "")
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"user_id": u.ID, "username": u.Username, "password_set": true, "sessions_ended": true}, nil
+	})
+	var avatar string
+	update := leaf("update", "Change a user's nickname or avatar URL")
+	update.Flags().StringVar(&user, "user", "", "username or user ID")
+	update.Flags().StringVar(&nickname, "nickname", "", "display name (empty: the username)")
+	update.Flags().StringVar(&avatar, "avatar-url", "", "http(s) URL of the avatar image (empty: a generated one)")
+	required(update, "user")
+	update.MarkFlagsOneRequired("nickname", "avatar-url")
+	update.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		var nick, av *string
+		if update.Flags().Changed("nickname") {
+			nick = &nickname
+		}
+		if update.Flags().Changed("avatar-url") {
+			av = &avatar
+		}
+		u, err := env.ids.UpdateProfile(ctx, user, nick, av)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"user_id": u.ID, "username": u.Username, "nickname": u.Nickname, "avatar_url": u.AvatarURL,
+			"account_id": u.AccountID, "created_at": u.CreatedAt}, nil
+	})
+	var yes bool
+	del := leaf("delete", "Delete a user who is in no enterprise, with their personal account: its workspaces, PATs, apps and authorizations")
+	del.Flags().StringVar(&user, "user", "", "username or user ID")
+	del.Flags().BoolVar(&yes, "yes", false, "confirm: this cannot be undone")
+	required(del, "user")
+	del.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
+		u, err := env.ids.ResolveUser(ctx, user)
+		if err != nil {
+			return nil, err
+		}
+		wss, err := env.store.ListWorkspacesByOwner(ctx, u.Account())
+		if err != nil {
+			return nil, err
+		}
+		pats, err := env.store.ListCredentials(ctx, store.CredentialFilter{UserID: u.ID})
+		if err != nil {
+			return nil, err
+		}
+		apps, err := env.store.ListAppsByOwner(ctx, u.Account())
+		if err != nil {
+			return nil, err
+		}
+		if !yes {
+			return nil, fmt.Errorf("deleting %s also deletes %d personal workspace(s), %d token(s) and %d app(s) and cannot be undone; pass --yes to confirm",
+				u.Username, len(wss), len(pats), len(apps))
+		}
+		if _, err := env.ids.DeleteUser(ctx, u.ID); err != nil {
+			return nil, err
+		}
+		return map[string]any{"user_id": u.ID, "username": u.Username, "deleted": true,
+			"workspaces_deleted": len(wss), "tokens_deleted": len(pats), "apps_deleted": len(apps)}, nil
+	})
+	cmd.AddCommand(create, list, update, setPW, del, setUp, delUp)
 	return cmd
 }
 

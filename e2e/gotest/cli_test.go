@@ -246,6 +246,52 @@ func TestCLIContract(t *testing.T) {
 		}
 	})
 
+	t.Run("user update, set-password, delete", func(t *testing.T) {
+		var u struct {
+			Nickname  string `json:"nickname"`
+			AvatarURL string `json:"avatar_url"`
+		}
+		a.json(&u, "user", "update", "--user", "alice", "--nickname", "Ali", "--avatar-url", "https://example.com/ali.png")
+		if u.Nickname != "Ali" || u.AvatarURL != "https://example.com/ali.png" {
+			t.Errorf("user update printed %+v", u)
+		}
+		a.jsonIn("a new password\n", nil, "user", "set-password", "--user", "alice", "--password-stdin")
+		carol := a.user("carol")
+		a.changed("workspace", "create", "--name", "Carol's", "--owner", "carol")
+		a.createToken("pat", "--user", "carol", "--name", "c", "--days", "1")
+		for _, tc := range []struct {
+			name string
+			args []string
+			want []string
+		}{
+			{"update without a change", []string{"user", "update", "--user", "alice"}, []string{"nickname", "avatar-url"}},
+			{"bad avatar", []string{"user", "update", "--user", "alice", "--avatar-url", "javascript:alert(1)"}, []string{"avatar"}},
+			{"delete without --yes", []string{"user", "delete", "--user", "carol"}, []string{"--yes", "1 personal workspace", "1 token"}},
+			{"delete an enterprise member", []string{"user", "delete", "--user", "boss", "--yes"}, []string{"enterprise"}},
+			{"delete an unknown user", []string{"user", "delete", "--user", "nobody", "--yes"}, []string{"nobody"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				msg := adm{t: t, db: a.db}.fail("", tc.args...)
+				for _, w := range tc.want {
+					if !strings.Contains(strings.ToLower(msg), strings.ToLower(w)) {
+						t.Errorf("stderr %q does not name %q", msg, w)
+					}
+				}
+			})
+		}
+		var d struct {
+			UserID     string `json:"user_id"`
+			Deleted    bool   `json:"deleted"`
+			Workspaces int    `json:"workspaces_deleted"`
+			Tokens     int    `json:"tokens_deleted"`
+		}
+		a.json(&d, "user", "delete", "--user", "carol", "--yes")
+		if d.UserID != carol || !d.Deleted || d.Workspaces != 1 || d.Tokens != 1 {
+			t.Errorf("user delete printed %+v", d)
+		}
+		adm{t: t, db: a.db}.fail("", "pat", "list", "--user", "carol")
+	})
+
 	t.Run("--app by client ID; deactivate and activate", func(t *testing.T) {
 		for _, tt := range []struct {
 			cmd    string

@@ -178,6 +178,29 @@ describe('web console: personal access tokens', { skip }, () => {
     }
   });
 
+  it('the account page shows the UID that users.me returns, copies it and saves the profile', async () => {
+    const { context, page } = await signedIn({ permissions: ['clipboard-read', 'clipboard-write'] });
+    try {
+      await page.getByRole('link', { name: /Signed in as/ }).click();
+      await page.waitForURL(`${srv.baseURL}/console/account`);
+      const uid = await page.getByLabel('UID (personal account ID)').inputValue();
+      assert.equal(uid, fx.alice.user_id);
+      await page.getByRole('button', { name: 'Copy', exact: true }).click();
+      await page.getByRole('status').filter({ hasText: 'Copied.' }).waitFor();
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), uid);
+      await page.getByLabel('Nickname', { exact: true }).fill('Alice B.');
+      await page.getByRole('button', { name: 'Save profile' }).click();
+      await page.getByText('Profile saved.').waitFor();
+      await screenshot(page, 'console-account');
+      const { token } = await srv.admin(['pat', 'create', '--user', 'alice', '--name', 'me', '--days', '1', '--permission', 'Workspace.list']);
+      const me = await new CozeAPI({ token, baseURL: srv.baseURL }).users.me();
+      assert.equal(me.user_id, uid);
+      assert.equal(me.nick_name, 'Alice B.');
+    } finally {
+      await context.close();
+    }
+  });
+
   it('switches to 简体中文 and remembers it', async () => {
     const { context, page } = await signedIn();
     try {

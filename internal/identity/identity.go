@@ -28,6 +28,7 @@ type Store interface {
 	store.Enterprises
 	store.Workspaces
 	store.Resources
+	DeleteUserSessions(ctx context.Context, userID, keep string) (int64, error)
 }
 
 // Service validates and performs identity operations.
@@ -52,12 +53,9 @@ func (s *Service) CreateUser(ctx context.Context, username, password, nickname s
 	if utf8.RuneCountInString(password) < MinPasswordLen {
 		return store.User{}, invalid("password must be at least %d characters", MinPasswordLen)
 	}
-	nickname = strings.TrimSpace(nickname)
-	if nickname == "" {
-		nickname = username
-	}
-	if utf8.RuneCountInString(nickname) > 100 {
-		return store.User{}, invalid("nickname is longer than 100 characters")
+	nickname, err := checkNickname(nickname, username)
+	if err != nil {
+		return store.User{}, err
 	}
 	hash, err := HashPassword(password)
 	if err != nil {

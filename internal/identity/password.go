@@ -79,6 +79,18 @@ func VerifyPassword(hash, password string) (bool, error) {
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
+// NeedsRehash reports whether hash was made with other parameters than
+// HashPassword uses now (say OWASP's before the m = 64 MiB of earlier
+// versions), so the next successful sign-in should store a new hash.
+func NeedsRehash(hash string) bool {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return true
+	}
+	want := fmt.Sprintf("m=%d,t=%d,p=%d", argonMemory, argonTime, argonThreads)
+	return parts[2] != fmt.Sprintf("v=%d", argon2.Version) || parts[3] != want
+}
+
 // ErrBusy: every password-hashing slot stayed taken for the gate's wait; the
 // caller should answer "try again shortly" (HTTP 503) without a verdict.
 var ErrBusy = errors.New("too many password checks in progress")

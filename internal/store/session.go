@@ -25,6 +25,9 @@ type Sessions interface {
 	GetSession(ctx context.Context, idHash string, now int64) (Session, error)
 	// DeleteSession removes a session (sign-out); ErrNotFound if there is none.
 	DeleteSession(ctx context.Context, idHash string) error
+	// DeleteUserSessions ends every session of userID except the one whose
+	// hash is keep ("" keeps none) and returns how many ended.
+	DeleteUserSessions(ctx context.Context, userID, keep string) (int64, error)
 	// DeleteExpiredSessions removes sessions whose expiry is at or before now
 	// and returns how many went (STYLE practice 11). It does not advance the
 	// revision.

@@ -13,6 +13,17 @@ type Users interface {
 	GetUserByAccountAlias(ctx context.Context, alias string) (User, error)
 	// ListUsers lists users by creation time, then ID.
 	ListUsers(ctx context.Context) ([]User, error)
+	// UpdateUser applies fn to the stored user in one transaction; fn may
+	// change the nickname, avatar URL and password hash (not the ID, the
+	// username or the account ID).
+	UpdateUser(ctx context.Context, id string, fn func(User) (User, error)) (User, error)
+	// DeleteUser deletes a user who belongs to no enterprise (ErrInvalid
+	// otherwise), with their personal account: its workspaces and their
+	// resources, its PATs and apps (with everything those hold), the OAuth
+	// authorizations the user gave (their tokens revoked) and the user's
+	// sessions, memberships and upstream token; revoked tokens record now.
+	// The audit log keeps its history.
+	DeleteUser(ctx context.Context, id string, now int64) error
 }
 
 // Enterprises stores enterprises and their members.

@@ -52,6 +52,7 @@ func (h *Handler) registerConsole(handle func(string, http.HandlerFunc)) {
 	handle("GET "+consolePath+"/workspaces", h.console(h.workspaceList))
 	handle("GET "+auditPath, h.console(h.auditList))
 	h.registerEnterprise(handle)
+	h.registerAccount(handle)
 	handle("GET "+consolePath+"/", h.console(func(w http.ResponseWriter, r *http.Request, sess *session) {
 		h.notFound(w, r, sess)
 	}))

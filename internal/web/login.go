@@ -132,6 +132,9 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	h.limiter.succeeded(ip, username)
 	h.signedIn("success")
+	if identity.NeedsRehash(u.PasswordHash) {
+		h.rehash(r, u, password)
+	}
 	a := store.ActorFrom(r.Context())
 	a.ID, a.Type = u.ID, store.ActorUser
 	ctx := store.WithActor(r.Context(), a)
@@ -145,6 +148,21 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		next = consolePath
 	}
 	http.Redirect(w, r, next, http.StatusFound)
+}
+
+// rehash stores a hash with the current argon2id parameters for a user whose
+// hash was made with older ones (at their next successful sign-in, the only
+// time the password is known). It runs in a password slot like a
+// verification; a failure is logged and the sign-in goes on.
+func (h *Handler) rehash(r *http.Request, u store.User, password string) {
+	release, err := h.Passwords.Acquire(r.Context())
+	if err != nil {
+		return // busy: the next sign-in tries again
+	}
+	defer release()
+	if _, err := h.Identity.Rehash(r.Context(), u, password); err != nil {
+		h.Log.WarnContext(r.Context(), "web: re-hashing a password failed", "user_id", u.ID, "err", err)
+	}
 }
 
 // signedIn reports a sign-in's outcome to OnSignIn.

@@ -35,7 +35,7 @@ var pageNames = []string{"login", "consent", "device", "device_done", "error",
 	"console_home", "console_tokens", "console_token_form", "console_token_created", "console_token_delete",
 	"console_apps", "console_app_form", "console_app", "console_app_secret", "console_app_sample", "console_confirm",
 	"console_authorized", "console_workspaces",
-	"console_install", "console_enterprises", "console_installations", "console_migrate", "console_personal", "console_audit"}
+	"console_install", "console_enterprises", "console_installations", "console_migrate", "console_personal", "console_audit", "console_account"}
 
 // Store is what the pages need from storage: sessions and the users who sign
 // in, and for the console the user's credentials, enterprises and workspaces.
@@ -62,11 +62,16 @@ type Store interface {
 	DeleteGrant(ctx context.Context, id string, now int64) error
 	// The audit log: sign-in failures and the audit page.
 	store.Audit
+	// The account page.
+	UpdateUser(ctx context.Context, id string, update func(store.User) (store.User, error)) (store.User, error)
 }
 
 // Handler serves the browser pages. Fill the exported fields and call New.
 type Handler struct {
 	OAuth *oauth.Service
+	// Identity changes the signed-in user's profile and password; New makes
+	// one on Store when Store is a full identity store.
+	Identity *identity.Service
 	// OnSignIn, when set, hears each judged or refused sign-in: "success",
 	// "wrong_password", "unknown_user", "rate_limited" or "busy".
 	OnSignIn func(outcome string)
@@ -153,6 +158,13 @@ func New(h Handler) (*Handler, error) {
 	h.failures = &failureAudit{}
 	if h.Passwords == nil {
 		h.Passwords = identity.NewPasswordGate(0, 0)
+	}
+	if h.Identity == nil {
+		is, ok := h.Store.(identity.Store)
+		if !ok {
+			return nil, errors.New("web: Handler.Identity is required when Store is not an identity store")
+		}
+		h.Identity = &identity.Service{Store: is, Now: h.Now}
 	}
 	if h.dummyHash, err = identity.HashPassword("not a real password, only for timing"); err != nil {
 		return nil, err

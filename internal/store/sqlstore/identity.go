@@ -490,3 +490,83 @@ func execOne(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
 	}
 	return nil
 }
+
+func (s *DB) UpdateUser(ctx context.Context, id string, update func(store.User) (store.User, error)) (store.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	var out store.User
+	// The revision advances: the OpenAPI caches a user's profile.
+	err := s.inTx(ctx, true, func(tx *sql.Tx) error {
+		if err := s.lockRow(ctx, tx, "users", "id", id); err != nil {
+			return err
+		}
+		old, err := scanUser(tx.QueryRowContext(ctx, s.q("SELECT "+userCols+" FROM users WHERE id = ?"), id))
+		if err != nil {
+			return err
+		}
+		nu, err := update(old)
+		if err != nil {
+			return err
+		}
+		nu.ID, nu.Username, nu.AccountID, nu.CreatedAt = old.ID, old.Username, old.AccountID, old.CreatedAt
+		if nu.PasswordHash == "" {
+			return fmt.Errorf("%w: a user needs a password hash", store.ErrInvalid)
+		}
+		if err := execOne(ctx, tx, s.q("UPDATE users SET nickname = ?, avatar_url = ?, password_hash = ? WHERE id = ?"),
+			nu.Nickname, nu.AvatarURL, nu.PasswordHash, id); err != nil {
+			return err
+		}
+		out = nu
+		return nil
+	})
+	return out, err
+}
+
+func (s *DB) DeleteUser(ctx context.Context, id string, now int64) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	personal := string(store.OwnerPersonal)
+	return s.inTxRetry(ctx, true, func(tx *sql.Tx) error {
+		if err := s.lockRow(ctx, tx, "users", "id", id); err != nil {
+			return err
+		}
+		var ents int
+		if err := tx.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM enterprise_members WHERE user_id = ?"), id).Scan(&ents); err != nil {
+			return mapErr(err)
+		}
+		if ents > 0 {
+			return fmt.Errorf("%w: the user belongs to %d enterprise(s); remove them from each first (their enterprise workspaces go to a receiver)", store.ErrInvalid, ents)
+		}
+		steps := []struct {
+			query string
+			args  []any
+		}{
+			// The OAuth authorizations the user gave, or that act in their
+			// account: tokens revoked (kept as revoked rows), then gone.
+			{"UPDATE oauth_tokens SET revoked_at = ? WHERE revoked_at = 0 AND grant_id IN " +
+				"(SELECT id FROM oauth_grants WHERE user_id = ? OR (owner_type = ? AND owner_id = ?))", []any{now, id, personal, id}},
+			{"DELETE FROM oauth_device_codes WHERE grant_id IN (SELECT id FROM oauth_grants WHERE user_id = ? OR (owner_type = ? AND owner_id = ?))", []any{id, personal, id}},
+			{"DELETE FROM oauth_grants WHERE user_id = ? OR (owner_type = ? AND owner_id = ?)", []any{id, personal, id}},
+			// The personal account's apps; their secrets, keys, grants,
+			// codes and tokens go by cascade.
+			{"DELETE FROM account_authorizations WHERE credential_id IN (SELECT id FROM oauth_apps WHERE owner_type = ? AND owner_id = ?)", []any{personal, id}},
+			{"DELETE FROM oauth_apps WHERE owner_type = ? AND owner_id = ?", []any{personal, id}},
+			// The user's PATs.
+			{"DELETE FROM account_authorizations WHERE account_id = ? OR credential_id IN (SELECT id FROM credentials WHERE user_id = ?)", []any{id, id}},
+			{"DELETE FROM credentials WHERE user_id = ? OR (owner_type = ? AND owner_id = ?)", []any{id, personal, id}},
+			// The personal workspaces and their resources; other members'
+			// tokens stop listing them.
+			{"DELETE FROM resources WHERE account_id = ? OR workspace_id IN (SELECT id FROM workspaces WHERE owner_type = ? AND owner_id = ?)", []any{id, personal, id}},
+			{"DELETE FROM credential_workspaces WHERE workspace_id IN (SELECT id FROM workspaces WHERE owner_type = ? AND owner_id = ?)", []any{personal, id}},
+			{"DELETE FROM workspaces WHERE owner_type = ? AND owner_id = ?", []any{personal, id}},
+		}
+		for _, st := range steps {
+			if _, err := s.txExec(ctx, tx, s.q(st.query), st.args...); err != nil {
+				return mapErr(err)
+			}
+		}
+		// Sessions, memberships, the upstream token and account aliases go
+		// by cascade.
+		return execOne(ctx, tx, s.q("DELETE FROM users WHERE id = ?"), id)
+	})
+}

@@ -42,6 +42,21 @@ func (s *DB) DeleteSession(ctx context.Context, idHash string) error {
 	})
 }
 
+func (s *DB) DeleteUserSessions(ctx context.Context, userID, keep string) (int64, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	var n int64
+	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
+		res, err := s.txExec(ctx, tx, s.q("DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?"), userID, keep)
+		if err != nil {
+			return mapErr(err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
 func (s *DB) DeleteExpiredSessions(ctx context.Context, now int64) (int64, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"cmp"
+	"errors"
 	"slices"
 	"testing"
 
@@ -16,6 +17,8 @@ func runCRUD(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Users", testUsers},
 		{"UserErrors", testUserErrors},
 		{"ListUsers", testListUsers},
+		{"UpdateUser", testUpdateUser},
+		{"DeleteUser", testDeleteUser},
 		{"Enterprises", testEnterprises},
 		{"EnterpriseMembers", testEnterpriseMembers},
 		{"EnterpriseMemberErrors", testEnterpriseMemberErrors},
@@ -884,5 +887,113 @@ func testTouchCredentials(t *testing.T, f *fixture) {
 	}
 	if got := f.revision(); got != rev {
 		t.Errorf("TouchCredentials moved the revision from %d to %d", rev, got)
+	}
+}
+
+func testUpdateUser(t *testing.T, f *fixture) {
+	u := f.user("alice")
+	rev := f.revision()
+	got, err := f.s.UpdateUser(f.ctx, u.ID, func(x store.User) (store.User, error) {
+		x.Nickname, x.AvatarURL, x.PasswordHash = "Al", "https://example.com/a.png", "$argon2id$new"
+		x.Username, x.AccountID, x.CreatedAt = "mallory", "other", 1 // ignored
+		return x, nil
+	})
+	if err != nil {
+		t.Fatalf("UpdateUser: %v", err)
+	}
+	want := u
+	want.Nickname, want.AvatarURL, want.PasswordHash = "Al", "https://example.com/a.png", "$argon2id$new"
+	if got != want {
+		t.Errorf("UpdateUser returned %+v, want %+v", got, want)
+	}
+	if stored, _ := f.s.GetUser(f.ctx, u.ID); stored != want {
+		t.Errorf("stored %+v, want %+v", stored, want)
+	}
+	if f.revision() <= rev {
+		t.Error("UpdateUser did not advance the revision")
+	}
+	if _, err := f.s.UpdateUser(f.ctx, "nobody", func(x store.User) (store.User, error) { return x, nil }); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("UpdateUser(unknown) = %v, want ErrNotFound", err)
+	}
+	if _, err := f.s.UpdateUser(f.ctx, u.ID, func(x store.User) (store.User, error) { x.PasswordHash = ""; return x, nil }); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("UpdateUser to no password hash = %v, want ErrInvalid", err)
+	}
+	boom := errors.New("boom")
+	if _, err := f.s.UpdateUser(f.ctx, u.ID, func(x store.User) (store.User, error) { return x, boom }); !errors.Is(err, boom) {
+		t.Errorf("UpdateUser with a failing update = %v, want boom", err)
+	}
+}
+
+func testDeleteUser(t *testing.T, f *fixture) {
+	alice, bob := f.user("alice"), f.user("bob")
+	// Alice's personal world: a workspace with a resource and Bob as a
+	// member, a PAT, an app with a grant and tokens, a consent she gave to
+	// Bob's app, a session.
+	ws := f.workspace("alpha", alice.Account(), alice.ID)
+	f.putWorkspaceMember(ws.ID, bob.ID, store.WorkspaceRoleMember)
+	if err := f.s.CreateResource(f.ctx, store.Resource{Type: "bot", ID: "b1", WorkspaceID: ws.ID, CreatedAt: f.tick()}); err != nil {
+		t.Fatal(err)
+	}
+	pat := f.credential(store.Credential{UserID: alice.ID, Owner: alice.Account(), Permissions: []string{"Bot.chat"}, AllWorkspaces: true})
+	bobPAT := f.credential(store.Credential{UserID: bob.ID, Owner: bob.Account(), Permissions: []string{"Bot.chat"}, WorkspaceIDs: []string{ws.ID}})
+	own := oauthSetup{user: alice, app: f.app(alice.Account(), alice.ID, store.ClientWebBackend)}
+	own.grant = f.grant(store.Grant{AppID: own.app.ID, UserID: alice.ID, Owner: alice.Account(), Permissions: []string{"Bot.chat"}, AllWorkspaces: true})
+	ownAccess, _ := f.tokenPair(own)
+	bobsApp := f.app(bob.Account(), bob.ID, store.ClientWebBackend)
+	consent := oauthSetup{user: alice, app: bobsApp}
+	consent.grant = f.grant(store.Grant{AppID: bobsApp.ID, UserID: alice.ID, Owner: alice.Account(), Permissions: []string{"Bot.chat"}, AllWorkspaces: true})
+	consentAccess, consentRefresh := f.tokenPair(consent)
+	bobGrant := f.grant(store.Grant{AppID: bobsApp.ID, UserID: bob.ID, Owner: bob.Account(), Permissions: []string{"Bot.chat"}, AllWorkspaces: true})
+	se := f.session(alice.ID, 3600)
+
+	// A member of an enterprise is refused, and nothing changes.
+	ent := f.enterprise("acme", alice.ID)
+	if err := f.s.DeleteUser(f.ctx, alice.ID, f.tick()); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("DeleteUser of an enterprise member = %v, want ErrInvalid", err)
+	}
+	if _, err := f.s.GetUser(f.ctx, alice.ID); err != nil {
+		t.Fatalf("the refused DeleteUser deleted the user: %v", err)
+	}
+	if err := f.s.DeleteEnterpriseMember(f.ctx, ent.ID, alice.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	rev := f.revision()
+	now := f.tick()
+	if err := f.s.DeleteUser(f.ctx, alice.ID, now); err != nil {
+		t.Fatalf("DeleteUser: %v", err)
+	}
+	if f.revision() <= rev {
+		t.Error("DeleteUser did not advance the revision")
+	}
+	gone := map[string]error{}
+	_, gone["user"] = f.s.GetUser(f.ctx, alice.ID)
+	_, gone["workspace"] = f.s.GetWorkspace(f.ctx, ws.ID)
+	_, gone["PAT"] = f.s.GetCredential(f.ctx, pat.ID)
+	_, gone["app"] = f.s.GetApp(f.ctx, own.app.ID)
+	_, gone["consent"] = f.s.GetGrant(f.ctx, consent.grant.ID)
+	_, gone["session"] = f.s.GetSession(f.ctx, se.IDHash, now)
+	for what, err := range gone {
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("after DeleteUser, %s: %v, want ErrNotFound", what, err)
+		}
+	}
+	if _, err := f.s.GetOAuthTokenByHash(f.ctx, ownAccess.Hash); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a token of the deleted app: %v, want ErrNotFound", err)
+	}
+	// The tokens of the consent she gave stay as revoked rows.
+	f.checkRevoked("consent tokens", true, consentAccess, consentRefresh)
+	// Bob keeps his user, app, grant and PAT (which no longer names the workspace).
+	if _, err := f.s.GetUser(f.ctx, bob.ID); err != nil {
+		t.Errorf("bob: %v", err)
+	}
+	if _, err := f.s.GetGrant(f.ctx, bobGrant.ID); err != nil {
+		t.Errorf("bob's grant: %v", err)
+	}
+	if c := f.getCredential(bobPAT.ID); len(c.WorkspaceIDs) != 0 {
+		t.Errorf("bob's PAT still names the deleted workspace: %v", c.WorkspaceIDs)
+	}
+	if err := f.s.DeleteUser(f.ctx, alice.ID, f.tick()); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("DeleteUser twice = %v, want ErrNotFound", err)
 	}
 }

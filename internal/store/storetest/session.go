@@ -20,6 +20,7 @@ func runSessions(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteExpired", testSessionDeleteExpired},
 		{"Flash", testSessionFlash},
 		{"FlashTakenOnce", testSessionFlashTakenOnce},
+		{"DeleteUserSessions", testDeleteUserSessions},
 	})
 }
 
@@ -182,5 +183,29 @@ func testSessionFlashTakenOnce(t *testing.T, f *fixture) {
 		if n := got.Load(); n != 1 {
 			t.Errorf("round %d: %d concurrent takers got the flash, want 1", round, n)
 		}
+	}
+}
+
+func testDeleteUserSessions(t *testing.T, f *fixture) {
+	alice, bob := f.user("alice"), f.user("bob")
+	keep, other1, other2 := f.session(alice.ID, 3600), f.session(alice.ID, 3600), f.session(alice.ID, 3600)
+	bobs := f.session(bob.ID, 3600)
+	n, err := f.s.DeleteUserSessions(f.ctx, alice.ID, keep.IDHash)
+	if err != nil || n != 2 {
+		t.Fatalf("DeleteUserSessions = %d, %v; want 2", n, err)
+	}
+	now := f.tick()
+	for _, tc := range []struct {
+		name string
+		se   store.Session
+		live bool
+	}{{"kept", keep, true}, {"other 1", other1, false}, {"other 2", other2, false}, {"bob's", bobs, true}} {
+		_, err := f.s.GetSession(f.ctx, tc.se.IDHash, now)
+		if live := err == nil; live != tc.live {
+			t.Errorf("%s session: live = %v (%v), want %v", tc.name, live, err, tc.live)
+		}
+	}
+	if n, err := f.s.DeleteUserSessions(f.ctx, alice.ID, ""); err != nil || n != 1 {
+		t.Errorf("DeleteUserSessions keeping none = %d, %v; want 1", n, err)
 	}
 }
