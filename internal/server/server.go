@@ -108,8 +108,8 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 	mux.HandleFunc("POST /api/permission/oauth2/revoke", oa.Revoke)
 	pages, err := web.New(web.Handler{OAuth: oa, Enterprise: ent, Store: s, Now: now, Log: log,
 		OnSignIn: func(outcome string) { srv.metrics.signIns.WithLabelValues(outcome).Inc() },
-		Creds:   &credential.Manager{Store: s, Catalog: permission.Default(), Now: now},
-		Catalog: permission.Default(), Invalidate: gen.Invalidate,
+		Creds:    &credential.Manager{Store: s, Catalog: permission.Default(), Now: now},
+		Catalog:  permission.Default(), Invalidate: gen.Invalidate,
 		Secure:           strings.HasPrefix(cfg.PublicURL, "https://"),
 		ClientIP:         clientip.Resolver{Trusted: cfg.TrustedPrefixes},
 		DeviceGuessLimit: guessLimit(cfg.DeviceGuessLimit), DeviceGuessWindow: cfg.DeviceGuessWindow})
