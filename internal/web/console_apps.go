@@ -80,8 +80,9 @@ type appRow struct {
 }
 
 type appListView struct {
-	Rows []appRow
-	Done string
+	Rows       []appRow
+	ActionCSRF string // the Delete buttons post to the app's confirmation page
+	Done       string
 }
 
 var appDoneMessages = map[string]string{"deleted": "apps.done.deleted"}
@@ -93,7 +94,7 @@ func (h *Handler) appList(w http.ResponseWriter, r *http.Request, sess *session)
 		h.internal(w, r, err)
 		return
 	}
-	lv := appListView{Done: appDoneMessages[r.URL.Query().Get("done")]}
+	lv := appListView{ActionCSRF: sess.csrf(formAppAction), Done: appDoneMessages[r.URL.Query().Get("done")]}
 	for _, a := range accts {
 		apps, err := h.Store.ListAppsByOwner(r.Context(), a.Owner)
 		if err != nil {
@@ -373,6 +374,7 @@ type keyRow struct {
 
 type appView struct {
 	appFormView
+	Env          string // sampleEnv
 	ID, ClientID string
 	Account      string
 	TypeLabel    string
@@ -440,9 +442,47 @@ func (h *Handler) renderApp(w http.ResponseWriter, r *http.Request, status int, 
 		}
 		av.Authorized = len(gs) > 0
 	}
+	av.Env = sampleEnv(l, app, av.Keys, h.OAuth.PublicURL)
 	v := h.consoleView(l, sess, "apps", "apps.show.title", app.Name)
 	v.P = av
 	h.render(w, r, status, "console_app", v, appsPath+"/"+url.PathEscape(app.ID))
+}
+
+// sampleEnv is the shell lines that set the environment variables Coze's
+// documentation snippets read for this app's client type (seeds 000, 001,
+// 004), with this app's values; a secret or private key, which the server
+// does not keep, is a placeholder to fill in.
+func sampleEnv(l Lang, app store.App, keys []keyRow, publicURL string) string {
+	redirect := ""
+	if len(app.RedirectURIs) > 0 {
+		redirect = app.RedirectURIs[0]
+	}
+	vars := [][2]string{{"COZE_API_BASE", publicURL}}
+	switch app.ClientType {
+	case store.ClientWebBackend:
+		vars = append(vars, [2]string{"COZE_WEB_OAUTH_CLIENT_ID", app.ClientID},
+			[2]string{"COZE_WEB_OAUTH_CLIENT_SECRET", l.T("apps.env.secret")},
+			[2]string{"COZE_WEB_OAUTH_REDIRECT_URI", redirect})
+	case store.ClientSinglePageOrNative:
+		vars = append(vars, [2]string{"COZE_PKCE_OAUTH_CLIENT_ID", app.ClientID},
+			[2]string{"COZE_PKCE_OAUTH_REDIRECT_URI", redirect})
+	case store.ClientTerminal:
+		vars = append(vars, [2]string{"COZE_DEVICE_OAUTH_CLIENT_ID", app.ClientID})
+	case store.ClientService:
+		kid := l.T("apps.env.no_key")
+		if len(keys) > 0 {
+			kid = keys[len(keys)-1].ID // the newest
+		}
+		vars = append(vars, [2]string{"COZE_JWT_OAUTH_CLIENT_ID", app.ClientID},
+			[2]string{"COZE_JWT_OAUTH_PUBLIC_KEY_ID", kid},
+			[2]string{"COZE_JWT_OAUTH_PRIVATE_KEY_FILE_PATH", "private_key.pem"})
+	}
+	var b strings.Builder
+	for _, v := range vars {
+		// Single-quoted for a POSIX shell: a ' inside becomes '\''.
+		b.WriteString("export " + v[0] + "='" + strings.ReplaceAll(v[1], "'", `'\''`) + "'\n")
+	}
+	return b.String()
 }
 
 func appFormOf(app store.App) appForm {

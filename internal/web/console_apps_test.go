@@ -540,3 +540,46 @@ func TestConsoleAppsChinese(t *testing.T) {
 	}
 	wantBody(t, "new zh", b.get("/console/apps/new?lang=zh-CN"), "客户端类型", "重定向 URL")
 }
+
+// TestConsoleAppEnvAndListActions: the app page lists the environment
+// variables the seed snippets read, with this app's values; the app list has
+// view, sample and delete actions on each row (issue 12.4).
+func TestConsoleAppEnvAndListActions(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.signIn()
+	for _, tc := range []struct {
+		app  store.App
+		want []string
+	}{
+		{e.app, []string{"export COZE_API_BASE=&#39;http://x&#39;", "export COZE_WEB_OAUTH_CLIENT_ID=&#39;" + e.app.ClientID + "&#39;",
+			"export COZE_WEB_OAUTH_CLIENT_SECRET=&#39;&lt;your client secret&gt;&#39;", "export COZE_WEB_OAUTH_REDIRECT_URI=&#39;" + redirectURI + "&#39;"}},
+		{e.device, []string{"export COZE_DEVICE_OAUTH_CLIENT_ID=&#39;" + e.device.ClientID + "&#39;"}},
+	} {
+		wantBody(t, string(tc.app.ClientType), b.get("/console/apps/"+tc.app.ID), tc.want...)
+	}
+	svc := b.createApp(store.ClientService)
+	wantStatus(t, "create service app", svc, http.StatusSeeOther)
+	path := svc.location()
+	if i := strings.Index(path, "?"); i >= 0 {
+		path = path[:i]
+	}
+	wantBody(t, "service app without a key", b.get(path), "COZE_JWT_OAUTH_PUBLIC_KEY_ID=&#39;&lt;add a public key first&gt;&#39;",
+		"COZE_JWT_OAUTH_PRIVATE_KEY_FILE_PATH=&#39;private_key.pem&#39;")
+	page := b.get(path)
+	gen := b.post(path+"/keys/generate", url.Values{"csrf_token": {formCSRF(t, page, path+"/keys/generate")}})
+	wantStatus(t, "generate key", gen, http.StatusOK)
+	a := e.appByName("my Service")
+	keys, _ := e.store.ListAppKeys(t.Context(), a.ID)
+	if len(keys) != 1 {
+		t.Fatalf("keys = %v", keys)
+	}
+	wantBody(t, "service app with a key", b.get(path), "COZE_JWT_OAUTH_PUBLIC_KEY_ID=&#39;"+keys[0].ID+"&#39;",
+		"COZE_JWT_OAUTH_CLIENT_ID=&#39;"+a.ClientID+"&#39;")
+
+	list := b.get("/console/apps")
+	wantBody(t, "list actions", list, `aria-label="Delete Demo App">Delete</button>`, `action="/console/apps/`+e.app.ID+`/confirm-delete"`,
+		`aria-label="Download sample of Demo App"`)
+	confirm := b.post("/console/apps/"+e.app.ID+"/confirm-delete", url.Values{"csrf_token": {formCSRF(t, list, "/console/apps/"+e.app.ID+"/confirm-delete")}})
+	wantBody(t, "confirm from the list", confirm, "Delete Demo App?")
+}

@@ -51,7 +51,8 @@
   // Copy buttons: shown only when they can work.
   document.querySelectorAll('button[data-copy]').forEach(function (b) {
     var input = document.getElementById(b.getAttribute('data-copy'));
-    var status = document.getElementById('copy-status');
+    var field = b.closest('.field');
+    var status = (field && field.querySelector('[role="status"]')) || document.getElementById('copy-status');
     if (!input) return;
     b.hidden = false;
     function done(ok) {
