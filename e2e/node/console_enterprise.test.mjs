@@ -99,6 +99,7 @@ describe('web console: enterprise pages', { skip }, () => {
       await screenshot(page, 'console-installations');
 
       // The navigation leads here too.
+      await page.locator('nav summary', { hasText: 'Enterprise' }).click(); // the enterprise pages' group
       await page.getByRole('link', { name: 'Enterprises', exact: true }).click();
       await page.getByRole('link', { name: 'App installations of Acme' }).click();
       await page.getByRole('heading', { name: 'App installations: Acme' }).waitFor();
@@ -169,6 +170,7 @@ describe('web console: enterprise pages', { skip }, () => {
 
     const { context, page } = await signedIn('alice');
     try {
+      await page.locator('nav summary', { hasText: 'Enterprise' }).click(); // the enterprise pages' group
       await page.getByRole('link', { name: 'Personal account resources', exact: true }).click();
       await page.getByRole('heading', { name: 'Personal account resource authorization' }).waitFor();
       const row = page.getByRole('row').filter({ hasText: 'acme all' });

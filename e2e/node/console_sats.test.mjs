@@ -38,6 +38,7 @@ describe('web console: service access tokens', { skip }, () => {
   it('an admin creates a SAT, uses it as the service, deletes it (then 4100)', async () => {
     const { context, page } = await signedIn('erin');
     try {
+      await page.locator('nav summary', { hasText: 'Enterprise' }).click(); // the enterprise pages' group
       await page.getByRole('link', { name: 'Service access tokens' }).click();
       await page.waitForURL(`${srv.baseURL}/console/sats`);
       await page.getByRole('heading', { name: 'Acme' }).waitFor();

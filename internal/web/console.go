@@ -24,21 +24,27 @@ const (
 type navItem struct {
 	Key, Href, Label string
 	Current          bool
+	// Children: a group (the enterprise pages), shown as a disclosure whose
+	// entries are Children; Href is empty.
+	Children []navItem
 }
 
 // consoleSections are the navigation's entries: key → path and label key.
+// Entries of a Group are shown together under the group's label, so the
+// navigation fits one row at 1280 px.
 var consoleSections = []struct {
 	Key, Path, Label string
-	AdminOnly        bool // shown to enterprise admins only
+	AdminOnly        bool   // shown to enterprise admins only
+	Group            string // label key of the group, if any
 }{
-	{"tokens", consolePath + "/tokens", "nav.tokens", false},
-	{"sats", satsPath, "nav.sats", true},
-	{"apps", consolePath + "/apps", "nav.apps", false},
-	{"authorized", consolePath + "/authorized", "nav.authorized", false},
-	{"workspaces", consolePath + "/workspaces", "nav.workspaces", false},
-	{"enterprises", enterprisesPath, "nav.enterprises", true},
-	{"personal", personalPath, "nav.personal", true},
-	{"audit", auditPath, "nav.audit", false},
+	{"tokens", consolePath + "/tokens", "nav.tokens", false, ""},
+	{"apps", consolePath + "/apps", "nav.apps", false, ""},
+	{"authorized", consolePath + "/authorized", "nav.authorized", false, ""},
+	{"workspaces", consolePath + "/workspaces", "nav.workspaces", false, ""},
+	{"sats", satsPath, "nav.sats", true, "nav.group.enterprise"},
+	{"enterprises", enterprisesPath, "nav.enterprises", true, "nav.group.enterprise"},
+	{"personal", personalPath, "nav.personal", true, "nav.group.enterprise"},
+	{"audit", auditPath, "nav.audit", false, ""},
 }
 
 func (h *Handler) registerConsole(handle func(string, http.HandlerFunc)) {
@@ -98,7 +104,17 @@ func (h *Handler) consoleView(l Lang, sess *session, nav, titleKey string, args 
 		if (s.Key == "enterprises" || s.Key == "personal") && h.Enterprise == nil {
 			continue
 		}
-		v.NavItems = append(v.NavItems, navItem{Key: s.Key, Href: s.Path, Label: l.T(s.Label), Current: s.Key == nav})
+		it := navItem{Key: s.Key, Href: s.Path, Label: l.T(s.Label), Current: s.Key == nav}
+		if s.Group == "" {
+			v.NavItems = append(v.NavItems, it)
+			continue
+		}
+		if n := len(v.NavItems); n == 0 || v.NavItems[n-1].Key != s.Group {
+			v.NavItems = append(v.NavItems, navItem{Key: s.Group, Label: l.T(s.Group)})
+		}
+		g := &v.NavItems[len(v.NavItems)-1]
+		g.Children = append(g.Children, it)
+		g.Current = g.Current || it.Current
 	}
 	return v
 }

@@ -48,6 +48,19 @@
     });
   });
 
+  // Phones: the console navigation is a menu behind its button (CSS shows
+  // the button only on narrow screens).
+  var nav = document.getElementById('console-nav');
+  var toggle = nav && nav.querySelector('.menu-toggle');
+  if (toggle) {
+    toggle.hidden = false;
+    nav.classList.add('js-menu');
+    toggle.addEventListener('click', function () {
+      var open = nav.classList.toggle('open');
+      toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
+    });
+  }
+
   // Copy buttons: shown only when they can work.
   document.querySelectorAll('button[data-copy]').forEach(function (b) {
     var input = document.getElementById(b.getAttribute('data-copy'));
