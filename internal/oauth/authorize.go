@@ -18,7 +18,12 @@ import (
 // DisplayError is an authorization-request error that must be shown to the
 // user instead of being sent to the redirect URI, because the client or the
 // redirect URI cannot be trusted (RFC 6749 §4.1.2.1).
-type DisplayError struct{ Msg string }
+type DisplayError struct {
+	Msg string // English, for logs and API callers
+	// Key names the message for pages in the web catalog
+	// ("error.detail."+Key); Arg is its one argument, if any.
+	Key, Arg string
+}
 
 func (e *DisplayError) Error() string { return e.Msg }
 
@@ -61,27 +66,27 @@ func (r *AuthorizeRequest) Query() url.Values {
 func (s *Service) ParseAuthorize(ctx context.Context, q url.Values, workspaceID string) (*AuthorizeRequest, error) {
 	clientID := q.Get("client_id")
 	if clientID == "" {
-		return nil, &DisplayError{"the request has no client_id"}
+		return nil, &DisplayError{Msg: "the request has no client_id", Key: "no_client_id"}
 	}
 	app, ok, err := s.appByClientID(ctx, clientID)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, &DisplayError{fmt.Sprintf("unknown client_id %q", clientID)}
+		return nil, &DisplayError{Msg: fmt.Sprintf("unknown client_id %q", clientID), Key: "unknown_client", Arg: clientID}
 	}
 	redirect := q.Get("redirect_uri")
 	if redirect == "" {
 		if len(app.RedirectURIs) != 1 {
-			return nil, &DisplayError{"the request has no redirect_uri"}
+			return nil, &DisplayError{Msg: "the request has no redirect_uri", Key: "no_redirect_uri"}
 		}
 		redirect = app.RedirectURIs[0] // RFC 6749 §3.1.2.3: the only registered one
 	}
 	if !slices.Contains(app.RedirectURIs, redirect) { // exact match, RFC 9700 §4.1.3
-		return nil, &DisplayError{fmt.Sprintf("redirect_uri %q is not registered for this app", redirect)}
+		return nil, &DisplayError{Msg: fmt.Sprintf("redirect_uri %q is not registered for this app", redirect), Key: "unregistered_redirect", Arg: redirect}
 	}
 	if !app.Active {
-		return nil, &DisplayError{"this app is deactivated"}
+		return nil, &DisplayError{Msg: "this app is deactivated", Key: "deactivated"}
 	}
 	req := &AuthorizeRequest{App: app, RedirectURI: redirect, RedirectGiven: q.Get("redirect_uri") != "",
 		State: q.Get("state"), WorkspaceID: workspaceID}

@@ -193,7 +193,11 @@ func (h *Handler) authorizeFailed(w http.ResponseWriter, r *http.Request, req *o
 	var oe *oauth.Error
 	switch {
 	case errors.As(err, &de):
-		h.errorPage(w, r, http.StatusBadRequest, "error.title", "error.bad_request", de.Msg)
+		var args []any
+		if de.Arg != "" {
+			args = append(args, de.Arg)
+		}
+		h.errorPage(w, r, http.StatusBadRequest, "error.title", "error.bad_request", h.langOf(w, r).T("error.detail."+de.Key, args...))
 	case errors.As(err, &oe) && req != nil:
 		http.Redirect(w, r, req.ErrorRedirect(oe), http.StatusFound)
 	default:

@@ -149,7 +149,7 @@ func TestConsoleSATLifecycle(t *testing.T) {
 	// Edit: rename, one selected workspace of the enterprise.
 	edit := b.get("/console/sats/" + c.ID + "/edit")
 	wantStatus(t, "edit", edit, http.StatusOK)
-	wantBody(t, "edit", edit, `value="ci service"`, "<strong>Enterprise:</strong> Acme", `action="/console/sats/`+c.ID+`"`)
+	wantBody(t, "edit", edit, `value="ci service"`, "<strong>Enterprise: </strong>Acme", `action="/console/sats/`+c.ID+`"`)
 	up := b.post("/console/sats/"+c.ID, url.Values{"csrf_token": {edit.hidden().Get("csrf_token")}, "name": {"renamed"},
 		"perm": {"Workspace.list"}, "workspaces": {"selected"}, "ws.enterprise:" + se.acme.ID: {se.acmeWS.ID}})
 	wantStatus(t, "update", up, http.StatusSeeOther)

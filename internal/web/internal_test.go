@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -10,6 +11,8 @@ import (
 	"github.com/cozeauth/cozeauth/internal/store"
 )
 
+var asciiPunctRE = regexp.MustCompile(`\p{Han}[:,;?!]|[:,;?!]\p{Han}|\p{Han}\(|\)\p{Han}`)
+
 func TestCatalogComplete(t *testing.T) {
 	for key, m := range messages {
 		if strings.TrimSpace(m[0]) == "" || strings.TrimSpace(m[1]) == "" {
@@ -17,6 +20,14 @@ func TestCatalogComplete(t *testing.T) {
 		}
 		if strings.Count(m[0], "%") != strings.Count(m[1], "%") {
 			t.Errorf("message %q: the languages take different arguments: %q", key, m)
+		}
+		// Chinese typography (issue 12.9): no space before 的, full-width
+		// colons and commas next to Chinese text.
+		if strings.Contains(m[1], " 的") {
+			t.Errorf("message %q: a space before 的: %q", key, m[1])
+		}
+		if asciiPunctRE.MatchString(m[1]) {
+			t.Errorf("message %q: ASCII punctuation next to Chinese: %q", key, m[1])
 		}
 	}
 	// Keys built in Go code rather than written in templates.

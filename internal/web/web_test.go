@@ -456,16 +456,19 @@ func TestAuthorizeErrors(t *testing.T) {
 		body     []string
 	}{
 		{name: "unknown client", path: "/api/permission/oauth2/authorize?response_type=code&client_id=nope&redirect_uri=" + url.QueryEscape(redirectURI),
-			status: http.StatusBadRequest, body: []string{"This authorization request is invalid", "unknown client_id"}},
+			status: http.StatusBadRequest, body: []string{"This authorization request is invalid", "Unknown client_id &#34;nope&#34;."}},
 		{name: "no client", path: "/api/permission/oauth2/authorize?response_type=code",
-			status: http.StatusBadRequest},
+			status: http.StatusBadRequest, body: []string{"The request has no client_id."}},
 		{name: "unregistered redirect_uri", path: e.authorizePath(url.Values{"redirect_uri": {"https://evil.example/cb"}}),
-			status: http.StatusBadRequest, body: []string{"is not registered"}},
+			status: http.StatusBadRequest, body: []string{"is not registered for this app."}},
 		{name: "bad response_type goes to the client", path: e.authorizePath(url.Values{"response_type": {"token"}}),
 			status: http.StatusFound, location: redirectURI + "?error=unsupported_response_type"},
 		{name: "unknown workspace goes to the client", path: "/api/permission/oauth2/workspace_id/404/authorize?" +
 			url.Values{"response_type": {"code"}, "client_id": {e.app.ClientID}, "redirect_uri": {redirectURI}}.Encode(),
 			status: http.StatusFound, location: redirectURI + "?error=invalid_request"},
+		// Last: ?lang= is remembered for the pages after it.
+		{name: "no client, in Chinese", path: "/api/permission/oauth2/authorize?response_type=code&lang=zh-CN",
+			status: http.StatusBadRequest, body: []string{"详细信息：</strong>", "请求中缺少 client_id。"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := b.get(tc.path)
