@@ -451,7 +451,7 @@ describe('samples: every client type × language, from download to "Authorizatio
     const web = apps[`web/${LANGS[0]}`];
     const cases = [
       [['--app', web.app_id, '--lang', 'rust'], /--lang "rust": want python, javascript, go or java/],
-      [['--app', '12345', '--lang', 'python'], /app "12345" not found/],
+      [['--app', '12345', '--lang', 'python'], /no app with ID or client ID "12345"/],
     ];
     const gone = await admin(['app', 'create', '--owner', 'alice', '--type', 'pkce', '--name', 'gone', '--redirect-uri', 'https://a.example/cb']);
     assert.notDeepEqual(await admin(['app', 'deactivate', '--app', gone.app_id]), {}); // prints the changed object
