@@ -27,6 +27,7 @@ type metrics struct {
 	decisions *prometheus.CounterVec
 	tokens    *prometheus.CounterVec
 	signIns   *prometheus.CounterVec
+	routes    sync.Map // route → *routeMetrics
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -59,6 +60,33 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}, []string{"outcome"})
 	reg.MustRegister(m.requests, m.duration, m.dbTimeouts, m.decisions, m.tokens, m.signIns)
 	return m
+}
+
+// routeMetrics are one route's instruments, looked up once: a labelled
+// lookup hashes its label values on every call.
+type routeMetrics struct {
+	requests *prometheus.CounterVec
+	route    string
+	duration prometheus.Observer
+	byStatus sync.Map // int → prometheus.Counter
+}
+
+func (rm *routeMetrics) status(code int) prometheus.Counter {
+	if c, ok := rm.byStatus.Load(code); ok {
+		return c.(prometheus.Counter)
+	}
+	c, _ := rm.byStatus.LoadOrStore(code, rm.requests.WithLabelValues(rm.route, strconv.Itoa(code)))
+	return c.(prometheus.Counter)
+}
+
+// route returns the instruments of a route pattern (a bounded set: the mux's
+// patterns, the catalog's routes and "unmatched").
+func (m *metrics) route(route string) *routeMetrics {
+	if rm, ok := m.routes.Load(route); ok {
+		return rm.(*routeMetrics)
+	}
+	rm, _ := m.routes.LoadOrStore(route, &routeMetrics{requests: m.requests, route: route, duration: m.duration.WithLabelValues(route)})
+	return rm.(*routeMetrics)
 }
 
 // codeLabels are the label values of the Coze codes, made once.
@@ -146,8 +174,9 @@ func (s *Server) middleware(mux http.Handler) http.Handler {
 				route = "unmatched"
 			}
 			elapsed := time.Since(start)
-			s.metrics.requests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
-			s.metrics.duration.WithLabelValues(route).Observe(elapsed.Seconds())
+			rm := s.metrics.route(route)
+			rm.status(sw.status).Inc()
+			rm.duration.Observe(elapsed.Seconds())
 			if store.CallTimedOut(r.Context()) {
 				s.metrics.dbTimeouts.WithLabelValues(route).Inc()
 			}
@@ -160,11 +189,13 @@ func (s *Server) middleware(mux http.Handler) http.Handler {
 						slog.String("credential_id", o.CredentialID), slog.String("logid", id))
 				}
 			}
-			if s.cfg.AccessLog {
-				// Typed attributes: no boxing, no float formatting.
-				s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method),
-					slog.String("path", r.URL.Path), slog.String("route", route), slog.Int("status", sw.status),
-					slog.Int64("duration_us", elapsed.Microseconds()), slog.String("logid", id))
+			if h := s.log.Handler(); s.cfg.AccessLog && h.Enabled(r.Context(), slog.LevelInfo) {
+				// Typed attributes (no boxing, no float formatting) in a
+				// record made here: no caller PC to look up.
+				rec := slog.NewRecord(start.Add(elapsed), slog.LevelInfo, "request", 0)
+				rec.AddAttrs(slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
+					slog.Int("status", sw.status), slog.Int64("duration_us", elapsed.Microseconds()), slog.String("logid", id))
+				_ = h.Handle(r.Context(), rec)
 			}
 		}()
 		mux.ServeHTTP(sw, r)

@@ -139,8 +139,9 @@ func seed(ctx context.Context, d *database, n int, logf func(string, ...any)) (*
 	owners := make([]fillerOwner, 0, nOwners)
 	for i := range nOwners {
 		now := time.Now().Unix()
-		fu := store.User{ID: store.NewID(), Username: fmt.Sprintf("filler%03d", i), Nickname: "Filler " + strconv.Itoa(i),
-			CreatedAt: now}
+		id := store.NewID()
+		fu := store.User{ID: id, Username: fmt.Sprintf("filler%03d", i), Nickname: "Filler " + strconv.Itoa(i),
+			PasswordHash: "-", AccountID: id, CreatedAt: now} // a personal account's ID is its user's ID
 		if err := s.CreateUser(ctx, fu); err != nil {
 			return nil, fmt.Errorf("create filler user: %w", err)
 		}
