@@ -201,6 +201,35 @@ describe('web console: personal access tokens', { skip }, () => {
     }
   });
 
+  it('a slow button (sign in) is disabled and says it is working while its request runs', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`${srv.baseURL}/login`);
+      // Hold the sign-in POST until the button has been looked at.
+      let release;
+      const held = new Promise((r) => { release = r; });
+      await page.route('**/login', async (route) => {
+        if (route.request().method() !== 'POST') return route.continue();
+        await held;
+        return route.continue();
+      });
+      await page.getByLabel('Username').fill('alice');
+      await page.getByLabel('Password').fill(PASSWORD);
+      // Clicked in the page (Playwright's click would wait for the held navigation); looked at 100 ms later.
+      const state = await page.evaluate(() => new Promise((resolve) => {
+        const b = document.querySelector('form button[type=submit][data-busy]');
+        b.click();
+        setTimeout(() => resolve({ disabled: b.disabled, text: b.textContent, busy: b.form.getAttribute('aria-busy') }), 100);
+      }));
+      assert.deepEqual(state, { disabled: true, text: 'Signing in…', busy: 'true' });
+      release();
+      await page.waitForURL(`${srv.baseURL}/console`);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('switches to 简体中文 and remembers it', async () => {
     const { context, page } = await signedIn();
     try {

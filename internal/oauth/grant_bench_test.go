@@ -147,7 +147,8 @@ func BenchmarkCodeGrant(b *testing.B) {
 func BenchmarkRefreshGrant(b *testing.B) {
 	e := newBenchEnv(b)
 	app, secret := e.webApp(b)
-	tok := e.post(b, secret, map[string]any{"grant_type": GrantTypeAuthorizationCode, "client_id": app.ClientID, "code": e.code(b, app)})
+	tok := e.post(b, secret, map[string]any{"grant_type": GrantTypeAuthorizationCode, "client_id": app.ClientID, "code": e.code(b, app),
+		"redirect_uri": app.RedirectURIs[0]})
 	refresh := tok["refresh_token"].(string)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -160,7 +161,8 @@ func BenchmarkRefreshGrant(b *testing.B) {
 func BenchmarkResolveCached(b *testing.B) {
 	e := newBenchEnv(b)
 	app, secret := e.webApp(b)
-	tok := e.post(b, secret, map[string]any{"grant_type": GrantTypeAuthorizationCode, "client_id": app.ClientID, "code": e.code(b, app)})
+	tok := e.post(b, secret, map[string]any{"grant_type": GrantTypeAuthorizationCode, "client_id": app.ClientID, "code": e.code(b, app),
+		"redirect_uri": app.RedirectURIs[0]})
 	access := tok["access_token"].(string)
 	ctx := context.Background()
 	b.ReportAllocs()
