@@ -1,6 +1,7 @@
 package openapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -247,22 +248,26 @@ const maxBody = 64 << 10
 // DecodeJSON reads a JSON object body into dst, answering 4000 for anything
 // malformed or oversized.
 func DecodeJSON(r *http.Request, dst any) *Error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
+	// Read into a pooled buffer and decode in place: no growing copies of
+	// the body (json.Unmarshal copies every string it keeps).
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if _, err := buf.ReadFrom(io.LimitReader(r.Body, maxBody+1)); err != nil {
 		return BadRequest("could not read the request body")
 	}
+	body := buf.Bytes()
 	if len(body) > maxBody {
 		return BadRequest("request body is larger than %d bytes", maxBody)
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 {
 		return BadRequest("request body is empty; send a JSON object")
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	if err := dec.Decode(dst); err != nil {
+	if err := json.Unmarshal(body, dst); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) && strings.Contains(se.Error(), "after top-level value") {
+			return BadRequest("request body has data after the JSON object")
+		}
 		return BadRequest("request body is not valid JSON: %v", err)
-	}
-	if dec.More() {
-		return BadRequest("request body has data after the JSON object")
 	}
 	return nil
 }
@@ -307,5 +312,11 @@ func (a *API) check(w http.ResponseWriter, r *http.Request, p *authz.Principal) 
 	if !a.require(w, r, p, perm.Name, req.Resource, req.BotID) {
 		return
 	}
-	WriteData(w, r, map[string]bool{"allowed": true})
+	WriteData(w, r, allowed)
 }
+
+// allowed is the check's answer, encoded through encoding/json's cached
+// struct encoder (a map would be sorted and boxed on every request).
+var allowed = struct {
+	Allowed bool `json:"allowed"`
+}{true}

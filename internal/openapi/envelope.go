@@ -137,15 +137,24 @@ var (
 	noStore         = []string{"no-store"}
 )
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// getBuffer takes an empty buffer from the pool; putBuffer returns it (a
+// buffer grown past 64 KiB is left to the collector).
+func getBuffer() *bytes.Buffer {
 	buf := bufPool.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= 64<<10 {
-			buf.Reset()
-			bufPool.Put(buf)
-		}
-	}()
 	buf.Reset()
+	return buf
+}
+
+func putBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= 64<<10 {
+		buf.Reset()
+		bufPool.Put(buf)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	buf := getBuffer()
+	defer putBuffer(buf)
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {

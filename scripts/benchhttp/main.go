@@ -39,6 +39,7 @@ type options struct {
 	profileDir   string
 	discardLogs  bool
 	keep         bool
+	endpoint     string
 	ratioTarget  float64
 	p99Tolerance float64
 }
@@ -65,6 +66,7 @@ func main() {
 	})
 	flag.StringVar(&o.pgAdmin, "db", os.Getenv("COZEAUTH_BENCH_POSTGRES_URL"),
 		"\"\" or \"sqlite\": a SQLite file in a temp dir; postgres://…: a server on which to create (and afterwards drop) a fresh database (default $COZEAUTH_BENCH_POSTGRES_URL)")
+	flag.StringVar(&o.endpoint, "endpoint", "users-me", "what the load requests: users-me (GET /v1/users/me) or check (POST /api/cozeauth/v1/authz/check, Bot.chat on a bot in the PAT's workspace)")
 	flag.IntVar(&o.pats, "pats", 100_000, "PATs stored in the database")
 	flag.BoolVar(&o.compare, "compare-sizes", false, "compare p99 latency across --sizes instead of measuring the ratio")
 	flag.StringVar(&sizes, "sizes", "1000,1000000", "store sizes for --compare-sizes")
@@ -95,6 +97,9 @@ func main() {
 			fatal(fmt.Errorf("--sizes %q: want positive integers separated by commas", sizes))
 		}
 		o.sizes = append(o.sizes, n)
+	}
+	if o.endpoint != "users-me" && o.endpoint != "check" {
+		fatal(fmt.Errorf("--endpoint %q: want users-me or check", o.endpoint))
 	}
 	if o.rounds == 0 {
 		o.rounds = 1
@@ -346,17 +351,26 @@ func p99List(rs []wrkResult) string {
 	return strings.Join(all, " ")
 }
 
-// captureAnswer fetches /v1/users/me once with the PAT and checks it is a
-// success; the bare handler replays this answer.
-func captureAnswer(ctx context.Context, srv *child, token string) (*response, error) {
-	resp, err := get(ctx, srv.url("/v1/users/me"), token)
+// captureAnswer makes the load's request once with the PAT and checks it is
+// a success; the bare handler replays this answer.
+func captureAnswer(ctx context.Context, lc loadConfig, srv *child, token string) (*response, error) {
+	resp, err := send(ctx, lc.method(), srv.url(lc.path), token, lc.body)
 	if err != nil {
 		return nil, err
 	}
-	if resp.status != 200 || !strings.Contains(string(resp.body), `"user_id"`) {
-		return nil, fmt.Errorf("GET /v1/users/me with the seeded PAT: %d %s", resp.status, resp.body)
+	if resp.status != 200 || !strings.Contains(string(resp.body), `"code":0`) {
+		return nil, fmt.Errorf("%s %s with the seeded PAT: %d %s", lc.method(), lc.path, resp.status, resp.body)
 	}
 	return resp, nil
+}
+
+// setEndpoint fills the load's request from --endpoint and the seeded data.
+func (b *bench) setEndpoint(sd *seeded) {
+	b.o.load.path, b.o.load.body = "/v1/users/me", ""
+	if b.o.endpoint == "check" {
+		b.o.load.path = "/api/cozeauth/v1/authz/check"
+		b.o.load.body = `{"permission":"Bot.chat","resource":{"type":"bot","id":"` + sd.bot + `"}}`
+	}
 }
 
 // ratio is the default mode: server vs bare handler on one store size.
@@ -379,7 +393,8 @@ func (b *bench) ratio(ctx context.Context) error {
 		return err
 	}
 	children = append(children, srvOn)
-	resp, err := captureAnswer(ctx, srvOn, sd.token)
+	b.setEndpoint(sd)
+	resp, err := captureAnswer(ctx, b.o.load, srvOn, sd.token)
 	if err != nil {
 		return err
 	}
@@ -395,9 +410,9 @@ func (b *bench) ratio(ctx context.Context) error {
 	}
 	children = append(children, srvOff)
 
-	tBare := &target{name: "bare net/http", url: bare.url("/v1/users/me"), token: sd.token, pid: bare.pid()}
-	tOn := &target{name: "cozeauth access-log=true", url: srvOn.url("/v1/users/me"), token: sd.token, db: d, pid: srvOn.pid()}
-	tOff := &target{name: "cozeauth access-log=false", url: srvOff.url("/v1/users/me"), token: sd.token, db: d, pid: srvOff.pid()}
+	tBare := &target{name: "bare net/http", url: bare.url(b.o.load.path), token: sd.token, pid: bare.pid()}
+	tOn := &target{name: "cozeauth access-log=true", url: srvOn.url(b.o.load.path), token: sd.token, db: d, pid: srvOn.pid()}
+	tOff := &target{name: "cozeauth access-log=false", url: srvOff.url(b.o.load.path), token: sd.token, db: d, pid: srvOff.pid()}
 	targets := []*target{tBare, tOn, tOff}
 	servers := []*child{srvOn, srvOff}
 	for _, ob := range b.o.otherBins {
@@ -409,7 +424,7 @@ func (b *bench) ratio(ctx context.Context) error {
 			}
 			children = append(children, srv)
 			servers = append(servers, srv)
-			targets = append(targets, &target{name: name, url: srv.url("/v1/users/me"), token: sd.token, db: d, pid: srv.pid()})
+			targets = append(targets, &target{name: name, url: srv.url(b.o.load.path), token: sd.token, db: d, pid: srv.pid()})
 		}
 	}
 	logf("load: %s", b.loadDesc())
@@ -438,7 +453,7 @@ func (b *bench) ratio(ctx context.Context) error {
 	mb, mOn, mOff := median(tBare.results, byRPS), median(tOn.results, byRPS), median(tOff.results, byRPS)
 	rOn, rsOn := pairedRatio(tOn.results, tBare.results)
 	rOff, rsOff := pairedRatio(tOff.results, tBare.results)
-	fmt.Printf("\n== %s, %d stored PATs, GET /v1/users/me with a valid PAT; %s\n", b.backend(), sd.n, b.loadDesc())
+	fmt.Printf("\n== %s, %d stored PATs, %s %s with a valid PAT; %s\n", b.backend(), sd.n, b.o.load.method(), b.o.load.path, b.loadDesc())
 	fmt.Printf("   (runs with the median req/s; ratio = median over rounds of server req/s / bare req/s in the same round)\n")
 	fmt.Printf("   (1-minute load average at the end: %s, on %d CPUs)\n", loadAvg(), runtime.NumCPU())
 	fmt.Printf("%-28s %s\n", tBare.name, mb)
@@ -504,7 +519,7 @@ func (b *bench) writeCheck(ctx context.Context, d *database, token string) (stri
 	if err != nil {
 		return "", err
 	}
-	t := &target{name: "cozeauth write check", url: srv.url("/v1/users/me"), token: token, pid: srv.pid()}
+	t := &target{name: "cozeauth write check", url: srv.url(b.o.load.path), token: token, pid: srv.pid()}
 	start := time.Now()
 	r, err := b.measure(ctx, t, b.o.load.duration, false)
 	if err != nil {
@@ -535,6 +550,10 @@ func (b *bench) writeCheck(ctx context.Context, d *database, token string) (stri
 // compareSizes measures p99 latency with each store size, servers up side by
 // side and runs alternating.
 func (b *bench) compareSizes(ctx context.Context) error {
+	if b.o.endpoint != "users-me" {
+		return fmt.Errorf("--compare-sizes measures GET /v1/users/me only")
+	}
+	b.setEndpoint(nil)
 	var dbs []*database
 	defer func() { dropAll(dbs) }()
 	var children []*child
@@ -560,12 +579,12 @@ func (b *bench) compareSizes(ctx context.Context) error {
 		if first == nil {
 			first, firstSrv = sd, srv
 		}
-		if _, err := captureAnswer(ctx, srv, sd.token); err != nil {
+		if _, err := captureAnswer(ctx, b.o.load, srv, sd.token); err != nil {
 			return err
 		}
-		targets = append(targets, &target{name: fmt.Sprintf("cozeauth %d PATs", n), url: srv.url("/v1/users/me"), token: sd.token, db: d, seeded: sd, pid: srv.pid()})
+		targets = append(targets, &target{name: fmt.Sprintf("cozeauth %d PATs", n), url: srv.url(b.o.load.path), token: sd.token, db: d, seeded: sd, pid: srv.pid()})
 	}
-	resp, err := captureAnswer(ctx, firstSrv, first.token)
+	resp, err := captureAnswer(ctx, b.o.load, firstSrv, first.token)
 	if err != nil {
 		return err
 	}
@@ -574,7 +593,7 @@ func (b *bench) compareSizes(ctx context.Context) error {
 		return err
 	}
 	children = append(children, bare)
-	tBare := &target{name: "bare net/http", url: bare.url("/v1/users/me"), token: first.token, pid: bare.pid()}
+	tBare := &target{name: "bare net/http", url: bare.url(b.o.load.path), token: first.token, pid: bare.pid()}
 	logf("load: %s", b.loadDesc())
 	if err := b.warmAndMeasure(ctx, append([]*target{tBare}, targets...)); err != nil {
 		return err

@@ -176,12 +176,23 @@ type response struct {
 	body   []byte
 }
 
-func get(ctx context.Context, url, token string) (*response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+func get(ctx context.Context, url, token string) (*response, error) { return send(ctx, http.MethodGet, url, token, "") }
+
+// send makes one request with the PAT as bearer token and a JSON body
+// (none when body is "").
+func send(ctx context.Context, method, url, token, body string) (*response, error) {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 	if err != nil {
 		return nil, err
@@ -240,6 +251,7 @@ func runBare(args []string) error {
 		return err
 	}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // read a POST's body, as the server does
 		wh := w.Header()
 		for _, kv := range headers {
 			wh.Set(kv[0], kv[1])

@@ -90,7 +90,7 @@ func (b *bench) profileOne(ctx context.Context, d *database, token string, acces
 	if err := pollReady(ctx, "http://"+addr+"/readyz", done); err != nil {
 		return wrkResult{}, "", fmt.Errorf("in-process server: %w (%v)", err, runErr)
 	}
-	t := &target{name: name, url: "http://" + addr + "/v1/users/me", token: token, pid: os.Getpid()}
+	t := &target{name: name, url: "http://" + addr + b.o.load.path, token: token, pid: os.Getpid()}
 	if b.o.load.warmup > 0 {
 		if _, err := b.measure(ctx, t, b.o.load.warmup, true); err != nil {
 			return wrkResult{}, "", err

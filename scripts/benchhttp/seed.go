@@ -93,6 +93,7 @@ func (d *database) openRaw() (*sql.DB, error) {
 type seeded struct {
 	n      int           // PATs stored in total
 	token  string        // the load PAT, created by credential.Manager
+	bot    string        // a bot in the load PAT's workspace (the check endpoint's resource)
 	sample []string      // tokens of some filler PATs, for lookup timings
 	took   time.Duration // seeding time
 	// lookupP50, lookupP99: GetCredentialByHash of stored PATs (see lookupTimes).
@@ -125,6 +126,10 @@ func seed(ctx context.Context, d *database, n int, logf func(string, ...any)) (*
 	ws, err := ids.CreateWorkspace(ctx, "Bench workspace", u.ID, "")
 	if err != nil {
 		return nil, fmt.Errorf("create workspace: %w", err)
+	}
+	bot, err := ids.CreateResource(ctx, ws.ID, "bot", "")
+	if err != nil {
+		return nil, fmt.Errorf("create bot: %w", err)
 	}
 	m := &credential.Manager{Store: s, Catalog: permission.Default(), Now: time.Now}
 	pat, err := m.Create(ctx, credential.Spec{Kind: store.KindPAT, Name: "bench load", UserID: u.ID,
@@ -172,7 +177,7 @@ func seed(ctx context.Context, d *database, n int, logf func(string, ...any)) (*
 	if stored != n {
 		return nil, fmt.Errorf("seeded %d PATs, want %d", stored, n)
 	}
-	return &seeded{n: n, token: pat.Token, sample: sample, took: time.Since(start)}, nil
+	return &seeded{n: n, token: pat.Token, bot: bot.ID, sample: sample, took: time.Since(start)}, nil
 }
 
 type fillerOwner struct {

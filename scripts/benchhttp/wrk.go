@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"bufio"
 	"bytes"
 	"context"
@@ -13,7 +14,13 @@ import (
 )
 
 // wrkLua makes wrk print one machine-readable line; latencies are in µs.
-const wrkLua = `done = function(summary, latency, requests)
+const wrkLua = `local method = os.getenv("BENCH_METHOD")
+if method and method ~= "" and method ~= "GET" then
+  wrk.method = method
+  wrk.body = os.getenv("BENCH_BODY")
+  wrk.headers["Content-Type"] = "application/json"
+end
+done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format("WRKRESULT requests=%d duration_us=%d connect=%d read=%d write=%d status=%d timeout=%d p50=%d p90=%d p99=%d p999=%d max=%d mean=%.1f\n",
     summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
@@ -27,6 +34,16 @@ type loadConfig struct {
 	duration       time.Duration
 	warmup         time.Duration
 	luaPath        string
+	// The request: GET path, or POST path with body (a JSON object).
+	path, body string
+}
+
+// method is the load's HTTP method.
+func (lc loadConfig) method() string {
+	if lc.body != "" {
+		return http.MethodPost
+	}
+	return http.MethodGet
 }
 
 // wrkResult is one wrk run.
@@ -72,6 +89,7 @@ func runWrk(ctx context.Context, lc loadConfig, url, token string, d time.Durati
 	cmd := exec.CommandContext(ctx, "wrk", "-t"+strconv.Itoa(lc.threads), "-c"+strconv.Itoa(lc.conns),
 		"-d"+strconv.Itoa(secs)+"s", "--timeout", "5s", "-s", lc.luaPath,
 		"-H", "Authorization: Bearer "+token, url)
+	cmd.Env = append(os.Environ(), "BENCH_METHOD="+lc.method(), "BENCH_BODY="+lc.body)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
