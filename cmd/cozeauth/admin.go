@@ -114,6 +114,13 @@ func leaf(use, short string) *cobra.Command {
 	return &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs}
 }
 
+// readPassword reads a password given with --password-stdin: standard
+// input up to 4 KiB, without the line ending.
+func readPassword(cmd *cobra.Command) (string, error) {
+	pw, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), 4096))
+	return strings.TrimRight(string(pw), "\r\n"), err
+}
+
 func adminUser(run runner) *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "Manage users"}
 	var username, nickname string
@@ -124,11 +131,11 @@ func adminUser(run runner) *cobra.Command {
 	create.Flags().BoolVar(&pwStdin, "password-stdin", false, "read the password from standard input")
 	required(create, "username", "password-stdin")
 	create.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
-		pw, err := io.ReadAll(io.LimitReader(create.InOrStdin(), 4096))
+		pw, err := readPassword(create)
 		if err != nil {
 			return nil, err
 		}
-		u, err := env.ids.CreateUser(ctx, username, strings.TrimRight(string(pw), "\r\n"), nickname)
+		u, err := env.ids.CreateUser(ctx, username, pw, nickname)
 		if err != nil {
 			return nil, err
 		}
@@ -198,11 +205,11 @@ func adminUser(run runner) *cobra.Command {
 	setPW.Flags().BoolVar(&pwStdin, "password-stdin", false, "read the password from standard input")
 	required(setPW, "user", "password-stdin")
 	setPW.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {
-		pw, err := io.ReadAll(io.LimitReader(setPW.InOrStdin(), 4096))
+		pw, err := readPassword(setPW)
 		if err != nil {
 			return nil, err
 		}
-		u, err := env.ids.SetPassword(ctx, user, strings.TrimRight(string(pw), "\r\n"), "")
+		u, err := env.ids.SetPassword(ctx, user, pw, "")
 		if err != nil {
 			return nil, err
 		}
