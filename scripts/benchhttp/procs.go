@@ -169,14 +169,12 @@ func (c *child) stop() error {
 	return c.err
 }
 
-// response is what a GET returned, for building the bare handler.
+// response is what a request returned, for building the bare handler.
 type response struct {
 	status int
 	header http.Header
 	body   []byte
 }
-
-func get(ctx context.Context, url, token string) (*response, error) { return send(ctx, http.MethodGet, url, token, "") }
 
 // send makes one request with the PAT as bearer token and a JSON body
 // (none when body is "").
