@@ -61,7 +61,7 @@ func newAdmin() *cobra.Command {
 			defer s.Close()
 			env := &adminEnv{
 				store: s,
-				ids:   &identity.Service{Store: s, Now: time.Now},
+				ids:   &identity.Service{Store: s, Now: time.Now, ResourceTypes: permission.Default().ResourceTypes()},
 				creds: &credential.Manager{Store: s, Catalog: permission.Default(), Now: time.Now},
 				oauth: (&oauth.Service{Store: s, Catalog: permission.Default(), Lifetimes: oauth.DefaultLifetimes(),
 					Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Init(&cache.Generation{}),
@@ -678,7 +678,7 @@ func adminResource(run runner) *cobra.Command {
 	var ws, typ, id string
 	create := leaf("create", "Register a resource in a workspace")
 	create.Flags().StringVar(&ws, "workspace", "", "workspace ID")
-	create.Flags().StringVar(&typ, "type", "", "resource type, e.g. bot")
+	create.Flags().StringVar(&typ, "type", "", "resource type: "+strings.Join(permission.Default().ResourceTypes(), ", "))
 	create.Flags().StringVar(&id, "id", "", "resource ID (default: generated)")
 	required(create, "workspace", "type")
 	create.RunE = run(func(ctx context.Context, env *adminEnv) (any, error) {

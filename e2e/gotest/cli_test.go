@@ -149,6 +149,7 @@ func TestCLIContract(t *testing.T) {
 			{"ambiguous enterprise name", []string{"sat", "list", "--enterprise", "Twin"}, []string{"ambiguous", dup1, dup2}},
 			{"bad --expires-at", []string{"pat", "create", "--user", "alice", "--name", "p", "--expires-at", "next week"}, []string{"expires-at"}},
 			{"unknown role", []string{"enterprise", "add-member", "--enterprise", ent, "--user", "alice", "--role", "enterprise_king"}, []string{"enterprise_king"}},
+			{"resource type not in the catalog", []string{"resource", "create", "--workspace", "nowhere", "--type", "robot"}, []string{"robot", "bot", "workflow"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

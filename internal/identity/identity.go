@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -35,6 +36,9 @@ type Store interface {
 type Service struct {
 	Store Store
 	Now   func() time.Time
+	// ResourceTypes, when set, are the only types CreateResource accepts
+	// (permission.Catalog.ResourceTypes).
+	ResourceTypes []string
 }
 
 var (
@@ -263,6 +267,9 @@ func (s *Service) RemoveWorkspaceMember(ctx context.Context, workspaceID, userRe
 
 // CreateResource registers a resource in a workspace; id is generated when empty.
 func (s *Service) CreateResource(ctx context.Context, workspaceID, typ, id string) (store.Resource, error) {
+	if s.ResourceTypes != nil && !slices.Contains(s.ResourceTypes, typ) {
+		return store.Resource{}, invalid("resource type %q: want one of the catalog's: %s", typ, strings.Join(s.ResourceTypes, ", "))
+	}
 	if !idRE.MatchString(typ) || typ == "account" || typ == "enterprise" {
 		return store.Resource{}, invalid("resource type %q: want a word such as bot or workflow", typ)
 	}

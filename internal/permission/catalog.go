@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -268,6 +269,20 @@ func (c *Catalog) Lookup(name string) (*Permission, bool) {
 
 // All returns every permission, sorted by name.
 func (c *Catalog) All() []*Permission { return c.list }
+
+// ResourceTypes are the types of the resources that live in a workspace and
+// that workspace-level permissions act on (bot, workflow, dataset, …), sorted:
+// what can be registered as a resource. A workspace itself is not one.
+func (c *Catalog) ResourceTypes() []string {
+	var out []string
+	for _, p := range c.list {
+		if p.Level == LevelWorkspace && p.ResourceType != "workspace" && !slices.Contains(out, p.ResourceType) {
+			out = append(out, p.ResourceType)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
 
 // Groups returns the groups in the order the pickers show them, each with its
 // permissions.

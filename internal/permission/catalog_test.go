@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -249,5 +250,22 @@ func TestDocsListEveryPermission(t *testing.T) {
 	want := fmt.Sprintf("**%d permissions in %d groups, guarding %d OpenAPI routes**", len(c.All()), len(c.Groups()), routes)
 	if !strings.Contains(doc, want) {
 		t.Errorf("docs/permissions.md does not say %q", want)
+	}
+}
+
+func TestResourceTypes(t *testing.T) {
+	got := Default().ResourceTypes()
+	if !slices.IsSorted(got) {
+		t.Errorf("ResourceTypes = %v, not sorted", got)
+	}
+	for _, want := range []string{"bot", "workflow"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("ResourceTypes = %v, lacks %s", got, want)
+		}
+	}
+	for _, not := range []string{"account", "enterprise", "workspace"} {
+		if slices.Contains(got, not) {
+			t.Errorf("ResourceTypes = %v, has %s, which is not a resource in a workspace", got, not)
+		}
 	}
 }

@@ -98,7 +98,7 @@ func New(cfg config.Config, s store.Store, log *slog.Logger) (*Server, error) {
 	mux := http.NewServeMux()
 	ent := &enterprise.Service{Store: s, OAuth: oa, Catalog: permission.Default(), Now: now, Changed: gen.Invalidate}
 	api := &openapi.API{Authz: az, Store: s, Enterprise: ent, Log: log,
-		Identity: &identity.Service{Store: s, Now: now}, Resources: s, Changed: gen.Invalidate, PublicURL: cfg.PublicURL}
+		Identity: &identity.Service{Store: s, Now: now, ResourceTypes: permission.Default().ResourceTypes()}, Resources: s, Changed: gen.Invalidate, PublicURL: cfg.PublicURL}
 	api.Register(mux)
 	mux.HandleFunc("POST /api/permission/oauth2/token", oa.Token)
 	mux.HandleFunc("POST /api/permission/oauth2/account/{account_id}/token", oa.Token)
