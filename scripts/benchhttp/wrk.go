@@ -1,11 +1,11 @@
 package main
 
 import (
-	"net/http"
 	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
