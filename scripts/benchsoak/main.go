@@ -1,0 +1,282 @@
+// Command benchsoak runs a mixed load against the real binary for a long time
+// and reports the server's resident memory every minute (issue 13.6): token
+// verification (GET /v1/users/me with a PAT), requests with unknown tokens,
+// JWT-bearer grants and console sign-ins, all at once. At the end it compares
+// the RSS after the first minute with the largest RSS seen afterwards; a
+// server that keeps something per request (a cache without a bound, a leak)
+// grows past it.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/cozeauth/cozeauth/client"
+)
+
+const password = "soak-password-1"
+
+func main() {
+	bin := flag.String("bin", "bin/cozeauth", "cozeauth binary")
+	dur := flag.Duration("duration", 10*time.Minute, "how long the load runs")
+	verifiers := flag.Int("verify", 16, "concurrent clients verifying a valid PAT")
+	unknown := flag.Int("unknown", 4, "concurrent clients sending unknown tokens")
+	granters := flag.Int("grants", 4, "concurrent clients getting JWT-bearer tokens")
+	signers := flag.Int("signins", 1, "concurrent clients signing in to the console")
+	tolerance := flag.Float64("tolerance", 0.10, "allowed growth of RSS over its value after the first minute")
+	flag.Parse()
+	if err := run(*bin, *dur, *verifiers, *unknown, *granters, *signers, *tolerance); err != nil {
+		fmt.Fprintln(os.Stderr, "benchsoak:", err)
+		os.Exit(1)
+	}
+}
+
+// admin runs `cozeauth admin --db db … --json` and decodes its object.
+func admin(bin, db, stdin string, out any, args ...string) error {
+	cmd := exec.Command(bin, append(append([]string{"admin", "--db", db, "--create"}, args...), "--json")...)
+	cmd.Stdin = strings.NewReader(stdin)
+	b, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return fmt.Errorf("admin %s: %s", strings.Join(args, " "), ee.Stderr)
+		}
+		return err
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(b, out)
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func rssMiB(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, err := strconv.ParseFloat(f[1], 64)
+			return kb / 1024, err
+		}
+	}
+	return 0, errors.New("no VmRSS")
+}
+
+func run(bin string, dur time.Duration, verifiers, unknown, granters, signers int, tolerance float64) error {
+	dir, err := os.MkdirTemp("", "benchsoak")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	db := filepath.Join(dir, "soak.db")
+	if err := admin(bin, db, password+"\n", nil, "user", "create", "--username", "soak", "--password-stdin"); err != nil {
+		return err
+	}
+	var pat struct {
+		Token string `json:"token"`
+	}
+	if err := admin(bin, db, "", &pat, "pat", "create", "--user", "soak", "--name", "soak", "--days", "30", "--permission", "Workspace.list"); err != nil {
+		return err
+	}
+	var app struct {
+		AppID    string `json:"app_id"`
+		ClientID string `json:"client_id"`
+	}
+	if err := admin(bin, db, "", &app, "app", "create", "--owner", "soak", "--type", "jwt", "--name", "soak", "--permission", "Workspace.list"); err != nil {
+		return err
+	}
+	var key struct {
+		ID         string `json:"public_key_id"`
+		PrivateKey string `json:"private_key"`
+	}
+	if err := admin(bin, db, "", &key, "app", "gen-key", "--app", app.AppID); err != nil {
+		return err
+	}
+	if err := admin(bin, db, "", nil, "app", "authorize", "--app", app.AppID, "--user", "soak"); err != nil {
+		return err
+	}
+
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	base := "http://" + addr
+	srv := exec.Command(bin, "serve", "--addr", addr, "--db", db, "--log-level", "warn",
+		"--token-rate-limit", "0", "--token-client-rate-limit", "0")
+	srv.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	srv.Stderr = os.Stderr
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = srv.Process.Signal(syscall.SIGTERM); _ = srv.Wait() }()
+	for i := 0; ; i++ {
+		if resp, err := http.Get(base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if i > 500 {
+			return errors.New("server not ready in 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), dur)
+	defer cancel()
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	var counts [4]atomic.Int64 // verify, unknown, grants, sign-ins
+	var failures atomic.Int64
+	var firstErr atomic.Value
+	fail := func(err error) {
+		if ctx.Err() == nil {
+			failures.Add(1)
+			firstErr.CompareAndSwap(nil, err.Error())
+		}
+	}
+	get := func(token string, want int) error {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/users/me", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			return fmt.Errorf("users/me: %d, want %d", resp.StatusCode, want)
+		}
+		return nil
+	}
+	var wg sync.WaitGroup
+	worker := func(n int, fn func() error, c *atomic.Int64) {
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for ctx.Err() == nil {
+					if err := fn(); err != nil {
+						fail(err)
+						continue
+					}
+					c.Add(1)
+				}
+			}()
+		}
+	}
+	worker(verifiers, func() error { return get(pat.Token, 200) }, &counts[0])
+	worker(unknown, func() error {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		return get("pat_"+hex.EncodeToString(b), 401)
+	}, &counts[1])
+	cc := client.New(base, client.WithHTTPClient(hc))
+	worker(granters, func() error {
+		_, err := cc.JWTToken(ctx, client.JWTRequest{ClientID: app.ClientID, KeyID: key.ID, PrivateKeyPEM: key.PrivateKey})
+		return err
+	}, &counts[2])
+	csrfRE := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+	worker(signers, func() error {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Timeout: 10 * time.Second, Jar: jar,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := c.Get(base + "/login")
+		if err != nil {
+			return err
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := csrfRE.FindSubmatch(page)
+		if m == nil {
+			return errors.New("no csrf_token on /login")
+		}
+		form := url.Values{"csrf_token": {string(m[1])}, "username": {"soak"}, "password": {password}}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", base)
+		resp, err = c.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusFound && resp.StatusCode != http.StatusTooManyRequests {
+			return fmt.Errorf("sign-in: %d", resp.StatusCode)
+		}
+		return nil
+	}, &counts[3])
+
+	fmt.Printf("mixed load for %v: %d verifying, %d unknown-token, %d JWT-grant, %d sign-in clients\n", dur, verifiers, unknown, granters, signers)
+	var first, peak float64
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	start := time.Now()
+	for minute := 1; ; minute++ {
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
+		if ctx.Err() != nil && minute > 1 && time.Since(start) < time.Duration(minute-1)*time.Minute {
+			break
+		}
+		rss, err := rssMiB(srv.Process.Pid)
+		if err != nil {
+			return err
+		}
+		if minute == 1 {
+			first = rss
+		} else {
+			peak = max(peak, rss)
+		}
+		fmt.Printf("minute %2d: RSS %6.1f MiB  verified %d, unknown %d, grants %d, sign-ins %d, failures %d\n", minute, rss,
+			counts[0].Load(), counts[1].Load(), counts[2].Load(), counts[3].Load(), failures.Load())
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	wg.Wait()
+	if e := firstErr.Load(); e != nil {
+		fmt.Printf("first failure: %s\n", e)
+	}
+	if peak == 0 {
+		fmt.Println("run for at least two minutes to compare RSS")
+		return nil
+	}
+	growth := peak/first - 1
+	verdict := "FLAT"
+	if growth > tolerance {
+		verdict = "GROWING"
+	}
+	fmt.Printf("rss_first_minute=%.1fMiB rss_peak_after=%.1fMiB growth=%+.1f%% (tolerance %.0f%%): %s\n", first, peak, growth*100, tolerance*100, verdict)
+	return nil
+}
