@@ -78,6 +78,10 @@ type errorBody struct {
 // answer in time.
 func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var e *Error
+	if !errors.As(err, &e) && store.ClientGone(r.Context(), err) {
+		w.WriteHeader(store.StatusClientClosed)
+		return
+	}
 	if !errors.As(err, &e) {
 		if store.Unavailable(err) || store.CallTimedOut(r.Context()) {
 			log.WarnContext(r.Context(), "oauth request: database unavailable", "err", err, "logid", logid.From(r.Context()), "path", r.URL.Path)

@@ -106,6 +106,10 @@ func WriteData(w http.ResponseWriter, r *http.Request, data any) {
 // time.
 func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var e *Error
+	if !errors.As(err, &e) && store.ClientGone(r.Context(), err) {
+		w.WriteHeader(store.StatusClientClosed)
+		return
+	}
 	if !errors.As(err, &e) {
 		if store.Unavailable(err) || store.CallTimedOut(r.Context()) {
 			log.WarnContext(r.Context(), "database unavailable", "err", err, "logid", logid.From(r.Context()), "path", r.URL.Path)

@@ -14,6 +14,18 @@ var ErrUnavailable = errors.New("database unavailable")
 
 // Unavailable reports whether err means the database did not answer in
 // time: ErrUnavailable or a context deadline.
+// ClientGone reports whether err is the cancellation of ctx, a request's
+// context: its client went away (closed the connection) before the answer.
+// Nothing went wrong on the server; handlers answer StatusClientClosed and
+// do not log an error.
+func ClientGone(ctx context.Context, err error) bool {
+	return errors.Is(err, context.Canceled) && errors.Is(ctx.Err(), context.Canceled)
+}
+
+// StatusClientClosed is the status recorded for a request whose client went
+// away (nginx's 499); the client never sees it.
+const StatusClientClosed = 499
+
 func Unavailable(err error) bool {
 	return errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)
 }

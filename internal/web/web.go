@@ -333,6 +333,10 @@ func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request) {
 // go to the log).
 // When the database did not answer in time the page says so, with 503.
 func (h *Handler) internal(w http.ResponseWriter, r *http.Request, err error) {
+	if store.ClientGone(r.Context(), err) {
+		w.WriteHeader(store.StatusClientClosed)
+		return
+	}
 	id := logid.From(r.Context())
 	status, msg := http.StatusInternalServerError, "error.internal"
 	if store.Unavailable(err) || store.CallTimedOut(r.Context()) {
