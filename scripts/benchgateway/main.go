@@ -34,6 +34,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cozeauth/cozeauth/scripts/internal/loopback"
 )
 
 func main() {
@@ -150,11 +152,11 @@ func run(bin string, conns int, duration time.Duration, rounds, serial, sse int,
 	}
 	token := field(patOut, "token")
 
-	port, err := freePort()
+	gwAddr, err := loopback.FreeAddr()
 	if err != nil {
 		return err
 	}
-	gwURL := fmt.Sprintf("http://127.0.0.1:%d", port)
+	gwURL := "http://" + gwAddr
 	logf, err := os.Create(filepath.Join(dir, "cozeauth.log"))
 	if err != nil {
 		return err
@@ -168,7 +170,7 @@ func run(bin string, conns int, duration time.Duration, rounds, serial, sse int,
 	}
 	gw := &proc{gwCmd}
 	defer gw.stop()
-	if err := waitReady(gwURL + "/readyz"); err != nil {
+	if err := loopback.WaitReady(gwURL+"/readyz", 15*time.Second); err != nil {
 		return err
 	}
 
@@ -240,30 +242,6 @@ func field(jsonText, key string) string {
 	}
 	rest := jsonText[i+len(key)+4:]
 	return rest[:strings.IndexByte(rest, '"')]
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-func waitReady(u string) error {
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(u)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return nil
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return fmt.Errorf("%s not ready", u)
 }
 
 func newClient(conns int) *http.Client {

@@ -22,7 +22,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -43,6 +42,7 @@ import (
 	"github.com/cozeauth/cozeauth/internal/permission"
 	"github.com/cozeauth/cozeauth/internal/store"
 	"github.com/cozeauth/cozeauth/internal/store/sqlstore"
+	"github.com/cozeauth/cozeauth/scripts/internal/loopback"
 )
 
 func main() {
@@ -81,7 +81,7 @@ func run(bin, dsn string, dur time.Duration, conns, rate int) error {
 	}
 	defer db.Close()
 
-	addr, err := freeAddr()
+	addr, err := loopback.FreeAddr()
 	if err != nil {
 		return err
 	}
@@ -156,7 +156,7 @@ func run(bin, dsn string, dur time.Duration, conns, rate int) error {
 		return err
 	}
 	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
-	if err := waitReady(base+"/readyz", 20*time.Second); err != nil {
+	if err := loopback.WaitReady(base+"/readyz", 20*time.Second); err != nil {
 		return err
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}, Timeout: 10 * time.Second}
@@ -428,27 +428,4 @@ func prepare(n int, mk func(i int) (string, error)) ([]string, error) {
 	}
 	wg.Wait()
 	return out, firstErr
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-func waitReady(url string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return nil
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("server not ready at %s", strings.TrimSuffix(url, "/readyz"))
 }

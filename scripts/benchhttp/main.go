@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/cozeauth/cozeauth/internal/store/sqlstore"
+
+	"github.com/cozeauth/cozeauth/scripts/internal/loopback"
 )
 
 type options struct {
@@ -221,7 +223,7 @@ func (b *bench) startServer(ctx context.Context, d *database, name string, acces
 }
 
 func (b *bench) startServerBin(ctx context.Context, bin string, d *database, name string, accessLog bool, flush time.Duration) (*child, error) {
-	addr, err := freeAddr()
+	addr, err := loopback.FreeAddr()
 	if err != nil {
 		return nil, err
 	}

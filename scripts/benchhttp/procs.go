@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/cozeauth/cozeauth/scripts/internal/loopback"
 )
 
 // child is a server process started by the benchmark.
@@ -24,16 +26,6 @@ type child struct {
 	done chan struct{}
 	err  error
 	out  *os.File
-}
-
-// freeAddr returns a loopback address nothing listens on right now.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 // startChild runs path args... with stdout and stderr going to logPath
@@ -214,7 +206,7 @@ func startBare(ctx context.Context, self, dir string, r *response) (*child, erro
 	if err := os.WriteFile(bodyPath, r.body, 0o600); err != nil {
 		return nil, err
 	}
-	addr, err := freeAddr()
+	addr, err := loopback.FreeAddr()
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/cozeauth/cozeauth/internal/config"
 	"github.com/cozeauth/cozeauth/internal/server"
 	"github.com/cozeauth/cozeauth/internal/store/sqlstore"
+
+	"github.com/cozeauth/cozeauth/scripts/internal/loopback"
 )
 
 // profile runs the server in this process, wired as `cozeauth serve` wires
@@ -47,7 +49,7 @@ func (b *bench) profile(ctx context.Context, d *database, token string) ([]strin
 }
 
 func (b *bench) profileOne(ctx context.Context, d *database, token string, accessLog bool, name string) (wrkResult, string, error) {
-	addr, err := freeAddr()
+	addr, err := loopback.FreeAddr()
 	if err != nil {
 		return wrkResult{}, "", err
 	}

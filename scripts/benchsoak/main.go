@@ -16,7 +16,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -32,6 +31,7 @@ import (
 	"time"
 
 	"github.com/cozeauth/cozeauth/client"
+	"github.com/cozeauth/cozeauth/scripts/internal/loopback"
 )
 
 const password = "soak-password-1"
@@ -67,15 +67,6 @@ func admin(bin, db, stdin string, out any, args ...string) error {
 		return nil
 	}
 	return json.Unmarshal(b, out)
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 func rssMiB(pid int) (float64, error) {
@@ -126,7 +117,7 @@ func run(bin string, dur time.Duration, verifiers, unknown, granters, signers in
 		return err
 	}
 
-	addr, err := freeAddr()
+	addr, err := loopback.FreeAddr()
 	if err != nil {
 		return err
 	}
@@ -139,17 +130,8 @@ func run(bin string, dur time.Duration, verifiers, unknown, granters, signers in
 		return err
 	}
 	defer func() { _ = srv.Process.Signal(syscall.SIGTERM); _ = srv.Wait() }()
-	for i := 0; ; i++ {
-		if resp, err := http.Get(base + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if i > 500 {
-			return errors.New("server not ready in 10 s")
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := loopback.WaitReady(base+"/readyz", 10*time.Second); err != nil {
+		return err
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), dur)
