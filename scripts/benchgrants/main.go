@@ -24,13 +24,11 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -51,6 +49,7 @@ func main() {
 	dur := flag.Duration("duration", 5*time.Second, "load time per grant")
 	conns := flag.Int("conns", 32, "concurrent clients")
 	rate := flag.Int("max-rate", 8000, "JWTs and codes prepared per second of -duration (upper bound of the measurable rate)")
+	flag.StringVar(&profileDir, "profile", "", "run the server in this process instead of the binary and write a CPU profile of each grant's load to this directory (the profile includes the load clients)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		// Go's flag parsing stops at the first argument that is not a flag:
@@ -146,16 +145,11 @@ func run(bin, dsn string, dur time.Duration, conns, rate int) error {
 		return err
 	}
 
-	// The /token rate limits (a defence against abuse, issue 11.8) are off:
-	// this measures the grants, not the limiter.
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--db", dsn, "--access-log=false", "--log-level", "warn",
-		"--token-rate-limit", "0", "--token-client-rate-limit", "0")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
+	stop, err := startServer(bin, addr, dsn)
+	if err != nil {
 		return err
 	}
-	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
+	defer stop()
 	if err := loopback.WaitReady(base+"/readyz", 20*time.Second); err != nil {
 		return err
 	}
@@ -164,18 +158,18 @@ func run(bin, dsn string, dur time.Duration, conns, rate int) error {
 
 	jwtBody := []byte(`{"grant_type":"urn:ietf:params:oauth:grant-type:jwt-bearer","duration_seconds":900}`)
 	var next atomic.Int64
-	report("jwt-bearer", load(dur, conns, func() error {
+	measure("jwt-bearer", dur, conns, func() error {
 		i := next.Add(1) - 1
 		if int(i) >= len(jwts) {
 			return errExhausted
 		}
 		_, err := post(client, tokenURL, jwts[i], jwtBody)
 		return err
-	}))
+	})
 
 	next.Store(0)
 	refreshes := make(chan string, conns*4)
-	report("authorization_code", load(dur, conns, func() error {
+	measure("authorization_code", dur, conns, func() error {
 		i := next.Add(1) - 1
 		if int(i) >= len(codes) {
 			return errExhausted
@@ -190,13 +184,13 @@ func run(bin, dsn string, dur time.Duration, conns, rate int) error {
 			}
 		}
 		return err
-	}))
+	})
 
 	// Each client rotates its own refresh token chain.
 	var mu sync.Mutex
 	chains := map[int]string{}
 	var worker atomic.Int64
-	report("refresh_token", load(dur, conns, func() error {
+	measure("refresh_token", dur, conns, func() error {
 		return errors.New("unused")
 	}, func() func() error {
 		id := int(worker.Add(1))
@@ -223,10 +217,10 @@ func run(bin, dsn string, dur time.Duration, conns, rate int) error {
 			mu.Unlock()
 			return nil
 		}
-	}))
+	})
 
 	next.Store(0)
-	report("device_code", load(dur, conns, func() error {
+	measure("device_code", dur, conns, func() error {
 		i := next.Add(1) - 1
 		if int(i) >= len(devices) {
 			return errExhausted
@@ -234,7 +228,7 @@ func run(bin, dsn string, dur time.Duration, conns, rate int) error {
 		body, _ := json.Marshal(map[string]string{"grant_type": oauth.GrantTypeDeviceCode, "client_id": devApp.ClientID, "device_code": devices[i]})
 		_, err := post(client, tokenURL, "", body)
 		return err
-	}))
+	})
 	return nil
 }
 
@@ -328,6 +322,15 @@ func load(dur time.Duration, conns int, do func() error, perWorker ...func() fun
 	wg.Wait()
 	res.elapsed = time.Since(start)
 	return res
+}
+
+// measure runs load with do and reports it as name, under a CPU profile when
+// -profile is given.
+func measure(name string, dur time.Duration, conns int, do func() error, perWorker ...func() func() error) {
+	stop := startProfile(name)
+	r := load(dur, conns, do, perWorker...)
+	stop()
+	report(name, r)
 }
 
 func report(name string, r result) {
