@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/cozeauth/cozeauth/internal/credential"
 	"github.com/cozeauth/cozeauth/internal/store"
@@ -20,24 +21,43 @@ func (deviceGrant) handle(ctx context.Context, s *Service, req *tokenRequest) (t
 		return tokenResponse{}, err
 	}
 	now := s.Now().Unix()
-	hash := credential.Hash(req.DeviceCode)
-	d, prev, err := s.Store.PollDevice(ctx, hash, now)
+	var out issued
+	d, prev, err := s.Store.PollDevice(ctx, credential.Hash(req.DeviceCode), now, func(d store.DeviceCode, g store.Grant) ([]store.OAuthToken, error) {
+		if err := s.devicePending(d, app, now, 0); err != nil {
+			return nil, err
+		}
+		// The tokens are stored and the code redeemed in one transaction.
+		out = s.mint(g, "", true, 0, tokenScope{})
+		return []store.OAuthToken{out.accessRec, out.refreshRec}, nil
+	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return tokenResponse{}, ErrInvalidGrant("unknown device code")
 	case err != nil:
 		return tokenResponse{}, err
-	case d.AppID != app.ID:
-		return tokenResponse{}, ErrInvalidGrant("device code was issued to another client")
+	case d.Status == store.DeviceRedeemed && out.access != "":
+		return out.response(), nil
+	}
+	if err := s.devicePending(d, app, now, prev); err != nil {
+		return tokenResponse{}, err
+	}
+	return tokenResponse{}, fmt.Errorf("device code %s is approved but was not redeemed", d.UserCode)
+}
+
+// devicePending says why polled code d gives app no token at now (prev: the
+// poll before), or nil when it is approved and may be redeemed.
+func (s *Service) devicePending(d store.DeviceCode, app store.App, now, prev int64) error {
+	if d.AppID != app.ID {
+		return ErrInvalidGrant("device code was issued to another client")
 	}
 	switch d.Status {
 	case store.DeviceRedeemed:
-		return tokenResponse{}, ErrInvalidGrant("device code already used")
+		return ErrInvalidGrant("device code already used")
 	case store.DeviceDenied:
-		return tokenResponse{}, ErrAccessDenied("the user denied the authorization request")
+		return ErrAccessDenied("the user denied the authorization request")
 	}
 	if now >= d.ExpiresAt {
-		return tokenResponse{}, errExpiredToken
+		return errExpiredToken
 	}
 	if d.Status == store.DevicePending {
 		// Measured from the previous poll, never from issuance (WIRE.md §6.4).
@@ -45,30 +65,9 @@ func (deviceGrant) handle(ctx context.Context, s *Service, req *tokenRequest) (t
 		// measure a second short: slow down only below interval−1.
 		interval := int64(s.Lifetimes.DevicePollInterval.Seconds())
 		if prev != 0 && now-prev < interval-1 {
-			return tokenResponse{}, errSlowDown
+			return errSlowDown
 		}
-		return tokenResponse{}, errAuthorizationPending
+		return errAuthorizationPending
 	}
-	g, err := s.Store.GetGrant(ctx, d.GrantID)
-	if errors.Is(err, store.ErrNotFound) {
-		return tokenResponse{}, ErrInvalidGrant("the authorization was revoked")
-	} else if err != nil {
-		return tokenResponse{}, err
-	}
-	out := s.mint(g, "", true, 0, tokenScope{})
-	if err := s.Store.CreateOAuthTokens(ctx, out.accessRec, out.refreshRec); err != nil {
-		return tokenResponse{}, err
-	}
-	// Redeem after storing, so a crash in between loses nothing; a concurrent
-	// redemption that won takes the code, and ours is revoked.
-	if err := s.Store.MarkDeviceCodeRedeemed(ctx, hash); err != nil {
-		if rerr := s.Store.RevokeTokenFamily(ctx, out.accessRec.FamilyID, now); rerr != nil {
-			return tokenResponse{}, rerr
-		}
-		if errors.Is(err, store.ErrUsed) {
-			return tokenResponse{}, ErrInvalidGrant("device code already used")
-		}
-		return tokenResponse{}, err
-	}
-	return out.response(), nil
+	return nil
 }

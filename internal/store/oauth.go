@@ -287,10 +287,14 @@ type DeviceCodes interface {
 	DenyDeviceCode(ctx context.Context, userCode string, now int64) error
 	// PollDevice atomically sets LastPolledAt to now and returns the record
 	// and the previous LastPolledAt (0 on the first poll), for slow_down.
-	PollDevice(ctx context.Context, deviceHash string, now int64) (DeviceCode, int64, error)
-	// MarkDeviceCodeRedeemed moves an approved code to redeemed, once. Already
-	// redeemed: ErrUsed; pending or denied: ErrInvalid; unknown: ErrNotFound.
-	MarkDeviceCodeRedeemed(ctx context.Context, deviceHash string) error
+	// When the code is approved and redeem is not nil, redeem gets the code
+	// and its grant in the same transaction: the tokens it returns are
+	// stored and the code becomes redeemed with them (the record returned
+	// says DeviceRedeemed), so of concurrent polls exactly one redeems and a
+	// crash keeps both or neither. An error from redeem is returned and
+	// stores nothing but the poll. Unknown (deleting a grant deletes its
+	// device codes): ErrNotFound.
+	PollDevice(ctx context.Context, deviceHash string, now int64, redeem func(DeviceCode, Grant) ([]OAuthToken, error)) (DeviceCode, int64, error)
 }
 
 // OAuthTokens stores issued tokens. Creating and rotating do not advance the

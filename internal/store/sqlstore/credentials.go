@@ -38,7 +38,7 @@ func (s *DB) CreateCredential(ctx context.Context, c store.Credential) error {
 	if err != nil {
 		return err
 	}
-	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+	return s.inTx(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.checkOwner(ctx, tx, c.Owner); err != nil {
 			return err
 		}
@@ -220,7 +220,7 @@ func (s *DB) UpdateCredential(ctx context.Context, id string, update func(store.
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var out store.Credential
-	err := s.inTx(ctx, true, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		if s.dialect == Postgres {
 			// READ COMMITTED reads take no lock: without this two updates read
 			// the same record and the later write loses the earlier one.
@@ -268,7 +268,7 @@ func (s *DB) UpdateCredential(ctx context.Context, id string, update func(store.
 func (s *DB) DeleteCredential(ctx context.Context, id string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+	return s.inTx(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := s.txExec(ctx, tx, s.q("DELETE FROM credential_workspaces WHERE credential_id = ?"), id); err != nil {
 			return mapErr(err)
 		}
@@ -292,7 +292,7 @@ func (s *DB) TouchCredentials(ctx context.Context, lastUsed map[string]int64) er
 		ids = append(ids, id)
 	}
 	sort.Strings(ids) // a fixed lock order avoids deadlocks between flushers on PostgreSQL
-	return s.inTx(ctx, false, func(tx *sql.Tx) error {
+	return s.inTx(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
 		for _, id := range ids {
 			if _, err := s.txExec(ctx, tx, s.q("UPDATE credentials SET last_used_at = ? WHERE id = ? AND last_used_at < ?"),
 				lastUsed[id], id, lastUsed[id]); err != nil {

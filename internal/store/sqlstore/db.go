@@ -52,12 +52,9 @@ type DB struct {
 	closed  bool
 	now     func() time.Time
 	file    *sqliteFile // SQLite: the file opened at start
-	// writer (SQLite only) is the database's one write lock, taken in Go
-	// before BEGIN IMMEDIATE: concurrent writers queue here and each gets
-	// the lock the moment the previous one commits, instead of sleeping in
-	// SQLite's busy handler (1–100 ms steps, which made grant latency spiky
-	// and left the lock idle between waits).
-	writer chan struct{}
+	// writer (SQLite only) is the queue of write transactions, committed in
+	// batches by one goroutine (writer.go).
+	writer *writer
 }
 
 var _ store.Store = (*DB)(nil)
@@ -83,7 +80,12 @@ func ParseDSN(dsn string) (Dialect, string, error) {
 		return 0, "", errors.New("empty SQLite path")
 	}
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "temp_store(MEMORY)",
+		// The writer's checkpointer copies the WAL into the database in the
+		// background (writer.go); SQLite's own checkpoint, run by the
+		// committing writer, is only the backstop should the WAL reach
+		// 40 MB anyway.
+		"wal_autocheckpoint(10000)"} {
 		q.Add("_pragma", p)
 	}
 	// Writers take the lock at BEGIN, so read-modify-write transactions never
@@ -172,9 +174,6 @@ func Connect(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	rev.SetMaxOpenConns(1)
 	rev.SetMaxIdleConns(1)
 	s := &DB{db: db, rev: rev, dialect: dialect, now: time.Now, file: file}
-	if dialect == SQLite {
-		s.writer = make(chan struct{}, 1)
-	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	for _, p := range []*sql.DB{db, rev} {
@@ -183,6 +182,11 @@ func Connect(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 			rev.Close()
 			return nil, fmt.Errorf("connect to %s: %w", dialect, err)
 		}
+	}
+	if dialect == SQLite {
+		s.writer = newWriter()
+		go s.writeLoop()
+		go s.checkpointLoop()
 	}
 	return s, nil
 }
@@ -230,6 +234,9 @@ func unavailable(ctx context.Context, err error) error {
 
 // Close closes the prepared statements and the connection pool.
 func (s *DB) Close() error {
+	if s.writer != nil {
+		s.closeWriter()
+	}
 	s.closeStmts()
 	return errors.Join(s.db.Close(), s.rev.Close())
 }
@@ -268,32 +275,21 @@ type querier interface {
 }
 
 // inTx runs fn in a transaction, commits when it returns nil and rolls back
-// otherwise. When bump is set the revision advances in the same transaction.
-func (s *DB) inTx(ctx context.Context, bump bool, fn func(tx *sql.Tx) error) error {
+// otherwise. When bump is set the revision advances in the same transaction,
+// and the audit event ctx carries (store.WithAudit) commits or rolls back
+// with it. On SQLite the transaction goes to the writer (writer.go) and may
+// commit together with others; fn gets the context to run its statements
+// with.
+func (s *DB) inTx(ctx context.Context, bump bool, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	if s.writer != nil {
-		select {
-		case s.writer <- struct{}{}:
-			defer func() { <-s.writer }()
-		case <-ctx.Done():
-			return unavailable(ctx, ctx.Err())
-		}
+		return s.submit(ctx, bump, fn)
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return unavailable(ctx, mapErr(err))
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
-	if err := fn(tx); err != nil {
-		return unavailable(ctx, err)
-	}
-	if bump {
-		if _, err := tx.ExecContext(ctx, "UPDATE revision SET value = value + 1 WHERE id = 1"); err != nil {
-			return unavailable(ctx, mapErr(err))
-		}
-	}
-	// The audit event of the change, if the caller attached one
-	// (store.WithAudit), commits or rolls back with it.
-	done, err := s.appendPendingAudit(ctx, tx)
+	done, err := s.runJob(ctx, tx, &writeJob{bump: bump, fn: fn})
 	if err != nil {
 		return unavailable(ctx, err)
 	}

@@ -30,7 +30,7 @@ func (s *DB) PutAccountAuthorization(ctx context.Context, a store.AccountAuthori
 	case a.Kind != store.AccountAuthPAT && a.Kind != store.AccountAuthApp:
 		return fmt.Errorf("%w: account authorization kind %q", store.ErrInvalid, a.Kind)
 	}
-	return s.inTx(ctx, false, func(tx *sql.Tx) error {
+	return s.inTx(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.checkOwner(ctx, tx, store.Owner{Type: store.OwnerPersonal, ID: a.AccountID}); err != nil {
 			return err
 		}
@@ -70,7 +70,7 @@ func (s *DB) ListAccountAuthorizations(ctx context.Context, accountID string) ([
 func (s *DB) DeleteAccountAuthorization(ctx context.Context, accountID, credentialID string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+	return s.inTx(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		return execOne(ctx, tx, s.q("DELETE FROM account_authorizations WHERE account_id = ? AND credential_id = ?"), accountID, credentialID)
 	})
 }
@@ -220,7 +220,7 @@ func (s *DB) MigrateWorkspaces(ctx context.Context, ids []string, from, to store
 	if err := validAudit(audit); err != nil {
 		return err
 	}
-	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+	return s.inTx(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.checkOwner(ctx, tx, to); err != nil {
 			return err
 		}
@@ -251,7 +251,7 @@ func (s *DB) RemoveEnterpriseMember(ctx context.Context, enterpriseID, userID, r
 	if err := validAudit(audit); err != nil {
 		return err
 	}
-	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+	return s.inTx(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		var n int
 		if err := s.txQueryRow(ctx, tx, s.q("SELECT COUNT(*) FROM enterprise_members WHERE enterprise_id = ? AND user_id = ?"),
 			enterpriseID, receiverID).Scan(&n); err != nil {

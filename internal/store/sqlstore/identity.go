@@ -28,7 +28,7 @@ func (s *DB) CreateUser(ctx context.Context, u store.User) error {
 	if u.AccountID != u.ID {
 		return fmt.Errorf("%w: a personal account's ID is its user's ID", store.ErrInvalid)
 	}
-	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+	return s.inTx(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := s.txExec(ctx, tx, s.q("INSERT INTO users ("+userCols+") VALUES (?, ?, ?, ?, ?, ?, ?)"),
 			u.ID, u.Username, u.Nickname, u.AvatarURL, u.PasswordHash, u.AccountID, u.CreatedAt)
 		return mapErr(err)
@@ -90,7 +90,7 @@ func (s *DB) CreateEnterprise(ctx context.Context, e store.Enterprise, superAdmi
 	if e.ID == "" || e.Name == "" {
 		return fmt.Errorf("%w: enterprise needs an ID and a name", store.ErrInvalid)
 	}
-	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+	return s.inTx(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := s.txExec(ctx, tx, s.q("INSERT INTO enterprises (id, name, created_at) VALUES (?, ?, ?)"),
 			e.ID, e.Name, e.CreatedAt); err != nil {
 			return mapErr(err)
@@ -138,7 +138,7 @@ func (s *DB) PutEnterpriseMember(ctx context.Context, m store.EnterpriseMember) 
 	if !m.Role.Valid() {
 		return fmt.Errorf("%w: enterprise role %q", store.ErrInvalid, m.Role)
 	}
-	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+	return s.inTx(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		// One upsert, not UPDATE-then-INSERT: on PostgreSQL two concurrent puts
 		// of a new member would both find nothing to update and one INSERT
 		// would fail. A role change keeps the original created_at.
@@ -159,7 +159,7 @@ func (s *DB) PutEnterpriseMember(ctx context.Context, m store.EnterpriseMember) 
 func (s *DB) DeleteEnterpriseMember(ctx context.Context, enterpriseID, userID string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+	return s.inTx(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		return s.deleteEnterpriseMemberTx(ctx, tx, enterpriseID, userID)
 	})
 }
@@ -256,7 +256,7 @@ func (s *DB) CreateWorkspace(ctx context.Context, w store.Workspace, owner *stor
 	if w.ID == "" || w.Name == "" || !w.Owner.Valid() {
 		return fmt.Errorf("%w: workspace needs an ID, a name and an owner", store.ErrInvalid)
 	}
-	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+	return s.inTx(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.checkOwner(ctx, tx, w.Owner); err != nil {
 			return err
 		}
@@ -332,7 +332,7 @@ func (s *DB) PutWorkspaceMember(ctx context.Context, m store.WorkspaceMember) er
 	if !m.Role.Valid() {
 		return fmt.Errorf("%w: workspace role %q", store.ErrInvalid, m.Role)
 	}
-	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+	return s.inTx(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		// An upsert for the reason given in PutEnterpriseMember.
 		_, err := s.txExec(ctx, tx, s.q("INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?) "+
 			"ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role"),
@@ -344,7 +344,7 @@ func (s *DB) PutWorkspaceMember(ctx context.Context, m store.WorkspaceMember) er
 func (s *DB) DeleteWorkspaceMember(ctx context.Context, workspaceID, userID string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+	return s.inTx(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		return execOne(ctx, tx, s.q("DELETE FROM workspace_members WHERE workspace_id = ? AND user_id = ?"), workspaceID, userID)
 	})
 }
@@ -389,7 +389,7 @@ func (s *DB) CreateResource(ctx context.Context, r store.Resource) error {
 	if r.Type == "" || r.ID == "" || (r.WorkspaceID == "") == (r.AccountID == "") {
 		return fmt.Errorf("%w: resource needs a type, an ID and exactly one of workspace and account", store.ErrInvalid)
 	}
-	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+	return s.inTx(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		if r.WorkspaceID != "" {
 			var n int
 			if err := s.txQueryRow(ctx, tx, s.q("SELECT COUNT(*) FROM workspaces WHERE id = ?"), r.WorkspaceID).Scan(&n); err != nil {
@@ -427,7 +427,7 @@ func (s *DB) GetResource(ctx context.Context, typ, id string) (store.Resource, e
 func (s *DB) DeleteResource(ctx context.Context, typ, id string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+	return s.inTx(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		return execOne(ctx, tx, s.q("DELETE FROM resources WHERE type = ? AND id = ?"), typ, id)
 	})
 }
@@ -440,7 +440,7 @@ func (s *DB) PutUpstreamToken(ctx context.Context, userID, sealed string, at int
 	if userID == "" || sealed == "" {
 		return fmt.Errorf("%w: an upstream token needs a user and a sealed value", store.ErrInvalid)
 	}
-	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+	return s.inTx(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		var n int
 		if err := s.txQueryRow(ctx, tx, s.q("SELECT COUNT(*) FROM users WHERE id = ?"), userID).Scan(&n); err != nil {
 			return mapErr(err)
@@ -471,7 +471,7 @@ func (s *DB) GetUpstreamToken(ctx context.Context, userID string) (string, error
 func (s *DB) DeleteUpstreamToken(ctx context.Context, userID string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+	return s.inTx(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		return execOne(ctx, tx, s.q("DELETE FROM upstream_tokens WHERE user_id = ?"), userID)
 	})
 }
@@ -496,7 +496,7 @@ func (s *DB) UpdateUser(ctx context.Context, id string, update func(store.User) 
 	defer cancel()
 	var out store.User
 	// The revision advances: the OpenAPI caches a user's profile.
-	err := s.inTx(ctx, true, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.lockRow(ctx, tx, "users", "id", id); err != nil {
 			return err
 		}
@@ -526,7 +526,7 @@ func (s *DB) DeleteUser(ctx context.Context, id string, now int64) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	personal := string(store.OwnerPersonal)
-	return s.inTxRetry(ctx, true, func(tx *sql.Tx) error {
+	return s.inTxRetry(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.lockRow(ctx, tx, "users", "id", id); err != nil {
 			return err
 		}

@@ -73,7 +73,7 @@ func (s *DB) migrate(ctx context.Context, upTo int) error {
 	}
 	// Under the lock too: on PostgreSQL two concurrent CREATE TABLE IF NOT
 	// EXISTS can both miss the table and one then fails on a catalog index.
-	if err := s.inTx(ctx, false, func(tx *sql.Tx) error {
+	if err := s.inTx(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.lockMigrations(ctx, tx); err != nil {
 			return err
 		}
@@ -89,7 +89,7 @@ func (s *DB) migrate(ctx context.Context, upTo int) error {
 		if m.version > upTo {
 			break
 		}
-		err := s.inTx(ctx, false, func(tx *sql.Tx) error {
+		err := s.inTx(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
 			if err := s.lockMigrations(ctx, tx); err != nil {
 				return err
 			}

@@ -46,7 +46,7 @@ func (s *DB) bumpTx(ctx context.Context, tx *sql.Tx) error {
 // lock token sets that can overlap with other revocations and rotations; the
 // lock order is made consistent where it can be (revokeTx), and this covers
 // the rest. fn must be safe to run again (it is: everything rolled back).
-func (s *DB) inTxRetry(ctx context.Context, bump bool, fn func(tx *sql.Tx) error) error {
+func (s *DB) inTxRetry(ctx context.Context, bump bool, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	for attempt := 0; ; attempt++ {
 		err := s.inTx(ctx, bump, fn)
 		var pe *pgconn.PgError
@@ -112,7 +112,7 @@ func (s *DB) CreateApp(ctx context.Context, a store.App) error {
 	if err != nil {
 		return err
 	}
-	return s.inTx(ctx, false, func(tx *sql.Tx) error {
+	return s.inTx(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.checkOwner(ctx, tx, a.Owner); err != nil {
 			return err
 		}
@@ -172,7 +172,7 @@ func (s *DB) UpdateApp(ctx context.Context, id string, update func(store.App) (s
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var out store.App
-	err := s.inTx(ctx, true, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.lockRow(ctx, tx, "oauth_apps", "id", id); err != nil {
 			return err
 		}
@@ -210,7 +210,7 @@ func (s *DB) DeleteApp(ctx context.Context, id string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	// Foreign keys cascade to secrets, keys, grants, codes, tokens and JTIs.
-	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+	return s.inTx(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.deleteAccountAuthorizationsOf(ctx, tx, id); err != nil {
 			return err
 		}
@@ -267,7 +267,7 @@ func (s *DB) GetAppSecretByHash(ctx context.Context, appID, hash string) (store.
 func (s *DB) DeleteAppSecret(ctx context.Context, appID, id string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+	return s.inTx(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		return execOne(ctx, tx, s.q("DELETE FROM oauth_app_secrets WHERE app_id = ? AND id = ?"), appID, id)
 	})
 }
@@ -321,7 +321,7 @@ func (s *DB) ListAppKeys(ctx context.Context, appID string) ([]store.AppKey, err
 func (s *DB) DeleteAppKey(ctx context.Context, appID, kid string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	return s.inTx(ctx, true, func(tx *sql.Tx) error {
+	return s.inTx(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		return execOne(ctx, tx, s.q("DELETE FROM oauth_app_keys WHERE app_id = ? AND id = ?"), appID, kid)
 	})
 }
@@ -371,7 +371,7 @@ func (s *DB) PutGrant(ctx context.Context, g store.Grant) (store.Grant, error) {
 		return g, err
 	}
 	var out store.Grant
-	err = s.inTx(ctx, true, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.checkOwner(ctx, tx, g.Owner); err != nil {
 			return err
 		}
@@ -462,7 +462,7 @@ func (s *DB) ListGrants(ctx context.Context, f store.GrantFilter) ([]store.Grant
 func (s *DB) DeleteGrant(ctx context.Context, id string, now int64) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	return s.inTxRetry(ctx, true, func(tx *sql.Tx) error {
+	return s.inTxRetry(ctx, true, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.revokeTx(ctx, tx, "grant_id", id, now); err != nil {
 			return err
 		}

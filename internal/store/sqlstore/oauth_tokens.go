@@ -42,7 +42,7 @@ func (s *DB) ExchangeAuthCode(ctx context.Context, hash string, now int64, issue
 	var out store.AuthCode
 	var reused bool
 	var issueErr error
-	err := s.inTxRetry(ctx, false, func(tx *sql.Tx) error {
+	err := s.inTxRetry(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
 		reused, issueErr = false, nil
 		// The conditional UPDATE is the atomic step: of concurrent exchanges
 		// exactly one changes the row (PostgreSQL re-checks used_at after
@@ -127,7 +127,7 @@ func (s *DB) CreateDeviceCode(ctx context.Context, d store.DeviceCode) error {
 	if d.Status == "" {
 		d.Status = store.DevicePending
 	}
-	return s.inTx(ctx, false, func(tx *sql.Tx) error {
+	return s.inTx(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
 		// User codes are short: free the one of an expired request.
 		if _, err := s.txExec(ctx, tx, s.q("DELETE FROM oauth_device_codes WHERE user_code = ? AND expires_at <= ?"), d.UserCode, d.CreatedAt); err != nil {
 			return mapErr(err)
@@ -151,7 +151,7 @@ func (s *DB) GetDeviceCodeByDeviceHash(ctx context.Context, deviceHash string) (
 }
 
 func (s *DB) decideDevice(ctx context.Context, userCode, grantID string, status store.DeviceStatus, now int64) error {
-	return s.inTx(ctx, false, func(tx *sql.Tx) error {
+	return s.inTx(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := s.txExec(ctx, tx, s.q("UPDATE oauth_device_codes SET status = ?, grant_id = ? WHERE user_code = ? AND status = ? AND expires_at > ?"),
 			string(status), grantID, userCode, string(store.DevicePending), now)
 		if err != nil {
@@ -183,12 +183,14 @@ func (s *DB) DenyDeviceCode(ctx context.Context, userCode string, now int64) err
 	return s.decideDevice(ctx, userCode, "", store.DeviceDenied, now)
 }
 
-func (s *DB) PollDevice(ctx context.Context, deviceHash string, now int64) (store.DeviceCode, int64, error) {
+func (s *DB) PollDevice(ctx context.Context, deviceHash string, now int64, redeem func(store.DeviceCode, store.Grant) ([]store.OAuthToken, error)) (store.DeviceCode, int64, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var d store.DeviceCode
 	var prev int64
-	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
+	var redeemErr error
+	err := s.inTx(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
+		redeemErr = nil
 		if err := s.lockRow(ctx, tx, "oauth_device_codes", "device_hash", deviceHash); err != nil {
 			return err
 		}
@@ -198,36 +200,39 @@ func (s *DB) PollDevice(ctx context.Context, deviceHash string, now int64) (stor
 		}
 		prev = d.LastPolledAt
 		d.LastPolledAt = now
-		_, err = s.txExec(ctx, tx, s.q("UPDATE oauth_device_codes SET last_polled_at = ? WHERE device_hash = ?"), now, deviceHash)
-		return mapErr(err)
+		if _, err = s.txExec(ctx, tx, s.q("UPDATE oauth_device_codes SET last_polled_at = ? WHERE device_hash = ?"), now, deviceHash); err != nil {
+			return mapErr(err)
+		}
+		if redeem == nil || d.Status != store.DeviceApproved {
+			return nil
+		}
+		// Read here for redeem, which must not use a connection of its own.
+		// Deleting a grant deletes its device codes: it exists.
+		g, err := s.getGrant(ctx, tx, d.GrantID)
+		if err != nil {
+			return err
+		}
+		ts, err := redeem(d, g)
+		if err != nil {
+			redeemErr = err
+			return nil
+		}
+		if err := s.insertTokens(ctx, tx, ts); err != nil {
+			return err
+		}
+		// The row is locked (PostgreSQL) or the writer is ours (SQLite):
+		// it is still approved.
+		if _, err := s.txExec(ctx, tx, s.q("UPDATE oauth_device_codes SET status = ? WHERE device_hash = ?"),
+			string(store.DeviceRedeemed), deviceHash); err != nil {
+			return mapErr(err)
+		}
+		d.Status = store.DeviceRedeemed
+		return nil
 	})
 	if err != nil {
 		return store.DeviceCode{}, 0, err
 	}
-	return d, prev, nil
-}
-
-func (s *DB) MarkDeviceCodeRedeemed(ctx context.Context, deviceHash string) error {
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	return s.inTx(ctx, false, func(tx *sql.Tx) error {
-		res, err := s.txExec(ctx, tx, s.q("UPDATE oauth_device_codes SET status = ? WHERE device_hash = ? AND status = ?"),
-			string(store.DeviceRedeemed), deviceHash, string(store.DeviceApproved))
-		if err != nil {
-			return mapErr(err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 1 {
-			return err
-		}
-		var st string
-		if err := s.txQueryRow(ctx, tx, s.q("SELECT status FROM oauth_device_codes WHERE device_hash = ?"), deviceHash).Scan(&st); err != nil {
-			return mapErr(err)
-		}
-		if store.DeviceStatus(st) == store.DeviceRedeemed {
-			return fmt.Errorf("device code: %w", store.ErrUsed)
-		}
-		return fmt.Errorf("%w: device code is %s, not approved", store.ErrInvalid, st)
-	})
+	return d, prev, redeemErr
 }
 
 // ---- tokens
@@ -290,7 +295,7 @@ func (s *DB) insertTokens(ctx context.Context, tx *sql.Tx, ts []store.OAuthToken
 func (s *DB) CreateOAuthTokens(ctx context.Context, ts ...store.OAuthToken) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	return s.inTx(ctx, false, func(tx *sql.Tx) error { return s.insertTokens(ctx, tx, ts) })
+	return s.inTx(ctx, false, func(ctx context.Context, tx *sql.Tx) error { return s.insertTokens(ctx, tx, ts) })
 }
 
 func (s *DB) CreateOAuthTokensForJTI(ctx context.Context, appID, jti string, jtiExpiresAt int64, ts ...store.OAuthToken) error {
@@ -299,7 +304,7 @@ func (s *DB) CreateOAuthTokensForJTI(ctx context.Context, appID, jti string, jti
 	if appID == "" || jti == "" {
 		return fmt.Errorf("%w: jti needs an app and a value", store.ErrInvalid)
 	}
-	return s.inTx(ctx, false, func(tx *sql.Tx) error {
+	return s.inTx(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := s.txExec(ctx, tx, s.q("INSERT INTO oauth_jtis (app_id, jti, expires_at) VALUES (?, ?, ?)"), appID, jti, jtiExpiresAt); err != nil {
 			return mapErr(err)
 		}
@@ -321,7 +326,7 @@ func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now, retryWindow
 	reused := false
 	var issueErr error
 	var retry string
-	err := s.inTxRetry(ctx, false, func(tx *sql.Tx) error {
+	err := s.inTxRetry(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
 		reused, issueErr, retry = false, nil, ""
 		// Concurrent rotators of one token queue on its row lock (PostgreSQL;
 		// SQLite serialises writers anyway): the first rotates, the others
@@ -427,7 +432,7 @@ func (s *DB) revokeTx(ctx context.Context, tx *sql.Tx, col, v string, now int64)
 }
 
 func (s *DB) revoke(ctx context.Context, col, v string, now int64) error {
-	return s.inTxRetry(ctx, true, func(tx *sql.Tx) error { return s.revokeTx(ctx, tx, col, v, now) })
+	return s.inTxRetry(ctx, true, func(ctx context.Context, tx *sql.Tx) error { return s.revokeTx(ctx, tx, col, v, now) })
 }
 
 func (s *DB) RevokeOAuthToken(ctx context.Context, id string, now int64) error {
@@ -460,7 +465,7 @@ func (s *DB) DeleteExpired(ctx context.Context, now int64) (int64, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var total int64
-	err := s.inTxRetry(ctx, false, func(tx *sql.Tx) error {
+	err := s.inTxRetry(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
 		total = 0
 		for _, d := range []struct {
 			table  string

@@ -18,7 +18,7 @@ func (s *DB) CreateSession(ctx context.Context, se store.Session) error {
 	if se.IDHash == "" || se.UserID == "" || se.CSRFSecret == "" {
 		return fmt.Errorf("%w: session needs an ID hash, a user and a CSRF secret", store.ErrInvalid)
 	}
-	return s.inTx(ctx, false, func(tx *sql.Tx) error {
+	return s.inTx(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := s.txExec(ctx, tx, s.q("INSERT INTO sessions (id_hash, user_id, csrf_secret, created_at, expires_at) VALUES (?, ?, ?, ?, ?)"),
 			se.IDHash, se.UserID, se.CSRFSecret, se.CreatedAt, se.ExpiresAt)
 		return mapErr(err)
@@ -37,7 +37,7 @@ func (s *DB) GetSession(ctx context.Context, idHash string, now int64) (store.Se
 func (s *DB) DeleteSession(ctx context.Context, idHash string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	return s.inTx(ctx, false, func(tx *sql.Tx) error {
+	return s.inTx(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
 		return execOne(ctx, tx, s.q("DELETE FROM sessions WHERE id_hash = ?"), idHash)
 	})
 }
@@ -46,7 +46,7 @@ func (s *DB) DeleteUserSessions(ctx context.Context, userID, keep string) (int64
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var n int64
-	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := s.txExec(ctx, tx, s.q("DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?"), userID, keep)
 		if err != nil {
 			return mapErr(err)
@@ -70,7 +70,7 @@ func (s *DB) DeleteExpiredSessions(ctx context.Context, now int64) (int64, error
 func (s *DB) SetSessionFlash(ctx context.Context, idHash, flash string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	return s.inTx(ctx, false, func(tx *sql.Tx) error {
+	return s.inTx(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
 		return execOne(ctx, tx, s.q("UPDATE sessions SET flash = ? WHERE id_hash = ?"), flash, idHash)
 	})
 }
@@ -79,7 +79,7 @@ func (s *DB) TakeSessionFlash(ctx context.Context, idHash string) (string, error
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var flash string
-	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
 		err := s.txQueryRow(ctx, tx, s.q("SELECT flash FROM sessions WHERE id_hash = ?"), idHash).Scan(&flash)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && flash == "") {
 			flash = ""

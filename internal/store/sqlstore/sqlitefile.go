@@ -86,7 +86,7 @@ func (s *DB) Healthy(ctx context.Context) error {
 	// A write that changes nothing: it takes the write lock and commits, so
 	// it fails exactly when real writes would. On the main pool: the
 	// revision poll's own connection must stay free for the poll.
-	if _, err := s.db.ExecContext(ctx, "UPDATE revision SET value = value WHERE id = 1"); err != nil {
+	if _, err := s.dbExec(ctx, "UPDATE revision SET value = value WHERE id = 1"); err != nil {
 		return fmt.Errorf("the database does not accept writes: %w", err)
 	}
 	return nil

@@ -67,12 +67,13 @@ func (s *DB) txQueryRow(ctx context.Context, tx *sql.Tx, query string, args ...a
 	return tx.QueryRowContext(ctx, query, args...)
 }
 
-// dbExec is s.db.ExecContext through a prepared statement.
+// dbExec runs one write statement through a prepared statement: in a
+// transaction of its own when ctx carries an audit event (one transaction
+// for both) and always on SQLite, where every write goes to the writer.
 func (s *DB) dbExec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if store.PendingAuditFrom(ctx) != nil {
-		// A write with an audit event: one transaction for both.
+	if s.writer != nil || store.PendingAuditFrom(ctx) != nil {
 		var res sql.Result
-		err := s.inTx(ctx, false, func(tx *sql.Tx) (err error) {
+		err := s.inTx(ctx, false, func(ctx context.Context, tx *sql.Tx) (err error) {
 			res, err = s.txExec(ctx, tx, query, args...)
 			return err
 		})

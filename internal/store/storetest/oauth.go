@@ -153,6 +153,15 @@ func (f *fixture) mustNotIssue(what string) func(store.AuthCode, store.Grant) ([
 	}
 }
 
+// mustNotRedeem is a PollDevice redeem callback for codes that are not
+// approved.
+func (f *fixture) mustNotRedeem(what string) func(store.DeviceCode, store.Grant) ([]store.OAuthToken, error) {
+	return func(d store.DeviceCode, _ store.Grant) ([]store.OAuthToken, error) {
+		f.t.Errorf("%s: redeem called for device code %+v", what, d)
+		return nil, errors.New("redeem must not be called")
+	}
+}
+
 // checkStored checks whether each token is stored (true) or not (false).
 func (f *fixture) checkStored(what string, stored bool, ts ...store.OAuthToken) {
 	f.t.Helper()
@@ -637,20 +646,17 @@ func testDeviceCodes(t *testing.T, f *fixture) {
 
 	// Polls return the previous poll time.
 	t1 := f.tick()
-	got, prev, err := f.s.PollDevice(f.ctx, d.DeviceHash, t1)
+	got, prev, err := f.s.PollDevice(f.ctx, d.DeviceHash, t1, f.mustNotRedeem("poll #1"))
 	if checkErr(t, "PollDevice #1", err, nil) && (prev != 0 || got.LastPolledAt != t1 || got.Status != store.DevicePending) {
 		t.Errorf("PollDevice #1 = %+v, prev %d; want LastPolledAt %d, prev 0, pending", got, prev, t1)
 	}
 	t2 := f.tick()
-	got, prev, err = f.s.PollDevice(f.ctx, d.DeviceHash, t2)
+	got, prev, err = f.s.PollDevice(f.ctx, d.DeviceHash, t2, nil)
 	if checkErr(t, "PollDevice #2", err, nil) && (prev != t1 || got.LastPolledAt != t2) {
 		t.Errorf("PollDevice #2: prev %d, LastPolledAt %d; want %d, %d", prev, got.LastPolledAt, t1, t2)
 	}
-	_, _, err = f.s.PollDevice(f.ctx, tokenHash("unknown"), f.tick())
+	_, _, err = f.s.PollDevice(f.ctx, tokenHash("unknown"), f.tick(), f.mustNotRedeem("unknown"))
 	checkErr(t, "PollDevice(unknown)", err, store.ErrNotFound)
-
-	// Redeeming a pending code is refused.
-	checkErr(t, "MarkDeviceCodeRedeemed(pending)", f.s.MarkDeviceCodeRedeemed(f.ctx, d.DeviceHash), store.ErrInvalid)
 
 	// Approve, once.
 	checkErr(t, "ApproveDeviceCode(unknown)", f.s.ApproveDeviceCode(f.ctx, "NOPE-NOPE", o.grant.ID, f.tick()), store.ErrNotFound)
@@ -658,15 +664,52 @@ func testDeviceCodes(t *testing.T, f *fixture) {
 	checkErr(t, "ApproveDeviceCode", f.s.ApproveDeviceCode(f.ctx, d.UserCode, o.grant.ID, f.tick()), nil)
 	checkErr(t, "ApproveDeviceCode again", f.s.ApproveDeviceCode(f.ctx, d.UserCode, o.grant.ID, f.tick()), store.ErrUsed)
 	checkErr(t, "DenyDeviceCode after approval", f.s.DenyDeviceCode(f.ctx, d.UserCode, f.tick()), store.ErrUsed)
-	got, _, err = f.s.PollDevice(f.ctx, d.DeviceHash, f.tick())
+	got, _, err = f.s.PollDevice(f.ctx, d.DeviceHash, f.tick(), nil)
 	if checkErr(t, "PollDevice after approval", err, nil) && (got.Status != store.DeviceApproved || got.GrantID != o.grant.ID) {
 		t.Errorf("after approval: %+v", got)
 	}
 
-	// Redeem, once.
-	checkErr(t, "MarkDeviceCodeRedeemed", f.s.MarkDeviceCodeRedeemed(f.ctx, d.DeviceHash), nil)
-	checkErr(t, "MarkDeviceCodeRedeemed again", f.s.MarkDeviceCodeRedeemed(f.ctx, d.DeviceHash), store.ErrUsed)
-	checkErr(t, "MarkDeviceCodeRedeemed(unknown)", f.s.MarkDeviceCodeRedeemed(f.ctx, tokenHash("unknown")), store.ErrNotFound)
+	// A failed redemption stores nothing but the poll.
+	access, refresh := f.newToken(o, store.TokenAccess, "fam-dev"), f.newToken(o, store.TokenRefresh, "fam-dev")
+	errNo := errors.New("no tokens for you")
+	tFail := f.tick()
+	got, _, err = f.s.PollDevice(f.ctx, d.DeviceHash, tFail, func(store.DeviceCode, store.Grant) ([]store.OAuthToken, error) {
+		return nil, errNo
+	})
+	checkErr(t, "PollDevice(redeem fails)", err, errNo)
+	got, err = f.s.GetDeviceCodeByDeviceHash(f.ctx, d.DeviceHash)
+	if checkErr(t, "GetDeviceCodeByDeviceHash", err, nil) && (got.Status != store.DeviceApproved || got.LastPolledAt != tFail) {
+		t.Errorf("after a failed redemption: %+v, want approved, polled at %d", got, tFail)
+	}
+
+	// Redeem, once: the redeemer gets the code and its grant, the tokens are
+	// stored and the code is redeemed.
+	var gotCode store.DeviceCode
+	var gotGrant store.Grant
+	got, _, err = f.s.PollDevice(f.ctx, d.DeviceHash, f.tick(), func(c store.DeviceCode, g store.Grant) ([]store.OAuthToken, error) {
+		gotCode, gotGrant = c, g
+		return []store.OAuthToken{access, refresh}, nil
+	})
+	if checkErr(t, "PollDevice(redeem)", err, nil) && got.Status != store.DeviceRedeemed {
+		t.Errorf("PollDevice(redeem) returned status %s, want redeemed", got.Status)
+	}
+	if gotCode.DeviceHash != d.DeviceHash || gotCode.Status != store.DeviceApproved || gotGrant.ID != o.grant.ID {
+		t.Errorf("redeem got code %+v and grant %s, want the approved code and grant %s", gotCode, gotGrant.ID, o.grant.ID)
+	}
+	f.checkStored("redeemed device code", true, access, refresh)
+	got, _, err = f.s.PollDevice(f.ctx, d.DeviceHash, f.tick(), f.mustNotRedeem("redeemed code"))
+	if checkErr(t, "PollDevice(redeemed)", err, nil) && got.Status != store.DeviceRedeemed {
+		t.Errorf("after redemption: %+v", got)
+	}
+
+	// Approved, but the grant is gone: the code went with it.
+	dg := f.newDeviceCode(o, "GGGG-GGGG")
+	checkErr(t, "CreateDeviceCode", f.s.CreateDeviceCode(f.ctx, dg), nil)
+	g2 := f.grant(store.Grant{AppID: o.app.ID, UserID: o.user.ID, Owner: o.user.Account(), Permissions: []string{"Bot.chat"}, AllWorkspaces: true})
+	checkErr(t, "ApproveDeviceCode", f.s.ApproveDeviceCode(f.ctx, dg.UserCode, g2.ID, f.tick()), nil)
+	checkErr(t, "DeleteGrant", f.s.DeleteGrant(f.ctx, g2.ID, f.tick()), nil)
+	_, _, err = f.s.PollDevice(f.ctx, dg.DeviceHash, f.tick(), f.mustNotRedeem("grant deleted"))
+	checkErr(t, "PollDevice(grant deleted)", err, store.ErrNotFound)
 
 	// Deny.
 	d2 := f.newDeviceCode(o, "CCCC-DDDD")
@@ -676,7 +719,10 @@ func testDeviceCodes(t *testing.T, f *fixture) {
 	if checkErr(t, "GetDeviceCodeByDeviceHash(denied)", err, nil) && (got.Status != store.DeviceDenied || got.GrantID != "") {
 		t.Errorf("after denial: %+v", got)
 	}
-	checkErr(t, "MarkDeviceCodeRedeemed(denied)", f.s.MarkDeviceCodeRedeemed(f.ctx, d2.DeviceHash), store.ErrInvalid)
+	got, _, err = f.s.PollDevice(f.ctx, d2.DeviceHash, f.tick(), f.mustNotRedeem("denied code"))
+	if checkErr(t, "PollDevice(denied)", err, nil) && got.Status != store.DeviceDenied {
+		t.Errorf("poll after denial: %+v", got)
+	}
 
 	// An expired code's user code can be drawn again.
 	d3 := f.newDeviceCode(o, d.UserCode)
@@ -956,6 +1002,7 @@ func testOAuthRevision(t *testing.T, f *fixture) {
 	codeAccess, codeRefresh := f.newToken(o, store.TokenAccess, codeFam), f.newToken(o, store.TokenRefresh, codeFam)
 	jtiAccess := f.newToken(o, store.TokenAccess, store.NewID())
 	dev := f.newDeviceCode(o, "REV0-REV0")
+	devAccess := f.newToken(o, store.TokenAccess, store.NewID())
 	sec := store.AppSecret{ID: store.NewID(), AppID: a.ID, Hash: tokenHash("sec"), CreatedAt: f.tick()}
 	key := store.AppKey{ID: "kid", AppID: a.ID, PublicKeyPEM: "pem", CreatedAt: f.tick()}
 
@@ -982,9 +1029,14 @@ func testOAuthRevision(t *testing.T, f *fixture) {
 			return nil
 		}, true},
 		{"create device code", func() error { return s.CreateDeviceCode(ctx, dev) }, false},
-		{"poll device", func() error { _, _, err := s.PollDevice(ctx, dev.DeviceHash, f.tick()); return err }, false},
+		{"poll device", func() error { _, _, err := s.PollDevice(ctx, dev.DeviceHash, f.tick(), nil); return err }, false},
 		{"approve device", func() error { return s.ApproveDeviceCode(ctx, dev.UserCode, g.ID, f.tick()) }, false},
-		{"redeem device", func() error { return s.MarkDeviceCodeRedeemed(ctx, dev.DeviceHash) }, false},
+		{"redeem device", func() error {
+			_, _, err := s.PollDevice(ctx, dev.DeviceHash, f.tick(), func(store.DeviceCode, store.Grant) ([]store.OAuthToken, error) {
+				return []store.OAuthToken{devAccess}, nil
+			})
+			return err
+		}, false},
 		{"create tokens for jti", func() error { return s.CreateOAuthTokensForJTI(ctx, a.ID, "j", f.tick()+60, jtiAccess) }, false},
 		{"rotate refresh", func() error { return f.rotate(refresh.Hash, f.tick(), rotateTo(a1, r1)) }, false},
 		{"reads", func() error {

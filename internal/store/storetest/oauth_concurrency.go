@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -112,12 +113,49 @@ func testConcurrentRedeemDevice(t *testing.T, f *fixture) {
 	d := f.newDeviceCode(o, "RACE-RACE")
 	checkErr(t, "CreateDeviceCode", f.s.CreateDeviceCode(f.ctx, d), nil)
 	checkErr(t, "ApproveDeviceCode", f.s.ApproveDeviceCode(f.ctx, d.UserCode, o.grant.ID, f.tick()), nil)
-	ok, used := countResults(t, "MarkDeviceCodeRedeemed", store.ErrUsed, func(int) error {
-		return f.s.MarkDeviceCodeRedeemed(f.ctx, d.DeviceHash)
-	})
-	if ok != 1 || used != workers-1 {
-		t.Errorf("concurrent MarkDeviceCodeRedeemed: %d successes, %d ErrUsed; want 1 and %d", ok, used, workers-1)
+	// The fixture's clock is not for concurrent use: tokens and times first.
+	toks := make([]store.OAuthToken, workers)
+	for i := range toks {
+		toks[i] = f.newToken(o, store.TokenAccess, store.NewID())
 	}
+	now := f.tick()
+	var mu sync.Mutex
+	var issued []store.OAuthToken
+	redeemed := 0
+	parallel(workers, func(i int) {
+		tok := toks[i]
+		got, _, err := f.s.PollDevice(f.ctx, d.DeviceHash, now, func(store.DeviceCode, store.Grant) ([]store.OAuthToken, error) {
+			return []store.OAuthToken{tok}, nil
+		})
+		if err != nil {
+			t.Errorf("PollDevice #%d: %v", i, err)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		issued = append(issued, tok)
+		if got.Status == store.DeviceRedeemed && redeemedBy(f, tok) {
+			redeemed++
+		}
+	})
+	stored := 0
+	for _, tok := range issued {
+		if redeemedBy(f, tok) {
+			stored++
+		}
+	}
+	if redeemed != 1 || stored != 1 {
+		t.Errorf("concurrent redeeming polls: %d redeemed, %d token sets stored; want exactly 1 each", redeemed, stored)
+	}
+}
+
+// redeemedBy reports whether tok is stored.
+func redeemedBy(f *fixture, tok store.OAuthToken) bool {
+	_, err := f.s.GetOAuthTokenByHash(f.ctx, tok.Hash)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		f.t.Errorf("GetOAuthTokenByHash: %v", err)
+	}
+	return err == nil
 }
 
 // testConcurrentPollDevice: each poll sees the time of exactly one earlier poll
@@ -129,7 +167,7 @@ func testConcurrentPollDevice(t *testing.T, f *fixture) {
 	base := f.tick()
 	prevs := make([]int64, workers)
 	parallel(workers, func(i int) {
-		_, prev, err := f.s.PollDevice(f.ctx, d.DeviceHash, base+int64(i)+1)
+		_, prev, err := f.s.PollDevice(f.ctx, d.DeviceHash, base+int64(i)+1, nil)
 		if err != nil {
 			t.Errorf("PollDevice #%d: %v", i, err)
 		}

@@ -1,0 +1,180 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/cozeauth/cozeauth/internal/store"
+)
+
+// TestWriterBatch: transactions queued behind a running one commit together,
+// and each still has its own outcome — one that fails (an error, a
+// constraint, a panic, which is raised in its caller) rolls back alone, one
+// whose caller gives up while queued never runs, one whose caller's context
+// ends while it runs still commits (and does not interrupt the batch), a
+// revision bump happens once.
+func TestWriterBatch(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.db.ExecContext(ctx, "CREATE TABLE t (k TEXT PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	rev0, err := s.Revision(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	insert := func(k string) func(context.Context, *sql.Tx) error {
+		return func(ctx context.Context, tx *sql.Tx) error {
+			_, err := s.txExec(ctx, tx, "INSERT INTO t (k) VALUES (?)", k)
+			return mapErr(err)
+		}
+	}
+
+	// A running transaction holds the writer while the others queue.
+	started, release := make(chan struct{}), make(chan struct{})
+	results := map[string]chan error{}
+	goSubmit := func(name string, ctx context.Context, bump bool, fn func(context.Context, *sql.Tx) error) {
+		queued := len(s.writer.jobs)
+		ch := make(chan error, 1)
+		results[name] = ch
+		go func() {
+			defer func() {
+				if r := recover(); r != nil {
+					ch <- fmt.Errorf("%w: %v", errPanicked, r)
+				}
+			}()
+			ch <- s.inTx(ctx, bump, fn)
+		}()
+		if name == "gate" {
+			<-started
+			return
+		}
+		waitFor(t, func() bool { return len(s.writer.jobs) == queued+1 })
+	}
+	goSubmit("gate", ctx, false, func(ctx context.Context, tx *sql.Tx) error {
+		close(started)
+		<-release
+		return insert("gate")(ctx, tx)
+	})
+	goSubmit("a", ctx, false, insert("a"))
+	errBoom := errors.New("boom")
+	goSubmit("b fails", ctx, false, func(ctx context.Context, tx *sql.Tx) error {
+		if err := insert("b")(ctx, tx); err != nil {
+			return err
+		}
+		return errBoom
+	})
+	goSubmit("a again", ctx, false, insert("a"))
+	abandonCtx, abandon := context.WithCancel(ctx)
+	ran := false
+	goSubmit("abandoned", abandonCtx, false, func(ctx context.Context, tx *sql.Tx) error {
+		ran = true
+		return insert("abandoned")(ctx, tx)
+	})
+	abandon()
+	if err := <-results["abandoned"]; !errors.Is(err, context.Canceled) {
+		t.Errorf("abandoned while queued: %v, want context.Canceled", err)
+	}
+	cancelCtx, cancelRunning := context.WithCancel(ctx)
+	goSubmit("cancelled while running", cancelCtx, false, func(ctx context.Context, tx *sql.Tx) error {
+		cancelRunning()
+		return insert("e")(ctx, tx)
+	})
+	goSubmit("panics", ctx, false, func(ctx context.Context, tx *sql.Tx) error {
+		if err := insert("p")(ctx, tx); err != nil {
+			return err
+		}
+		panic("job bug")
+	})
+	goSubmit("bump", ctx, true, insert("f"))
+	close(release)
+
+	for name, want := range map[string]error{"gate": nil, "a": nil, "b fails": errBoom, "a again": store.ErrAlreadyExists,
+		"cancelled while running": nil, "panics": errPanicked, "bump": nil} {
+		if err := <-results[name]; !errors.Is(err, want) || (want == nil && err != nil) {
+			t.Errorf("%s: %v, want %v", name, err, want)
+		}
+	}
+	if ran {
+		t.Error("a transaction whose caller gave up while it was queued ran")
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT k FROM t ORDER BY k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, k)
+	}
+	rows.Close()
+	if want := []string{"a", "e", "f", "gate"}; !slices.Equal(got, want) {
+		t.Errorf("rows %v, want %v", got, want)
+	}
+	if rev, err := s.Revision(ctx); err != nil || rev != rev0+1 {
+		t.Errorf("revision %d (%v), want %d", rev, err, rev0+1)
+	}
+}
+
+// TestWriterClose: Close commits what is queued, then refuses writes.
+func TestWriterClose(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "w.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	started, release := make(chan struct{}), make(chan struct{})
+	gate := make(chan error, 1)
+	go func() {
+		gate <- s.inTx(ctx, true, func(context.Context, *sql.Tx) error { close(started); <-release; return nil })
+	}()
+	<-started
+	queued := make(chan error, 1)
+	go func() { queued <- s.inTx(ctx, true, func(context.Context, *sql.Tx) error { return nil }) }()
+	waitFor(t, func() bool { return len(s.writer.jobs) == 1 })
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	waitFor(t, func() bool { s.writer.mu.RLock(); defer s.writer.mu.RUnlock(); return s.writer.closed })
+	close(release)
+	for _, ch := range []chan error{gate, queued, closed} {
+		if err := <-ch; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.inTx(ctx, false, func(context.Context, *sql.Tx) error { return nil }); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("write after Close: %v, want ErrUnavailable", err)
+	}
+	s2, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	// Migrations bump nothing; the two transactions above bumped once each.
+	if rev, err := s2.Revision(ctx); err != nil || rev != 2 {
+		t.Errorf("revision after reopening: %d (%v), want 2", rev, err)
+	}
+}
+
+var errPanicked = errors.New("panicked")
+
+// waitFor polls cond until it holds (a test timeout ends a hang).
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		time.Sleep(time.Millisecond)
+	}
+}
