@@ -111,7 +111,8 @@ const (
 
 // MaxConns bounds the connection pool to n connections (n < 1: the
 // default, 8 on SQLite and 32 on PostgreSQL). The revision counter is read on
-// one more connection of its own.
+// one more connection of its own. On SQLite with n > 1 the write loop keeps
+// one of the n for itself.
 func MaxConns(n int) Option {
 	return func(o *options) { o.maxConns = n }
 }
@@ -184,7 +185,7 @@ func Connect(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		}
 	}
 	if dialect == SQLite {
-		s.writer = newWriter()
+		s.writer = newWriter(n)
 		go s.writeLoop()
 		go s.checkpointLoop()
 	}

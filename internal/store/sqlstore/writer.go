@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -35,12 +37,20 @@ import (
 // maxBatch bounds the transactions committed together.
 const maxBatch = 128
 
-// checkpointEvery is the least time between two background checkpoints.
-// After a commit the checkpointer copies the WAL's new pages into the
-// database file on a connection of its own (a PASSIVE checkpoint, which
-// waits for nobody), on the other core, where SQLite's automatic checkpoint
-// ran them in the committing writer, which every other writer waits for.
-const checkpointEvery = 20 * time.Millisecond
+// Checkpoints. After a commit the checkpointer copies the WAL's new pages
+// into the database file on a connection of its own (a PASSIVE checkpoint,
+// which waits for nobody), at most every checkpointEvery, on the other core,
+// where SQLite's automatic checkpoint ran them in the committing writer,
+// which every other writer waits for. Under steady writes a background
+// checkpoint never finds the WAL finished (new frames keep coming), and
+// SQLite starts the WAL over only when a write begins on a WAL copied to its
+// end; so once the WAL holds restartFrames frames the writer itself runs a
+// checkpoint between two batches — a short one, the checkpointer has copied
+// nearly everything — and the next batch starts the WAL over.
+const (
+	checkpointEvery = 20 * time.Millisecond
+	restartFrames   = 4000
+)
 
 type writeJob struct {
 	ctx   context.Context
@@ -70,11 +80,22 @@ type writer struct {
 	// closes ckptDone when it has stopped.
 	wrote    chan struct{}
 	ckptDone chan struct{}
+	// catchUp asks the write loop for a checkpoint before its next batch.
+	catchUp atomic.Bool
+	// conn is the write loop's own connection, kept from batch to batch
+	// when ownConn (the pool holds more than one; on a pool of one, keeping
+	// it would leave readers none): its page cache stays valid from batch
+	// to batch (no other connection of the process writes), where a pooled
+	// one would have to read every page again after another's commit.
+	conn    *sql.Conn
+	ownConn bool
 }
 
-func newWriter() *writer {
+// newWriter returns the writer of a store whose pool holds conns
+// connections.
+func newWriter(conns int) *writer {
 	return &writer{jobs: make(chan *writeJob, maxBatch), stopped: make(chan struct{}),
-		wrote: make(chan struct{}, 1), ckptDone: make(chan struct{})}
+		wrote: make(chan struct{}, 1), ckptDone: make(chan struct{}), ownConn: conns > 1}
 }
 
 // submit queues a transaction and waits for its answer.
@@ -115,6 +136,11 @@ func (s *DB) submit(ctx context.Context, bump bool, fn func(ctx context.Context,
 func (s *DB) writeLoop() {
 	w := s.writer
 	defer close(w.stopped)
+	defer func() {
+		if w.conn != nil {
+			w.conn.Close()
+		}
+	}()
 	batch := make([]*writeJob, 0, maxBatch)
 	for j := range w.jobs {
 		batch = append(batch[:0], j)
@@ -129,6 +155,9 @@ func (s *DB) writeLoop() {
 			default:
 				break drain
 			}
+		}
+		if w.catchUp.Swap(false) {
+			s.checkpoint()
 		}
 		s.commitBatch(batch)
 		clear(batch) // let the jobs' closures be collected
@@ -161,15 +190,60 @@ func (s *DB) checkpointLoop() {
 		case <-w.stopped:
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_, _ = s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
-		cancel()
+		if frames := s.checkpoint(); frames >= restartFrames {
+			w.catchUp.Store(true)
+		}
 		select {
 		case <-time.After(checkpointEvery):
 		case <-w.stopped:
 			return
 		}
 	}
+}
+
+// beginWrite begins the batch's transaction on the write loop's connection,
+// taking a new one when there is none or it has gone bad.
+func (s *DB) beginWrite() (*sql.Tx, error) {
+	w := s.writer
+	if !w.ownConn {
+		return s.db.BeginTx(context.Background(), nil)
+	}
+	for attempt := 0; ; attempt++ {
+		if w.conn == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			c, err := s.db.Conn(ctx)
+			if err == nil {
+				// The write loop reads the pages it changes (index pages
+				// all over the token tables): keep up to 32 MiB of them.
+				if _, err = c.ExecContext(ctx, "PRAGMA cache_size = -32768"); err != nil {
+					c.Close()
+				}
+			}
+			cancel()
+			if err != nil {
+				return nil, err
+			}
+			w.conn = c
+		}
+		tx, err := w.conn.BeginTx(context.Background(), nil)
+		if err == nil || attempt > 0 || !(errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn)) {
+			return tx, err
+		}
+		w.conn.Close()
+		w.conn = nil
+	}
+}
+
+// checkpoint runs a PASSIVE checkpoint and returns the frames in the WAL
+// (0 when it failed: the next one, and SQLite's own backstop, retry).
+func (s *DB) checkpoint() (frames int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var busy, copied int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil {
+		return 0
+	}
+	return frames
 }
 
 // commitBatch runs the batch's transactions in one database transaction and
@@ -208,7 +282,7 @@ func (s *DB) runBatch(jobs []*writeJob) (err error) {
 			done(err == nil)
 		}
 	}()
-	tx, err := s.db.BeginTx(context.Background(), nil)
+	tx, err := s.beginWrite()
 	if err != nil {
 		return mapErr(err)
 	}
