@@ -50,6 +50,8 @@ func main() {
 	conns := flag.Int("conns", 32, "concurrent clients")
 	rate := flag.Int("max-rate", 8000, "JWTs and codes prepared per second of -duration (upper bound of the measurable rate)")
 	flag.StringVar(&profileDir, "profile", "", "run the server in this process instead of the binary and write a CPU profile of each grant's load to this directory (the profile includes the load clients)")
+	hydraPublic := flag.String("hydra-public", "", "measure Ory Hydra's grants instead, on this public URL (scripts/bench-compare)")
+	hydraAdmin := flag.String("hydra-admin", "", "Hydra's admin URL, with -hydra-public")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		// Go's flag parsing stops at the first argument that is not a flag:
@@ -57,8 +59,15 @@ func main() {
 		fmt.Fprintf(os.Stderr, "benchgrants: unexpected argument %q (flags after it would be ignored)\n", flag.Arg(0))
 		os.Exit(2)
 	}
-	fmt.Printf("benchgrants: %d clients, %s per grant, db %s\n", *conns, *dur, dbKind(*dsn))
-	if err := run(*bin, *dsn, *dur, *conns, *rate); err != nil {
+	var err error
+	if *hydraPublic != "" || *hydraAdmin != "" {
+		fmt.Printf("benchgrants: Ory Hydra, %d clients, %s per grant\n", *conns, *dur)
+		err = runHydra(strings.TrimSuffix(*hydraPublic, "/"), strings.TrimSuffix(*hydraAdmin, "/"), *dur, *conns, *rate)
+	} else {
+		fmt.Printf("benchgrants: %d clients, %s per grant, db %s\n", *conns, *dur, dbKind(*dsn))
+		err = run(*bin, *dsn, *dur, *conns, *rate)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchgrants:", err)
 		os.Exit(1)
 	}
@@ -132,7 +141,11 @@ func run(bin, dsn string, dur time.Duration, conns, rate int) error {
 	if err != nil {
 		return err
 	}
-	jwts, err := signJWTs(k.(*rsa.PrivateKey), jwtApp.ClientID, key.ID, addr, n)
+	now := time.Now()
+	jwts, err := signJWTs(k.(*rsa.PrivateKey), key.ID, n, func(i int) jwt.MapClaims {
+		return jwt.MapClaims{"iss": jwtApp.ClientID, "aud": addr, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+			"jti": fmt.Sprintf("bench-%d-%d", now.UnixNano(), i)}
+	})
 	if err != nil {
 		return err
 	}
@@ -186,37 +199,10 @@ func run(bin, dsn string, dur time.Duration, conns, rate int) error {
 		return err
 	})
 
-	// Each client rotates its own refresh token chain.
-	var mu sync.Mutex
-	chains := map[int]string{}
-	var worker atomic.Int64
-	measure("refresh_token", dur, conns, func() error {
-		return errors.New("unused")
-	}, func() func() error {
-		id := int(worker.Add(1))
-		mu.Lock()
-		select {
-		case chains[id] = <-refreshes:
-		default:
-		}
-		mu.Unlock()
-		return func() error {
-			mu.Lock()
-			rt := chains[id]
-			mu.Unlock()
-			if rt == "" {
-				return errExhausted
-			}
-			body, _ := json.Marshal(map[string]string{"grant_type": "refresh_token", "client_id": webApp.ClientID, "refresh_token": rt})
-			out, err := post(client, tokenURL, secret, body)
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			chains[id] = out.RefreshToken
-			mu.Unlock()
-			return nil
-		}
+	measureRefresh("refresh_token", dur, conns, refreshes, func(rt string) (string, error) {
+		body, _ := json.Marshal(map[string]string{"grant_type": "refresh_token", "client_id": webApp.ClientID, "refresh_token": rt})
+		out, err := post(client, tokenURL, secret, body)
+		return out.RefreshToken, err
 	})
 
 	next.Store(0)
@@ -254,6 +240,11 @@ func post(c *http.Client, url, bearer string, body []byte) (tokenOut, error) {
 	if err != nil {
 		return tokenOut{}, err
 	}
+	return readToken(resp)
+}
+
+// readToken reads a token response: the tokens of a 200, an error otherwise.
+func readToken(resp *http.Response) (tokenOut, error) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 {
@@ -333,6 +324,29 @@ func measure(name string, dur time.Duration, conns int, do func() error, perWork
 	report(name, r)
 }
 
+// measureRefresh measures a refresh grant: each client rotates a chain of
+// its own, started from a refresh token taken from seeds (a client that finds
+// none has nothing to do), with rotate, which returns the next refresh token.
+func measureRefresh(name string, dur time.Duration, conns int, seeds chan string, rotate func(rt string) (string, error)) {
+	measure(name, dur, conns, nil, func() func() error {
+		var rt string
+		select {
+		case rt = <-seeds:
+		default:
+		}
+		return func() error {
+			if rt == "" {
+				return errExhausted
+			}
+			next, err := rotate(rt)
+			if err == nil {
+				rt = next
+			}
+			return err
+		}
+	})
+}
+
 func report(name string, r result) {
 	sort.Slice(r.lat, func(i, j int) bool { return r.lat[i] < r.lat[j] })
 	pct := func(p float64) time.Duration {
@@ -341,8 +355,9 @@ func report(name string, r result) {
 		}
 		return r.lat[min(len(r.lat)-1, int(p*float64(len(r.lat))))]
 	}
-	fmt.Printf("%-20s %8.0f tokens/s  ok=%d failed=%d  p50=%v p99=%v", name, float64(r.ok)/r.elapsed.Seconds(), r.ok, r.failed,
-		pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond))
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	fmt.Printf("%-24s %8.0f tokens/s  ok=%d failed=%d  p50=%.2fms p99=%.2fms", name, float64(r.ok)/r.elapsed.Seconds(), r.ok, r.failed,
+		ms(pct(0.50)), ms(pct(0.99)))
 	if r.exhausted {
 		fmt.Print("  (stopped early: prepared inputs exhausted; raise -max-rate)")
 	}
@@ -352,19 +367,18 @@ func report(name string, r result) {
 	}
 }
 
-func signJWTs(priv *rsa.PrivateKey, clientID, kid, aud string, n int) ([]string, error) {
+// signJWTs signs n JWTs with priv under kid, the i-th with claims(i).
+func signJWTs(priv *rsa.PrivateKey, kid string, n int, claims func(i int) jwt.MapClaims) ([]string, error) {
 	out := make([]string, n)
 	var wg sync.WaitGroup
 	var firstErr atomic.Value
 	workers := 4
-	now := time.Now()
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
 			for i := w; i < n; i += workers {
-				t := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": clientID, "aud": aud,
-					"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": fmt.Sprintf("bench-%d-%d", now.UnixNano(), i)})
+				t := jwt.NewWithClaims(jwt.SigningMethodRS256, claims(i))
 				t.Header["kid"] = kid
 				s, err := t.SignedString(priv)
 				if err != nil {
