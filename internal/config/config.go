@@ -296,9 +296,5 @@ func (c *Config) Logger(w io.Writer) (*slog.Logger, *logging.Buffered) {
 	_ = lvl.UnmarshalText([]byte(c.LogLevel))
 	opts := &slog.HandlerOptions{Level: lvl}
 	b := logging.NewBuffered(w)
-	newHandler := func(w io.Writer, o *slog.HandlerOptions) slog.Handler { return slog.NewJSONHandler(w, o) }
-	if c.LogFormat == "text" {
-		newHandler = func(w io.Writer, o *slog.HandlerOptions) slog.Handler { return slog.NewTextHandler(w, o) }
-	}
-	return logging.New(b, newHandler, opts), b
+	return logging.New(b, c.LogFormat != "text", opts), b
 }

@@ -9,8 +9,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Buffered is an io.Writer that buffers until Flush.
@@ -52,14 +54,18 @@ func (b *Buffered) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// flushOnWarn flushes the buffer after every record at Warn or above, so
-// problems reach the log at once.
-type flushOnWarn struct {
+// handler flushes the buffer after every record at Warn or above, so
+// problems reach the log at once. The JSON logger New makes also writes the
+// access log's lines itself (WriteAccess).
+type handler struct {
 	slog.Handler
 	b *Buffered
+	// json: the logger New made with JSON lines, without attributes or
+	// groups added since, whose lines WriteAccess can write.
+	json bool
 }
 
-func (h flushOnWarn) Handle(ctx context.Context, r slog.Record) error {
+func (h handler) Handle(ctx context.Context, r slog.Record) error {
 	err := h.Handler.Handle(ctx, r)
 	if r.Level >= slog.LevelWarn {
 		_ = h.b.Flush()
@@ -67,16 +73,113 @@ func (h flushOnWarn) Handle(ctx context.Context, r slog.Record) error {
 	return err
 }
 
-func (h flushOnWarn) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return flushOnWarn{h.Handler.WithAttrs(attrs), h.b}
+func (h handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return handler{h.Handler.WithAttrs(attrs), h.b, false}
 }
 
-func (h flushOnWarn) WithGroup(name string) slog.Handler {
-	return flushOnWarn{h.Handler.WithGroup(name), h.b}
+func (h handler) WithGroup(name string) slog.Handler {
+	return handler{h.Handler.WithGroup(name), h.b, false}
 }
 
-// New returns a logger writing through b with the given handler constructor
-// (slog.NewJSONHandler or slog.NewTextHandler).
-func New(b *Buffered, newHandler func(io.Writer, *slog.HandlerOptions) slog.Handler, opts *slog.HandlerOptions) *slog.Logger {
-	return slog.New(flushOnWarn{newHandler(b, opts), b})
+// New returns a logger writing through b, JSON lines when json, else text.
+func New(b *Buffered, json bool, opts *slog.HandlerOptions) *slog.Logger {
+	if json {
+		return slog.New(handler{slog.NewJSONHandler(b, opts), b, true})
+	}
+	return slog.New(handler{slog.NewTextHandler(b, opts), b, false})
+}
+
+// Access is the access log's record of one request.
+type Access struct {
+	Time                time.Time
+	Method, Path, Route string
+	Status              int
+	DurationUS          int64
+	LogID               string
+}
+
+var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// WriteAccess writes a's line, the same bytes as slog's JSON handler would
+// write for the record "request" with a's fields as attributes, when h is a
+// JSON logger's handler from New; it reports false when it is not (the
+// caller logs a with slog). The line is appended to a pooled buffer: no
+// record, no attribute values, no reflection.
+func WriteAccess(h slog.Handler, a Access) bool {
+	jh, ok := h.(handler)
+	if !ok || !jh.json {
+		return false
+	}
+	bp := linePool.Get().(*[]byte)
+	line := append((*bp)[:0], `{"time":"`...)
+	line = a.Time.AppendFormat(line, time.RFC3339Nano)
+	line = append(line, `","level":"INFO","msg":"request","method":`...)
+	line = appendJSONString(line, a.Method)
+	line = append(line, `,"path":`...)
+	line = appendJSONString(line, a.Path)
+	line = append(line, `,"route":`...)
+	line = appendJSONString(line, a.Route)
+	line = append(line, `,"status":`...)
+	line = strconv.AppendInt(line, int64(a.Status), 10)
+	line = append(line, `,"duration_us":`...)
+	line = strconv.AppendInt(line, a.DurationUS, 10)
+	line = append(line, `,"logid":`...)
+	line = appendJSONString(line, a.LogID)
+	line = append(line, "}\n"...)
+	_, _ = jh.b.Write(line)
+	*bp = line
+	linePool.Put(bp)
+	return true
+}
+
+// appendJSONString appends s as a JSON string as slog's JSON handler writes
+// it: invalid UTF-8 as U+FFFD; quotes, backslashes, control characters,
+// U+2028 and U+2029 escaped.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cozeauth/cozeauth/internal/logging"
 	"github.com/cozeauth/cozeauth/internal/logid"
 	"github.com/cozeauth/cozeauth/internal/openapi"
 	"github.com/cozeauth/cozeauth/internal/store"
@@ -190,12 +191,16 @@ func (s *Server) middleware(mux http.Handler) http.Handler {
 				}
 			}
 			if h := s.log.Handler(); s.cfg.AccessLog && h.Enabled(r.Context(), slog.LevelInfo) {
-				// Typed attributes (no boxing, no float formatting) in a
-				// record made here: no caller PC to look up.
-				rec := slog.NewRecord(start.Add(elapsed), slog.LevelInfo, "request", 0)
-				rec.AddAttrs(slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
-					slog.Int("status", sw.status), slog.Int64("duration_us", elapsed.Microseconds()), slog.String("logid", id))
-				_ = h.Handle(r.Context(), rec)
+				a := logging.Access{Time: start.Add(elapsed), Method: r.Method, Path: r.URL.Path, Route: route,
+					Status: sw.status, DurationUS: elapsed.Microseconds(), LogID: id}
+				if !logging.WriteAccess(h, a) {
+					// Typed attributes (no boxing, no float formatting) in a
+					// record made here: no caller PC to look up.
+					rec := slog.NewRecord(a.Time, slog.LevelInfo, "request", 0)
+					rec.AddAttrs(slog.String("method", a.Method), slog.String("path", a.Path), slog.String("route", a.Route),
+						slog.Int("status", a.Status), slog.Int64("duration_us", a.DurationUS), slog.String("logid", a.LogID))
+					_ = h.Handle(r.Context(), rec)
+				}
 			}
 		}()
 		mux.ServeHTTP(sw, r)

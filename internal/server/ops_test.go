@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -126,4 +127,52 @@ func TestReadinessFollowsTheDatabaseFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(http.StatusOK, "ready")
+}
+
+// TestAccessLogLine: with the shipped logger (config.Logger, JSON) every
+// request is one access-log line with its method, path, route, status,
+// duration and log ID, the one its response carries.
+func TestAccessLogLine(t *testing.T) {
+	e := newEnvWith(t, func(c *config.Config) { c.AccessLog = true })
+	out := &lockedBuffer{}
+	log, buf := e.srv.cfg.Logger(out)
+	srv, err := New(e.srv.cfg, e.s, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := srv.Handler()
+	for _, tc := range []struct{ path, auth, route string }{
+		{"/v1/users/me", "Bearer " + e.full, "GET /v1/users/me"},
+		{"/v1/users/me", "", "GET /v1/users/me"},
+		{"/no/such/päth", "", "/"}, // the catch-all pattern
+	} {
+		req := httptest.NewRequest("GET", tc.path, nil)
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if err := buf.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		var line struct {
+			Time       time.Time `json:"time"`
+			Level, Msg string
+			Method     string `json:"method"`
+			Path       string `json:"path"`
+			Route      string `json:"route"`
+			Status     int    `json:"status"`
+			DurationUS *int64 `json:"duration_us"`
+			LogID      string `json:"logid"`
+		}
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &line); err != nil {
+			t.Fatalf("GET %s: last log line %q: %v", tc.path, lines[len(lines)-1], err)
+		}
+		if line.Msg != "request" || line.Level != "INFO" || line.Method != "GET" || line.Path != tc.path || line.Route != tc.route ||
+			line.Status != rec.Code || line.DurationUS == nil || line.LogID == "" || line.LogID != rec.Header().Get("X-Tt-Logid") ||
+			time.Since(line.Time) > time.Minute {
+			t.Errorf("GET %s (HTTP %d, logid %s): access line %+v", tc.path, rec.Code, rec.Header().Get("X-Tt-Logid"), line)
+		}
+	}
 }

@@ -10,8 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/cozeauth/cozeauth/internal/config"
+	"github.com/cozeauth/cozeauth/internal/logging"
 	"github.com/cozeauth/cozeauth/internal/server"
 	"github.com/cozeauth/cozeauth/internal/store/sqlstore"
 )
@@ -178,5 +180,17 @@ func BenchmarkAccessLogLineFileBuffered(b *testing.B) {
 	for b.Loop() {
 		log.Info("request", "method", "GET", "path", "/v1/users/me", "route", "GET /v1/users/me",
 			"status", 200, "duration_ms", float64(123)/1000, "logid", "20260101000000aaaaaaaaaaaaaaaaaaaa")
+	}
+}
+
+// BenchmarkAccessLogLineWriteAccess: the line as the middleware writes it
+// now, appended by logging.WriteAccess into a pooled buffer.
+func BenchmarkAccessLogLineWriteAccess(b *testing.B) {
+	h := logging.New(logging.NewBuffered(io.Discard), true, nil).Handler()
+	a := logging.Access{Time: time.Now(), Method: "GET", Path: "/v1/users/me", Route: "GET /v1/users/me", Status: 200,
+		DurationUS: 123, LogID: "20260101000000aaaaaaaaaaaaaaaaaaaa"}
+	b.ReportAllocs()
+	for b.Loop() {
+		logging.WriteAccess(h, a)
 	}
 }
