@@ -47,10 +47,10 @@ const maxBatch = 128
 // end; so once the WAL holds restartFrames frames the writer itself runs a
 // checkpoint between two batches — a short one, the checkpointer has copied
 // nearly everything — and the next batch starts the WAL over.
-const (
-	checkpointEvery = 20 * time.Millisecond
-	restartFrames   = 4000
-)
+const checkpointEvery = 20 * time.Millisecond
+
+// restartFrames is a variable for TestWriterBoundsTheWAL.
+var restartFrames = 4000
 
 type writeJob struct {
 	ctx   context.Context

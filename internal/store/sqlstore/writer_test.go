@@ -5,8 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -176,5 +179,62 @@ func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	for !cond() {
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestWriterBoundsTheWAL: under steady writes the WAL starts over once it
+// holds restartFrames frames (the writer's catch-up checkpoint), where a
+// background checkpoint alone never finds it finished and it grows until
+// SQLite's own checkpoint, the backstop at 10,000 frames, starts it over.
+// restartFrames is lowered far below the backstop, so the bound holds
+// however late the checkpointer sees the WAL grow.
+func TestWriterBoundsTheWAL(t *testing.T) {
+	defer func(n int) { restartFrames = n }(restartFrames)
+	restartFrames = 250
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "w.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.db.ExecContext(ctx, "CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	// Each transaction writes a new page's worth, 16,000 in all (past the
+	// backstop), from 8 writers so batches form.
+	const writes, writers = 16000, 8
+	pad := strings.Repeat("x", 4000)
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < writes; i += writers {
+				if err := s.inTx(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
+					_, err := s.txExec(ctx, tx, "INSERT INTO t (k, v) VALUES (?, ?)", fmt.Sprint(i), pad)
+					return err
+				}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The WAL file keeps its largest size when it starts over.
+	t.Logf("WAL %d bytes (%d frames)", fi.Size(), fi.Size()/(4096+24))
+	if limit := int64(7000 * (4096 + 24)); fi.Size() > limit {
+		t.Errorf("WAL grew to %d bytes (%d frames) after %d writes of a page each; want at most %d: it never started over",
+			fi.Size(), fi.Size()/(4096+24), writes, limit)
 	}
 }
