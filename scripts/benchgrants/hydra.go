@@ -13,7 +13,6 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -96,30 +95,12 @@ func runHydra(public, admin string, dur time.Duration, conns, rate int) error {
 		form.Set("client_secret", cl.Secret)
 		return postForm(client, tokenURL, form)
 	}
-	var next atomic.Int64
-	measure("hydra jwt-bearer", dur, conns, func() error {
-		i := int(next.Add(1) - 1)
-		if i >= len(jwts) {
-			return errExhausted
-		}
-		_, err := token(url.Values{"grant_type": {jwtBearer}, "assertion": {jwts[i]}, "scope": {"bench"}})
+	measureEach("hydra jwt-bearer", dur, conns, jwts, func(jwt string) error {
+		_, err := token(url.Values{"grant_type": {jwtBearer}, "assertion": {jwt}, "scope": {"bench"}})
 		return err
 	})
-	next.Store(0)
-	refreshes := make(chan string, conns*4)
-	measure("hydra authorization_code", dur, conns, func() error {
-		i := int(next.Add(1) - 1)
-		if i >= len(codes) {
-			return errExhausted
-		}
-		out, err := token(url.Values{"grant_type": {"authorization_code"}, "code": {codes[i]}, "redirect_uri": {redirect}})
-		if err == nil {
-			select {
-			case refreshes <- out.RefreshToken:
-			default:
-			}
-		}
-		return err
+	refreshes := measureCodes("hydra authorization_code", dur, conns, codes, func(code string) (tokenOut, error) {
+		return token(url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirect}})
 	})
 	measureRefresh("hydra refresh_token", dur, conns, refreshes, func(rt string) (string, error) {
 		out, err := token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}})

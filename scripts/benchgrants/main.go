@@ -170,48 +170,24 @@ func run(bin, dsn string, dur time.Duration, conns, rate int) error {
 	tokenURL := base + "/api/permission/oauth2/token"
 
 	jwtBody := []byte(`{"grant_type":"urn:ietf:params:oauth:grant-type:jwt-bearer","duration_seconds":900}`)
-	var next atomic.Int64
-	measure("jwt-bearer", dur, conns, func() error {
-		i := next.Add(1) - 1
-		if int(i) >= len(jwts) {
-			return errExhausted
-		}
-		_, err := post(client, tokenURL, jwts[i], jwtBody)
+	measureEach("jwt-bearer", dur, conns, jwts, func(jwt string) error {
+		_, err := post(client, tokenURL, jwt, jwtBody)
 		return err
 	})
 
-	next.Store(0)
-	refreshes := make(chan string, conns*4)
-	measure("authorization_code", dur, conns, func() error {
-		i := next.Add(1) - 1
-		if int(i) >= len(codes) {
-			return errExhausted
-		}
+	refreshes := measureCodes("authorization_code", dur, conns, codes, func(code string) (tokenOut, error) {
 		body, _ := json.Marshal(map[string]string{"grant_type": "authorization_code", "client_id": webApp.ClientID,
-			"code": codes[i], "redirect_uri": webApp.RedirectURIs[0]})
-		out, err := post(client, tokenURL, secret, body)
-		if err == nil {
-			select {
-			case refreshes <- out.RefreshToken:
-			default:
-			}
-		}
-		return err
+			"code": code, "redirect_uri": webApp.RedirectURIs[0]})
+		return post(client, tokenURL, secret, body)
 	})
-
 	measureRefresh("refresh_token", dur, conns, refreshes, func(rt string) (string, error) {
 		body, _ := json.Marshal(map[string]string{"grant_type": "refresh_token", "client_id": webApp.ClientID, "refresh_token": rt})
 		out, err := post(client, tokenURL, secret, body)
 		return out.RefreshToken, err
 	})
 
-	next.Store(0)
-	measure("device_code", dur, conns, func() error {
-		i := next.Add(1) - 1
-		if int(i) >= len(devices) {
-			return errExhausted
-		}
-		body, _ := json.Marshal(map[string]string{"grant_type": oauth.GrantTypeDeviceCode, "client_id": devApp.ClientID, "device_code": devices[i]})
+	measureEach("device_code", dur, conns, devices, func(device string) error {
+		body, _ := json.Marshal(map[string]string{"grant_type": oauth.GrantTypeDeviceCode, "client_id": devApp.ClientID, "device_code": device})
 		_, err := post(client, tokenURL, "", body)
 		return err
 	})
@@ -322,6 +298,37 @@ func measure(name string, dur time.Duration, conns int, do func() error, perWork
 	r := load(dur, conns, do, perWorker...)
 	stop()
 	report(name, r)
+}
+
+// measureEach measures do on each of inputs in turn, until the time is up
+// or they are used up.
+func measureEach(name string, dur time.Duration, conns int, inputs []string, do func(in string) error) {
+	var next atomic.Int64
+	measure(name, dur, conns, func() error {
+		i := int(next.Add(1) - 1)
+		if i >= len(inputs) {
+			return errExhausted
+		}
+		return do(inputs[i])
+	})
+}
+
+// measureCodes measures an authorization-code exchange of codes with
+// exchange and returns the refresh tokens of the first exchanges, to seed
+// measureRefresh.
+func measureCodes(name string, dur time.Duration, conns int, codes []string, exchange func(code string) (tokenOut, error)) chan string {
+	refreshes := make(chan string, conns*4)
+	measureEach(name, dur, conns, codes, func(code string) error {
+		out, err := exchange(code)
+		if err == nil {
+			select {
+			case refreshes <- out.RefreshToken:
+			default:
+			}
+		}
+		return err
+	})
+	return refreshes
 }
 
 // measureRefresh measures a refresh grant: each client rotates a chain of
