@@ -92,12 +92,48 @@ type envelope struct {
 }
 
 // WriteData writes a success envelope. data must not be nil: every SDK
-// dereferences it.
+// dereferences it. A json.RawMessage is written as it is.
 func WriteData(w http.ResponseWriter, r *http.Request, data any) {
 	if o := outcomeOf(r); o != nil {
 		o.Decided, o.Code = true, CodeOK
 	}
-	writeJSON(w, http.StatusOK, envelope{Data: data, Detail: detail{LogID: logid.From(r.Context())}})
+	id := logid.From(r.Context())
+	if !plainLogID(id) {
+		writeJSON(w, http.StatusOK, envelope{Data: data, Detail: detail{LogID: id}})
+		return
+	}
+	// The envelope around data is written out, byte for byte what
+	// encoding/json makes of envelope, without boxing it and reflecting on
+	// it per request (TestWriteData compares the two).
+	buf := getBuffer()
+	defer putBuffer(buf)
+	buf.WriteString(`{"code":0,"msg":"","data":`)
+	if raw, ok := data.(json.RawMessage); ok {
+		buf.Write(raw)
+	} else {
+		enc := json.NewEncoder(buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(data); err != nil {
+			writeJSON(w, http.StatusOK, envelope{Data: data, Detail: detail{LogID: id}})
+			return
+		}
+		buf.Truncate(buf.Len() - 1) // Encode's newline
+	}
+	buf.WriteString(`,"detail":{"logid":"`)
+	buf.WriteString(id)
+	buf.WriteString("\"}}\n")
+	writeBody(w, http.StatusOK, buf.Bytes())
+}
+
+// plainLogID reports whether id needs no JSON escaping (logid.New makes
+// digits and hex).
+func plainLogID(id string) bool {
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // WriteError writes err as a Coze error envelope. Anything that is not an
@@ -166,9 +202,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		buf.Reset()
 		buf.WriteString(`{"code":5000,"msg":"internal server error"}`)
 	}
+	writeBody(w, status, buf.Bytes())
+}
+
+// writeBody answers status with the JSON body b.
+func writeBody(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
 	h["Cache-Control"] = noStore
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(b)
 }

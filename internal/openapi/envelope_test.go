@@ -3,12 +3,15 @@ package openapi
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/cozeauth/cozeauth/internal/logid"
 )
 
 // TestWriteErrorClientGone: a request whose client went away (its context
@@ -42,6 +45,45 @@ func TestWriteErrorClientGone(t *testing.T) {
 			}
 			if got := bytes.Contains(logs.Bytes(), []byte("level=ERROR")); got != tc.logsErr {
 				t.Errorf("logged an error = %v, want %v: %s", got, tc.logsErr, logs.String())
+			}
+		})
+	}
+}
+
+// TestWriteData: the envelope WriteData writes out is what encoding/json
+// makes of the envelope struct, for raw and encoded data and for log IDs that
+// need escaping (which take the struct's path).
+func TestWriteData(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		data any
+		id   string
+	}{
+		{"struct", struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		}{"1", "<b>&é\"</b>"}, "20261203232024fb5d6197acc6a6ff4cd9"},
+		{"raw", allowed, "20261203232024fb5d6197acc6a6ff4cd9"},
+		{"slice", []int{1, 2}, "abc"},
+		{"empty map", map[string]string{}, ""},
+		{"log ID to escape", map[string]int{"a": 1}, `x"<y>`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			r := httptest.NewRequest(http.MethodGet, "/v1/users/me", nil)
+			r = r.WithContext(logid.With(r.Context(), tc.id))
+			WriteData(rec, r, tc.data)
+			var want bytes.Buffer
+			enc := json.NewEncoder(&want)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(envelope{Data: tc.data, Detail: detail{LogID: tc.id}}); err != nil {
+				t.Fatal(err)
+			}
+			if rec.Code != http.StatusOK || rec.Body.String() != want.String() {
+				t.Errorf("WriteData wrote %d %q, want 200 %q", rec.Code, rec.Body, want.String())
+			}
+			if ct := rec.Header().Get("Content-Type"); ct != "application/json; charset=utf-8" {
+				t.Errorf("Content-Type %q", ct)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -31,6 +32,34 @@ func BenchmarkUsersMe(b *testing.B) {
 	for b.Loop() {
 		clear(w.h)
 		e.h.ServeHTTP(w, req)
+	}
+}
+
+// BenchmarkCheck is the whole handler chain for POST
+// /api/cozeauth/v1/authz/check (Bot.chat on a bot) with a PAT: what every
+// resource server asks, body decoding and the decision included.
+func BenchmarkCheck(b *testing.B) {
+	e := newEnv(b)
+	body := []byte(`{"permission":"Bot.chat","resource":{"type":"bot","id":"` + e.botWS2 + `"}}`)
+	rd := bytes.NewReader(body)
+	req := httptest.NewRequest(http.MethodPost, "/api/cozeauth/v1/authz/check", rd)
+	req.Header.Set("Authorization", "Bearer "+e.full)
+	req.Header.Set("Content-Type", "application/json")
+	w := &discard{h: http.Header{}}
+	serve := func() {
+		clear(w.h)
+		rd.Reset(body)
+		req.URL.Path = "/api/cozeauth/v1/authz/check"
+		e.h.ServeHTTP(w, req)
+	}
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req) // warm the caches
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"allowed":true`) {
+		b.Fatalf("check answered %d %s", rec.Code, rec.Body)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		serve()
 	}
 }
 

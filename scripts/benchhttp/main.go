@@ -81,7 +81,7 @@ func main() {
 	flag.StringVar(&o.profileDir, "profile", "", "also run the server in-process under the same load and write CPU profiles to this directory")
 	flag.BoolVar(&o.discardLogs, "discard-server-log", false, "send the server's log to /dev/null instead of a file (default: a file, as with a real deployment)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temp directory (databases, logs)")
-	flag.Float64Var(&o.ratioTarget, "ratio-target", 0.7, "ratio the server should reach (reported, not enforced)")
+	flag.Float64Var(&o.ratioTarget, "ratio-target", 0.9, "ratio the server should reach (reported, not enforced)")
 	flag.Float64Var(&o.p99Tolerance, "p99-tolerance", 0.2, "allowed relative p99 difference across sizes (reported, not enforced)")
 	flag.DurationVar(&timeout, "timeout", 45*time.Minute, "give up after this long")
 	flag.Parse()

@@ -1,0 +1,140 @@
+package openapi
+
+import "github.com/cozeauth/cozeauth/internal/authz"
+
+// decodeCheck decodes the common shape of a check request without
+// reflection: one JSON object whose members are "permission", "bot_id" and
+// "resource" (an object of "type" and "id"), each at most once, with string
+// values of printable ASCII and no escapes. It reports false for anything
+// else, which the caller then hands to encoding/json, so the fast path can
+// only ever agree with json.Unmarshal (FuzzDecodeCheck holds it to that);
+// it never reports an error of its own.
+func decodeCheck(body []byte, req *checkRequest, res *authz.ResourceRef) bool {
+	d := checkScanner{b: body}
+	var seenPerm, seenBot, seenRes bool
+	ok := d.object(func(key []byte) bool {
+		switch string(key) {
+		case "permission":
+			if seenPerm {
+				return false
+			}
+			seenPerm = true
+			return d.str(&req.Permission)
+		case "bot_id":
+			if seenBot {
+				return false
+			}
+			seenBot = true
+			return d.str(&req.BotID)
+		case "resource":
+			if seenRes {
+				return false
+			}
+			seenRes = true
+			req.Resource = res
+			return d.resource(res)
+		}
+		return false
+	})
+	d.space()
+	return ok && d.i == len(d.b)
+}
+
+// checkScanner walks body from i. Every method reports false when the input
+// is outside the subset decodeCheck accepts.
+type checkScanner struct {
+	b []byte
+	i int
+}
+
+func (d *checkScanner) space() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *checkScanner) byte(c byte) bool {
+	d.space()
+	if d.i < len(d.b) && d.b[d.i] == c {
+		d.i++
+		return true
+	}
+	return false
+}
+
+// raw returns the bytes of a string of printable ASCII without escapes.
+func (d *checkScanner) raw() ([]byte, bool) {
+	if !d.byte('"') {
+		return nil, false
+	}
+	start := d.i
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		switch {
+		case c == '"':
+			d.i++
+			return d.b[start : d.i-1], true
+		case c == '\\' || c < 0x20 || c > 0x7e:
+			return nil, false
+		}
+		d.i++
+	}
+	return nil, false
+}
+
+func (d *checkScanner) str(dst *string) bool {
+	s, ok := d.raw()
+	if ok {
+		*dst = string(s)
+	}
+	return ok
+}
+
+// object scans {"key": value, …}, calling member with each key once the
+// scanner stands before its value.
+func (d *checkScanner) object(member func(key []byte) bool) bool {
+	if !d.byte('{') {
+		return false
+	}
+	if d.byte('}') {
+		return true
+	}
+	for {
+		key, ok := d.raw()
+		if !ok || !d.byte(':') || !member(key) {
+			return false
+		}
+		if d.byte('}') {
+			return true
+		}
+		if !d.byte(',') {
+			return false
+		}
+	}
+}
+
+func (d *checkScanner) resource(res *authz.ResourceRef) bool {
+	var seenType, seenID bool
+	return d.object(func(key []byte) bool {
+		switch string(key) {
+		case "type":
+			if seenType {
+				return false
+			}
+			seenType = true
+			return d.str(&res.Type)
+		case "id":
+			if seenID {
+				return false
+			}
+			seenID = true
+			return d.str(&res.ID)
+		}
+		return false
+	})
+}
