@@ -15,6 +15,10 @@ const Header = "X-Tt-Logid"
 
 type key struct{}
 
+// Key is the context key of the log ID (a string), for a context type that
+// carries the ID itself rather than through With.
+var Key any = key{}
+
 // New returns an ID shaped like Coze's: a UTC timestamp and 20 hex digits.
 // It is a correlation ID, not a secret, so a fast PRNG is fine.
 func New(now time.Time) string {

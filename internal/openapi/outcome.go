@@ -1,14 +1,11 @@
 package openapi
 
-import (
-	"context"
-	"net/http"
-)
+import "net/http"
 
 // Outcome is what an OpenAPI request decided, for the server's metrics and
 // its one log line per refusal. The server's middleware puts one in each
-// request's context (WithOutcome); WriteData, WriteError and NoteCredential
-// fill it in.
+// request's context (under OutcomeKey); WriteData, WriteError and
+// NoteCredential fill it in.
 type Outcome struct {
 	// Decided: WriteData or WriteError answered the request, with Code.
 	Decided bool
@@ -23,10 +20,8 @@ type Outcome struct {
 
 type outcomeKey struct{}
 
-// WithOutcome returns ctx carrying o.
-func WithOutcome(ctx context.Context, o *Outcome) context.Context {
-	return context.WithValue(ctx, outcomeKey{}, o)
-}
+// OutcomeKey is the context key of a request's *Outcome.
+var OutcomeKey any = outcomeKey{}
 
 func outcomeOf(r *http.Request) *Outcome {
 	o, _ := r.Context().Value(outcomeKey{}).(*Outcome)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -101,12 +102,41 @@ func codeLabel(code int) string {
 	return v.(string)
 }
 
-// statusWriter remembers the status code written, and holds the request's
-// OpenAPI outcome (one allocation for both).
+// statusWriter remembers the status code written.
 type statusWriter struct {
 	http.ResponseWriter
-	status  int
-	outcome openapi.Outcome
+	status int
+}
+
+// request is what the middleware keeps of each request, in one allocation:
+// its response writer and its context, which carries the log ID, the
+// OpenAPI outcome and the store's values (the call bound and the actor)
+// itself instead of in a chain of context.WithValue.
+type request struct {
+	sw          statusWriter
+	ctx         requestContext
+	outcome     openapi.Outcome
+	logIDHeader [1]string
+}
+
+type requestContext struct {
+	context.Context
+	id      any // the log ID, boxed once
+	outcome *openapi.Outcome
+	store   store.RequestValues
+}
+
+func (c *requestContext) Value(key any) any {
+	switch key {
+	case logid.Key:
+		return c.id
+	case openapi.OutcomeKey:
+		return c.outcome
+	}
+	if v, ok := c.store.Lookup(key); ok {
+		return v
+	}
+	return c.Context.Value(key)
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -153,13 +183,14 @@ func (s *Server) middleware(mux http.Handler) http.Handler {
 			r.URL.RawPath = collapseSlashes(r.URL.RawPath)
 		}
 		id := logid.New(start)
-		w.Header().Set(logid.Header, id)
-		sw := &statusWriter{ResponseWriter: w}
-		ctx := store.WithCallTimeout(logid.With(r.Context(), id), s.cfg.DBTimeout)
+		rq := &request{sw: statusWriter{ResponseWriter: w}, logIDHeader: [1]string{id}}
+		w.Header()[logid.Header] = rq.logIDHeader[:] // the key is canonical
+		sw := &rq.sw
+		rq.ctx = requestContext{Context: r.Context(), id: id, outcome: &rq.outcome}
 		// The audit log's actor until a handler knows better: the client's
 		// IP and this request's log ID.
-		ctx = store.WithActor(ctx, store.Actor{Type: store.ActorAnonymous, IP: s.clientIP.IP(r), LogID: id})
-		r = r.WithContext(openapi.WithOutcome(ctx, &sw.outcome))
+		rq.ctx.store.Set(s.cfg.DBTimeout, store.Actor{Type: store.ActorAnonymous, IP: s.clientIP.IP(r), LogID: id})
+		r = r.WithContext(&rq.ctx)
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
@@ -181,7 +212,7 @@ func (s *Server) middleware(mux http.Handler) http.Handler {
 			if store.CallTimedOut(r.Context()) {
 				s.metrics.dbTimeouts.WithLabelValues(route).Inc()
 			}
-			if o := &sw.outcome; o.Decided || o.CredentialID != "" {
+			if o := &rq.outcome; o.Decided || o.CredentialID != "" {
 				s.metrics.decisions.WithLabelValues(route, codeLabel(o.Code)).Inc()
 				if o.Code != openapi.CodeOK && o.Code < openapi.CodeInternal {
 					// One line per refusal: why, and whose credential (its ID, never the token).

@@ -73,3 +73,34 @@ func CallTimedOut(ctx context.Context) bool {
 	b, ok := ctx.Value(callBoundKey{}).(*callBound)
 	return ok && b.timedOut.Load()
 }
+
+// RequestValues are the store's values of one request's context (its call
+// bound and its actor) for a context type that carries them in an allocation
+// of its own, as the server's request context does: it answers Value for
+// the store's keys with Lookup. It is what WithCallTimeout and WithActor on
+// top of each other give, without their two allocations each.
+type RequestValues struct {
+	bound callBound
+	actor Actor
+}
+
+// Set fills v: call bound d (0: none) and actor a.
+func (v *RequestValues) Set(d time.Duration, a Actor) {
+	v.bound.d = d
+	v.actor = a
+}
+
+// Lookup answers ctx.Value(key) for the store's keys; ok is false for
+// another key (and for the call bound when there is none), which the
+// context answers as it would without v.
+func (v *RequestValues) Lookup(key any) (value any, ok bool) {
+	switch key.(type) {
+	case callBoundKey:
+		if v.bound.d > 0 {
+			return &v.bound, true
+		}
+	case actorKey:
+		return v.actor, true
+	}
+	return nil, false
+}
