@@ -20,7 +20,7 @@ var checkBodies = []struct {
 	{`{"permission":""}`, true},
 	{`{"permission":"Bot.chat","resource":null}`, false},
 	{`{"permission":"Bot.chat","resource":{"type":"bot","id":7}}`, false},
-	{`{"Permission":"Bot.chat"}`, false},   // encoding/json matches keys without case
+	{`{"Permission":"Bot.chat"}`, false},      // encoding/json matches keys without case
 	{`{"permission":"Bot.\u0063hat"}`, false}, // escapes
 	{`{"permission":"Bot.chat","permission":"Workspace.list"}`, false},
 	{`{"resource":{"type":"bot"},"resource":{"id":"7"}}`, false}, // encoding/json merges the two
