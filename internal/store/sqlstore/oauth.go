@@ -67,6 +67,15 @@ func (s *DB) lockRow(ctx context.Context, tx *sql.Tx, table, col, v string) erro
 	return mapErr(err)
 }
 
+// forUpdate ends a SELECT of a read-modify-write: its row lock on
+// PostgreSQL, in the same round trip as the read.
+func (s *DB) forUpdate() string {
+	if s.dialect != Postgres {
+		return ""
+	}
+	return " FOR UPDATE"
+}
+
 // ---- apps
 
 const appCols = "id, client_id, name, description, owner_type, owner_id, created_by, client_type, redirect_uris, permissions, active, allow_refresh_without_secret, created_at, updated_at"

@@ -48,18 +48,13 @@ func (s *DB) ExchangeAuthCode(ctx context.Context, hash string, now int64, issue
 		// exactly one changes the row (PostgreSQL re-checks used_at after
 		// waiting for the row lock, which the winner holds until its tokens
 		// and family are committed; SQLite serialises writers).
-		res, err := s.txExec(ctx, tx, s.q("UPDATE oauth_auth_codes SET used_at = ? WHERE hash = ? AND used_at = 0"), now, hash)
-		if err != nil {
-			return mapErr(err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if out, err = scanAuthCode(s.txQueryRow(ctx, tx, s.q("SELECT "+authCodeCols+" FROM oauth_auth_codes WHERE hash = ?"), hash)); err != nil {
-			return err
-		}
-		if n == 0 { // reuse: revoke what the first use issued
+		var err error
+		out, err = scanAuthCode(s.txQueryRow(ctx, tx, s.q("UPDATE oauth_auth_codes SET used_at = ? WHERE hash = ? AND used_at = 0 RETURNING "+authCodeCols), now, hash))
+		if errors.Is(err, store.ErrNotFound) { // used before, or no such code
+			if out, err = scanAuthCode(s.txQueryRow(ctx, tx, s.q("SELECT "+authCodeCols+" FROM oauth_auth_codes WHERE hash = ?"), hash)); err != nil {
+				return err
+			}
+			// reuse: revoke what the first use issued
 			reused = true
 			if _, err := s.txExec(ctx, tx, s.q("UPDATE oauth_auth_codes SET reused_at = ? WHERE hash = ? AND reused_at = 0"), now, hash); err != nil {
 				return mapErr(err)
@@ -71,6 +66,9 @@ func (s *DB) ExchangeAuthCode(ctx context.Context, hash string, now int64, issue
 				return s.bumpTx(ctx, tx)
 			}
 			return nil
+		}
+		if err != nil {
+			return err
 		}
 		// The grant is read here, in the transaction: issue must not need a
 		// connection of its own while this one is held. A code's grant
@@ -92,12 +90,12 @@ func (s *DB) ExchangeAuthCode(ctx context.Context, hash string, now int64, issue
 				return fmt.Errorf("%w: tokens of one exchange share a family", store.ErrInvalid)
 			}
 		}
-		if err := s.insertTokens(ctx, tx, ts); err != nil {
+		ins, err := insertTokens(ts)
+		if err != nil {
 			return err
 		}
-		_, err = s.txExec(ctx, tx, s.q("UPDATE oauth_auth_codes SET issued_family = ? WHERE hash = ?"), ts[0].FamilyID, hash)
 		out.IssuedFamily = ts[0].FamilyID
-		return mapErr(err)
+		return s.execAll(ctx, tx, ins, stmt{"UPDATE oauth_auth_codes SET issued_family = ? WHERE hash = ?", []any{ts[0].FamilyID, hash}})
 	})
 	switch {
 	case err != nil:
@@ -191,20 +189,18 @@ func (s *DB) PollDevice(ctx context.Context, deviceHash string, now int64, redee
 	var redeemErr error
 	err := s.inTx(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
 		redeemErr = nil
-		if err := s.lockRow(ctx, tx, "oauth_device_codes", "device_hash", deviceHash); err != nil {
-			return err
-		}
 		var err error
-		if d, err = scanDevice(s.txQueryRow(ctx, tx, s.q("SELECT "+deviceCols+" FROM oauth_device_codes WHERE device_hash = ?"), deviceHash)); err != nil {
+		if d, err = scanDevice(s.txQueryRow(ctx, tx, s.q("SELECT "+deviceCols+" FROM oauth_device_codes WHERE device_hash = ?"+s.forUpdate()), deviceHash)); err != nil {
 			return err
 		}
 		prev = d.LastPolledAt
 		d.LastPolledAt = now
-		if _, err = s.txExec(ctx, tx, s.q("UPDATE oauth_device_codes SET last_polled_at = ? WHERE device_hash = ?"), now, deviceHash); err != nil {
+		polled := func() error {
+			_, err := s.txExec(ctx, tx, s.q("UPDATE oauth_device_codes SET last_polled_at = ? WHERE device_hash = ?"), now, deviceHash)
 			return mapErr(err)
 		}
 		if redeem == nil || d.Status != store.DeviceApproved {
-			return nil
+			return polled()
 		}
 		// Read here for redeem, which must not use a connection of its own.
 		// Deleting a grant deletes its device codes: it exists.
@@ -215,19 +211,17 @@ func (s *DB) PollDevice(ctx context.Context, deviceHash string, now int64, redee
 		ts, err := redeem(d, g)
 		if err != nil {
 			redeemErr = err
-			return nil
+			return polled()
 		}
-		if err := s.insertTokens(ctx, tx, ts); err != nil {
+		ins, err := insertTokens(ts)
+		if err != nil {
 			return err
 		}
 		// The row is locked (PostgreSQL) or the writer is ours (SQLite):
 		// it is still approved.
-		if _, err := s.txExec(ctx, tx, s.q("UPDATE oauth_device_codes SET status = ? WHERE device_hash = ?"),
-			string(store.DeviceRedeemed), deviceHash); err != nil {
-			return mapErr(err)
-		}
 		d.Status = store.DeviceRedeemed
-		return nil
+		return s.execAll(ctx, tx, ins, stmt{"UPDATE oauth_device_codes SET last_polled_at = ?, status = ? WHERE device_hash = ?",
+			[]any{now, string(store.DeviceRedeemed), deviceHash}})
 	})
 	if err != nil {
 		return store.DeviceCode{}, 0, err
@@ -257,45 +251,49 @@ func scanToken(row scanner) (store.OAuthToken, error) {
 	return t, unmarshalList("token "+t.ID, bots, &t.BotIDs)
 }
 
-// insertTokens stores ts with one multi-row INSERT (a grant issues one or
-// two tokens: one statement per transaction instead of two).
-func (s *DB) insertTokens(ctx context.Context, tx *sql.Tx, ts []store.OAuthToken) error {
+// insertTokens is the one multi-row INSERT that stores ts (a grant issues
+// one or two tokens: one statement instead of two); with no tokens it is an
+// empty statement, which execAll skips.
+func insertTokens(ts []store.OAuthToken) (stmt, error) {
 	if len(ts) == 0 {
-		return nil
+		return stmt{}, nil
 	}
 	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	args := make([]any, 0, 15*len(ts))
 	for _, t := range ts {
 		switch {
 		case t.ID == "" || t.Hash == "" || t.AppID == "" || t.GrantID == "" || t.FamilyID == "":
-			return fmt.Errorf("%w: token needs an ID, a hash, an app, a grant and a family", store.ErrInvalid)
+			return stmt{}, fmt.Errorf("%w: token needs an ID, a hash, an app, a grant and a family", store.ErrInvalid)
 		case t.Kind != store.TokenAccess && t.Kind != store.TokenRefresh:
-			return fmt.Errorf("%w: token kind %q", store.ErrInvalid, t.Kind)
+			return stmt{}, fmt.Errorf("%w: token kind %q", store.ErrInvalid, t.Kind)
 		}
 		perms, err := marshalList(t.Permissions)
 		if err != nil {
-			return err
+			return stmt{}, err
 		}
 		bots, err := marshalList(t.BotIDs)
 		if err != nil {
-			return err
+			return stmt{}, err
 		}
 		wss, err := marshalList(t.WorkspaceIDs)
 		if err != nil {
-			return err
+			return stmt{}, err
 		}
 		args = append(args, t.ID, t.Hash, string(t.Kind), t.AppID, t.GrantID, t.FamilyID, t.SessionName, perms, bots,
 			boolInt(t.AllWorkspaces), wss, t.ExpiresAt, t.CreatedAt, t.RevokedAt, t.RotatedAt)
 	}
 	query := "INSERT INTO oauth_tokens (" + tokenCols + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", len(ts)), ", ")
-	_, err := s.txExec(ctx, tx, s.q(query), args...)
-	return mapErr(err)
+	return stmt{query, args}, nil
 }
 
 func (s *DB) CreateOAuthTokens(ctx context.Context, ts ...store.OAuthToken) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	return s.inTx(ctx, false, func(ctx context.Context, tx *sql.Tx) error { return s.insertTokens(ctx, tx, ts) })
+	ins, err := insertTokens(ts)
+	if err != nil {
+		return err
+	}
+	return s.execAlone(ctx, ins)
 }
 
 func (s *DB) CreateOAuthTokensForJTI(ctx context.Context, appID, jti string, jtiExpiresAt int64, ts ...store.OAuthToken) error {
@@ -304,12 +302,12 @@ func (s *DB) CreateOAuthTokensForJTI(ctx context.Context, appID, jti string, jti
 	if appID == "" || jti == "" {
 		return fmt.Errorf("%w: jti needs an app and a value", store.ErrInvalid)
 	}
-	return s.inTx(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := s.txExec(ctx, tx, s.q("INSERT INTO oauth_jtis (app_id, jti, expires_at) VALUES (?, ?, ?)"), appID, jti, jtiExpiresAt); err != nil {
-			return mapErr(err)
-		}
-		return s.insertTokens(ctx, tx, ts)
-	})
+	ins, err := insertTokens(ts)
+	if err != nil {
+		return err
+	}
+	// A jti already used fails the whole: its tokens are not stored.
+	return s.execAlone(ctx, stmt{"INSERT INTO oauth_jtis (app_id, jti, expires_at) VALUES (?, ?, ?)", []any{appID, jti, jtiExpiresAt}}, ins)
 }
 
 func (s *DB) GetOAuthTokenByHash(ctx context.Context, hash string) (store.OAuthToken, error) {
@@ -331,10 +329,7 @@ func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now, retryWindow
 		// Concurrent rotators of one token queue on its row lock (PostgreSQL;
 		// SQLite serialises writers anyway): the first rotates, the others
 		// then see it rotated, which is reuse.
-		if err := s.lockRow(ctx, tx, "oauth_tokens", "hash", oldHash); err != nil {
-			return err
-		}
-		old, err := scanToken(s.txQueryRow(ctx, tx, s.q("SELECT "+tokenCols+" FROM oauth_tokens WHERE hash = ?"), oldHash))
+		old, err := scanToken(s.txQueryRow(ctx, tx, s.q("SELECT "+tokenCols+" FROM oauth_tokens WHERE hash = ?"+s.forUpdate()), oldHash))
 		if err != nil {
 			return err
 		}
@@ -378,11 +373,12 @@ func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now, retryWindow
 		if newAccess.Kind != store.TokenAccess || newRefresh.Kind != store.TokenRefresh {
 			return fmt.Errorf("%w: rotation issues an access and a refresh token", store.ErrInvalid)
 		}
-		if _, err := s.txExec(ctx, tx, s.q("UPDATE oauth_tokens SET rotated_at = ?, retry_blob = ?, rotated_to = ? WHERE hash = ?"),
-			now, rot.Retry, newRefresh.Hash, oldHash); err != nil {
-			return mapErr(err)
+		ins, err := insertTokens([]store.OAuthToken{newAccess, newRefresh})
+		if err != nil {
+			return err
 		}
-		return s.insertTokens(ctx, tx, []store.OAuthToken{newAccess, newRefresh})
+		return s.execAll(ctx, tx, ins, stmt{"UPDATE oauth_tokens SET rotated_at = ?, retry_blob = ?, rotated_to = ? WHERE hash = ?",
+			[]any{now, rot.Retry, newRefresh.Hash, oldHash}})
 	})
 	switch {
 	case issueErr != nil:

@@ -919,6 +919,7 @@ func testJTI(t *testing.T, f *fixture) {
 		{"same jti, other app", other.ID, "jti-1", []store.OAuthToken{tok(oo)}, nil},
 		{"128 chars, no tokens", o.app.ID, long, nil, nil},
 		{"unknown app", store.NewID(), "jti-2", nil, store.ErrInvalid},
+		{"unknown app, with a token", store.NewID(), "jti-4", []store.OAuthToken{tok(o)}, store.ErrInvalid},
 		{"invalid token", o.app.ID, "jti-3", []store.OAuthToken{tok(o), badKind}, store.ErrInvalid},
 		{"jti of a failed call is not spent", o.app.ID, "jti-3", []store.OAuthToken{tok(o)}, nil},
 	} {
