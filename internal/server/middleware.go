@@ -67,17 +67,28 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 // routeMetrics are one route's instruments, looked up once: a labelled
 // lookup hashes its label values on every call.
 type routeMetrics struct {
-	requests *prometheus.CounterVec
-	route    string
-	duration prometheus.Observer
-	byStatus sync.Map // int → prometheus.Counter
+	requests   *prometheus.CounterVec
+	decisions  *prometheus.CounterVec
+	route      string
+	duration   prometheus.Observer
+	byStatus   sync.Map // HTTP status → prometheus.Counter
+	byDecision sync.Map // Coze code → prometheus.Counter
 }
 
 func (rm *routeMetrics) status(code int) prometheus.Counter {
-	if c, ok := rm.byStatus.Load(code); ok {
+	return counterOf(&rm.byStatus, rm.requests, rm.route, code)
+}
+
+func (rm *routeMetrics) decision(code int) prometheus.Counter {
+	return counterOf(&rm.byDecision, rm.decisions, rm.route, code)
+}
+
+// counterOf returns vec's counter of route and code, kept in m.
+func counterOf(m *sync.Map, vec *prometheus.CounterVec, route string, code int) prometheus.Counter {
+	if c, ok := m.Load(code); ok {
 		return c.(prometheus.Counter)
 	}
-	c, _ := rm.byStatus.LoadOrStore(code, rm.requests.WithLabelValues(rm.route, strconv.Itoa(code)))
+	c, _ := m.LoadOrStore(code, vec.WithLabelValues(route, strconv.Itoa(code)))
 	return c.(prometheus.Counter)
 }
 
@@ -87,19 +98,8 @@ func (m *metrics) route(route string) *routeMetrics {
 	if rm, ok := m.routes.Load(route); ok {
 		return rm.(*routeMetrics)
 	}
-	rm, _ := m.routes.LoadOrStore(route, &routeMetrics{requests: m.requests, route: route, duration: m.duration.WithLabelValues(route)})
+	rm, _ := m.routes.LoadOrStore(route, &routeMetrics{requests: m.requests, decisions: m.decisions, route: route, duration: m.duration.WithLabelValues(route)})
 	return rm.(*routeMetrics)
-}
-
-// codeLabels are the label values of the Coze codes, made once.
-var codeLabels sync.Map // int → string
-
-func codeLabel(code int) string {
-	if v, ok := codeLabels.Load(code); ok {
-		return v.(string)
-	}
-	v, _ := codeLabels.LoadOrStore(code, strconv.Itoa(code))
-	return v.(string)
 }
 
 // statusWriter remembers the status code written.
@@ -213,7 +213,7 @@ func (s *Server) middleware(mux http.Handler) http.Handler {
 				s.metrics.dbTimeouts.WithLabelValues(route).Inc()
 			}
 			if o := &rq.outcome; o.Decided || o.CredentialID != "" {
-				s.metrics.decisions.WithLabelValues(route, codeLabel(o.Code)).Inc()
+				rm.decision(o.Code).Inc()
 				if o.Code != openapi.CodeOK && o.Code < openapi.CodeInternal {
 					// One line per refusal: why, and whose credential (its ID, never the token).
 					s.log.LogAttrs(r.Context(), slog.LevelInfo, "request refused", slog.String("route", route),
