@@ -15,17 +15,9 @@ func decodeCheck(body []byte, req *checkRequest, res *authz.ResourceRef) bool {
 	ok := d.object(func(key []byte) bool {
 		switch string(key) {
 		case "permission":
-			if seenPerm {
-				return false
-			}
-			seenPerm = true
-			return d.str(&req.Permission)
+			return d.strOnce(&seenPerm, &req.Permission)
 		case "bot_id":
-			if seenBot {
-				return false
-			}
-			seenBot = true
-			return d.str(&req.BotID)
+			return d.strOnce(&seenBot, &req.BotID)
 		case "resource":
 			if seenRes {
 				return false
@@ -87,7 +79,13 @@ func (d *checkScanner) raw() ([]byte, bool) {
 	return nil, false
 }
 
-func (d *checkScanner) str(dst *string) bool {
+// strOnce decodes a string member into dst; seen, the member's second
+// occurrence is outside the subset.
+func (d *checkScanner) strOnce(seen *bool, dst *string) bool {
+	if *seen {
+		return false
+	}
+	*seen = true
 	s, ok := d.raw()
 	if ok {
 		*dst = string(s)
@@ -123,17 +121,9 @@ func (d *checkScanner) resource(res *authz.ResourceRef) bool {
 	return d.object(func(key []byte) bool {
 		switch string(key) {
 		case "type":
-			if seenType {
-				return false
-			}
-			seenType = true
-			return d.str(&res.Type)
+			return d.strOnce(&seenType, &res.Type)
 		case "id":
-			if seenID {
-				return false
-			}
-			seenID = true
-			return d.str(&res.ID)
+			return d.strOnce(&seenID, &res.ID)
 		}
 		return false
 	})
