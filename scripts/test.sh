@@ -136,6 +136,7 @@ FUZZ_TARGETS=(
 	"./internal/oauth FuzzTokenRequest FuzzJWTBearer FuzzJWTScope FuzzPublicKeyPEM FuzzRedirectURI"
 	"./internal/web FuzzSafeNext FuzzAcceptLanguage FuzzSessionCookie"
 	"./internal/server FuzzAuthzCheck"
+	"./internal/openapi FuzzDecodeCheck"
 )
 go_fuzz() {
 	local line pkg targets target t0 log
