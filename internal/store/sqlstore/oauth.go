@@ -68,12 +68,21 @@ func (s *DB) lockRow(ctx context.Context, tx *sql.Tx, table, col, v string) erro
 }
 
 // forUpdate ends a SELECT of a read-modify-write: its row lock on
-// PostgreSQL, in the same round trip as the read.
-func (s *DB) forUpdate() string {
-	if s.dialect != Postgres {
+// PostgreSQL, in the same round trip as the read; of the tables named, when
+// the SELECT joins others.
+func (s *DB) forUpdate(of ...string) string {
+	switch {
+	case s.dialect != Postgres:
 		return ""
+	case len(of) > 0:
+		return " FOR UPDATE OF " + strings.Join(of, ", ")
 	}
 	return " FOR UPDATE"
+}
+
+// qualify prefixes each column of cols ("a, b") with alias: "t.a, t.b".
+func qualify(alias, cols string) string {
+	return alias + "." + strings.ReplaceAll(cols, ", ", ", "+alias+".")
 }
 
 // ---- apps
@@ -340,17 +349,32 @@ func (s *DB) DeleteAppKey(ctx context.Context, appID, kid string) error {
 const grantCols = "id, app_id, kind, user_id, owner_type, owner_id, permissions, all_workspaces, workspace_ids, created_by, created_at, updated_at"
 
 func scanGrant(row scanner) (store.Grant, error) {
-	var g store.Grant
-	var perms, ws string
-	var all int64
-	if err := row.Scan(&g.ID, &g.AppID, &g.Kind, &g.UserID, &g.Owner.Type, &g.Owner.ID, &perms, &all, &ws, &g.CreatedBy, &g.CreatedAt, &g.UpdatedAt); err != nil {
-		return g, mapErr(err)
+	var r grantRow
+	if err := row.Scan(r.dest()...); err != nil {
+		return store.Grant{}, mapErr(err)
 	}
-	g.AllWorkspaces = all != 0
-	if err := unmarshalList("grant "+g.ID, perms, &g.Permissions); err != nil {
+	return r.parse()
+}
+
+// grantRow holds the columns of grantCols as scanned.
+type grantRow struct {
+	g         store.Grant
+	perms, ws string
+	all       int64
+}
+
+func (r *grantRow) dest() []any {
+	g := &r.g
+	return []any{&g.ID, &g.AppID, &g.Kind, &g.UserID, &g.Owner.Type, &g.Owner.ID, &r.perms, &r.all, &r.ws, &g.CreatedBy, &g.CreatedAt, &g.UpdatedAt}
+}
+
+func (r *grantRow) parse() (store.Grant, error) {
+	g := r.g
+	g.AllWorkspaces = r.all != 0
+	if err := unmarshalList("grant "+g.ID, r.perms, &g.Permissions); err != nil {
 		return g, err
 	}
-	return g, unmarshalList("grant "+g.ID, ws, &g.WorkspaceIDs)
+	return g, unmarshalList("grant "+g.ID, r.ws, &g.WorkspaceIDs)
 }
 
 func (s *DB) PutGrant(ctx context.Context, g store.Grant) (store.Grant, error) {

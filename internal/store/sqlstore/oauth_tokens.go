@@ -234,21 +234,60 @@ func (s *DB) PollDevice(ctx context.Context, deviceHash string, now int64, redee
 const tokenCols = "id, hash, kind, app_id, grant_id, family_id, session_name, permissions, bot_ids, all_workspaces, workspace_ids, expires_at, created_at, revoked_at, rotated_at"
 
 func scanToken(row scanner) (store.OAuthToken, error) {
-	var t store.OAuthToken
-	var perms, bots, wss string
-	var all int64
-	if err := row.Scan(&t.ID, &t.Hash, &t.Kind, &t.AppID, &t.GrantID, &t.FamilyID, &t.SessionName, &perms, &bots,
-		&all, &wss, &t.ExpiresAt, &t.CreatedAt, &t.RevokedAt, &t.RotatedAt); err != nil {
-		return t, mapErr(err)
+	var r tokenRow
+	if err := row.Scan(r.dest()...); err != nil {
+		return store.OAuthToken{}, mapErr(err)
 	}
-	t.AllWorkspaces = all != 0
-	if err := unmarshalList("token "+t.ID, perms, &t.Permissions); err != nil {
+	return r.parse()
+}
+
+// tokenRow holds the columns of tokenCols as scanned.
+type tokenRow struct {
+	t                store.OAuthToken
+	perms, bots, wss string
+	all              int64
+}
+
+func (r *tokenRow) dest() []any {
+	t := &r.t
+	return []any{&t.ID, &t.Hash, &t.Kind, &t.AppID, &t.GrantID, &t.FamilyID, &t.SessionName, &r.perms, &r.bots,
+		&r.all, &r.wss, &t.ExpiresAt, &t.CreatedAt, &t.RevokedAt, &t.RotatedAt}
+}
+
+func (r *tokenRow) parse() (store.OAuthToken, error) {
+	t := r.t
+	t.AllWorkspaces = r.all != 0
+	if err := unmarshalList("token "+t.ID, r.perms, &t.Permissions); err != nil {
 		return t, err
 	}
-	if err := unmarshalList("token "+t.ID, wss, &t.WorkspaceIDs); err != nil {
+	if err := unmarshalList("token "+t.ID, r.wss, &t.WorkspaceIDs); err != nil {
 		return t, err
 	}
-	return t, unmarshalList("token "+t.ID, bots, &t.BotIDs)
+	return t, unmarshalList("token "+t.ID, r.bots, &t.BotIDs)
+}
+
+// tokenWithGrant is the read of a refresh: the token, locked on PostgreSQL,
+// with its grant, in one round trip. A token whose grant was deleted comes
+// with a zero grant.
+func (s *DB) tokenWithGrant(ctx context.Context, tx *sql.Tx, hash string) (store.OAuthToken, store.Grant, error) {
+	var tr tokenRow
+	var gr grantRow
+	err := s.txQueryRow(ctx, tx, s.q("SELECT "+qualify("t", tokenCols)+", "+qualify("g", grantCols)+
+		" FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id WHERE t.hash = ?"+s.forUpdate("t")), hash).
+		Scan(append(tr.dest(), gr.dest()...)...)
+	if errors.Is(err, sql.ErrNoRows) { // no such token, or its grant is gone
+		t, err := scanToken(s.txQueryRow(ctx, tx, s.q("SELECT "+tokenCols+" FROM oauth_tokens WHERE hash = ?"+s.forUpdate()), hash))
+		return t, store.Grant{}, err
+	}
+	if err != nil {
+		return store.OAuthToken{}, store.Grant{}, mapErr(err)
+	}
+	t, err := tr.parse()
+	if err != nil {
+		return t, store.Grant{}, err
+	}
+	g, err := gr.parse()
+	return t, g, err
 }
 
 // insertTokens is the one multi-row INSERT that stores ts (a grant issues
@@ -329,7 +368,7 @@ func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now, retryWindow
 		// Concurrent rotators of one token queue on its row lock (PostgreSQL;
 		// SQLite serialises writers anyway): the first rotates, the others
 		// then see it rotated, which is reuse.
-		old, err := scanToken(s.txQueryRow(ctx, tx, s.q("SELECT "+tokenCols+" FROM oauth_tokens WHERE hash = ?"+s.forUpdate()), oldHash))
+		old, g, err := s.tokenWithGrant(ctx, tx, oldHash)
 		if err != nil {
 			return err
 		}
@@ -354,12 +393,10 @@ func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now, retryWindow
 		case old.RevokedAt != 0:
 			return fmt.Errorf("refresh token: %w", store.ErrRevoked)
 		}
-		// Read here for issue, which must not use a connection of its own.
-		g, err := s.getGrant(ctx, tx, old.GrantID)
-		if errors.Is(err, store.ErrNotFound) {
+		// The grant was read with the token for issue, which must not use a
+		// connection of its own.
+		if g.ID == "" {
 			return fmt.Errorf("refresh token's grant was deleted: %w", store.ErrRevoked)
-		} else if err != nil {
-			return err
 		}
 		rot, err := issue(old, g)
 		if err != nil {

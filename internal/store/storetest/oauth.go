@@ -504,6 +504,11 @@ func testDeleteGrant(t *testing.T, f *fixture) {
 	checkErr(t, "GetGrant after delete", err, store.ErrNotFound)
 	f.checkRevoked("tokens of the deleted grant", true, access, refresh)
 	f.checkRevoked("tokens of another grant", false, otherAccess)
+	noRotation := func(store.OAuthToken, store.Grant) (store.Rotation, error) {
+		t.Error("RotateRefresh after DeleteGrant issued tokens")
+		return store.Rotation{}, errors.New("must not rotate")
+	}
+	checkErr(t, "RotateRefresh after DeleteGrant", f.rotate(refresh.Hash, f.tick(), noRotation), store.ErrRevoked)
 	_, err = f.s.ExchangeAuthCode(f.ctx, code.Hash, f.tick(), f.mustNotIssue("ExchangeAuthCode after DeleteGrant"))
 	checkErr(t, "ExchangeAuthCode after DeleteGrant", err, store.ErrNotFound)
 	_, err = f.s.GetDeviceCodeByDeviceHash(f.ctx, dev.DeviceHash)
