@@ -348,12 +348,24 @@ func (s *DB) DeleteAppKey(ctx context.Context, appID, kid string) error {
 
 const grantCols = "id, app_id, kind, user_id, owner_type, owner_id, permissions, all_workspaces, workspace_ids, created_by, created_at, updated_at"
 
-func scanGrant(row scanner) (store.Grant, error) {
-	var r grantRow
-	if err := row.Scan(r.dest()...); err != nil {
-		return store.Grant{}, mapErr(err)
+func scanGrant(row scanner) (store.Grant, error) { return scanRecord[store.Grant, grantRow](row) }
+
+// record is a row's columns as scanned (grantRow, tokenRow): dest is what
+// Scan fills, parse the record made of it.
+type record[T any, R any] interface {
+	*R
+	dest() []any
+	parse() (T, error)
+}
+
+// scanRecord scans one row into an R and parses it.
+func scanRecord[T any, R any, P record[T, R]](row scanner) (T, error) {
+	var r R
+	if err := row.Scan(P(&r).dest()...); err != nil {
+		var zero T
+		return zero, mapErr(err)
 	}
-	return r.parse()
+	return P(&r).parse()
 }
 
 // grantRow holds the columns of grantCols as scanned.

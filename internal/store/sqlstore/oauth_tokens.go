@@ -234,11 +234,7 @@ func (s *DB) PollDevice(ctx context.Context, deviceHash string, now int64, redee
 const tokenCols = "id, hash, kind, app_id, grant_id, family_id, session_name, permissions, bot_ids, all_workspaces, workspace_ids, expires_at, created_at, revoked_at, rotated_at"
 
 func scanToken(row scanner) (store.OAuthToken, error) {
-	var r tokenRow
-	if err := row.Scan(r.dest()...); err != nil {
-		return store.OAuthToken{}, mapErr(err)
-	}
-	return r.parse()
+	return scanRecord[store.OAuthToken, tokenRow](row)
 }
 
 // tokenRow holds the columns of tokenCols as scanned.
