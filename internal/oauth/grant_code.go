@@ -23,10 +23,10 @@ func (codeGrant) handle(ctx context.Context, s *Service, req *tokenRequest) (tok
 	}
 	now := s.Now().Unix()
 	var out issued
-	// One transaction: consume the code, check it, store the tokens and
-	// remember their family (so a second use can revoke them). The callback
-	// runs while the transaction holds a connection, so it calls nothing
-	// that reads the store: the store hands it the code's grant.
+	// Atomically: consume the code, check it, store the tokens and remember
+	// their family (so a second use can revoke them). The callback may run
+	// while a transaction holds a connection, so it calls nothing that reads
+	// the store: the store hands it the code's grant.
 	_, err = s.Store.ExchangeAuthCode(ctx, credential.Hash(req.Code), now, func(c store.AuthCode, g store.Grant) ([]store.OAuthToken, error) {
 		switch {
 		case c.AppID != app.ID:

@@ -26,13 +26,15 @@ func (deviceGrant) handle(ctx context.Context, s *Service, req *tokenRequest) (t
 		if err := s.devicePending(d, app, now, 0); err != nil {
 			return nil, err
 		}
-		// The tokens are stored and the code redeemed in one transaction.
+		// The tokens are stored and the code redeemed atomically.
 		out = s.mint(g, "", true, 0, tokenScope{})
 		return []store.OAuthToken{out.accessRec, out.refreshRec}, nil
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return tokenResponse{}, ErrInvalidGrant("unknown device code")
+	case errors.Is(err, store.ErrUsed): // a concurrent poll redeemed it
+		return tokenResponse{}, ErrInvalidGrant("device code already used")
 	case err != nil:
 		return tokenResponse{}, err
 	case d.Status == store.DeviceRedeemed && out.access != "":

@@ -25,8 +25,8 @@ func (refreshGrant) handle(ctx context.Context, s *Service, req *tokenRequest) (
 	now := s.Now().Unix()
 	var out issued
 	var sealErr error
-	// One transaction: read the old token and its grant, check them, rotate
-	// the token and store the new pair. The callback runs while the
+	// Atomically: read the old token and its grant, check them, rotate the
+	// token and store the new pair. The callback may run while a
 	// transaction holds a connection, so it calls nothing that reads the
 	// store.
 	retry, err := s.Store.RotateRefresh(ctx, credential.Hash(req.RefreshToken), now, int64(s.Lifetimes.RefreshRetry/time.Second),

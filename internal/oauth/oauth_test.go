@@ -400,6 +400,22 @@ func TestDeviceGrant(t *testing.T) {
 	if _, b := poll(expired["device_code"].(string)); b["error"] != "expired_token" {
 		t.Fatalf("expired, after garbage collection: %v", b)
 	}
+
+	// A poll whose redemption lost to another poll's is told the code was
+	// used (its minted tokens were never stored).
+	raced := start()
+	f.s.Store = lostRedemption{f.s.Store}
+	defer func() { f.s.Store = f.db }()
+	if status, b := poll(raced["device_code"].(string)); status != 400 || b["error"] != "invalid_grant" || b["error_description"] != "device code already used" {
+		t.Fatalf("a redemption lost to another poll: %d %v", status, b)
+	}
+}
+
+// lostRedemption is a store whose every poll lost a redemption race.
+type lostRedemption struct{ Store }
+
+func (lostRedemption) PollDevice(context.Context, string, int64, func(store.DeviceCode, store.Grant) ([]store.OAuthToken, error)) (store.DeviceCode, int64, error) {
+	return store.DeviceCode{}, 0, fmt.Errorf("redeemed by another poll: %w", store.ErrUsed)
 }
 
 func TestJWTGrant(t *testing.T) {

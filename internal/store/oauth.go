@@ -266,9 +266,11 @@ type AuthCodes interface {
 	// ErrUsed, after revoking the family the first use issued (which advances
 	// the revision). Expiry is the caller's to check.
 	//
-	// issue runs while the transaction holds a connection: it must not call
-	// the store (with every pooled connection held by such a transaction,
-	// nothing would proceed). What it needs, the store hands it.
+	// issue may run while a transaction holds a connection: it must not
+	// call the store (with every pooled connection held by such a
+	// transaction, nothing would proceed). What it needs, the store hands
+	// it. What it returns is discarded when another exchange consumed the
+	// code first (then this one is reuse).
 	ExchangeAuthCode(ctx context.Context, hash string, now int64, issue func(AuthCode, Grant) ([]OAuthToken, error)) (AuthCode, error)
 }
 
@@ -293,7 +295,11 @@ type DeviceCodes interface {
 	// says DeviceRedeemed), so of concurrent polls exactly one redeems and a
 	// crash keeps both or neither. An error from redeem is returned and
 	// stores nothing but the poll. Unknown (deleting a grant deletes its
-	// device codes): ErrNotFound.
+	// device codes): ErrNotFound. redeem may be called again when another
+	// poll changed the code meanwhile (the tokens of its last call are the
+	// ones stored); when that other poll redeemed the code after redeem was
+	// called, the tokens redeem returned are not stored: ErrUsed. Like
+	// ExchangeAuthCode's issue, redeem must not call the store.
 	PollDevice(ctx context.Context, deviceHash string, now int64, redeem func(DeviceCode, Grant) ([]OAuthToken, error)) (DeviceCode, int64, error)
 }
 
@@ -323,7 +329,8 @@ type OAuthTokens interface {
 	// the earlier rotation — and ErrUsed returned without calling issue.
 	// Revoked, or its grant deleted: ErrRevoked; unknown or not a refresh
 	// token: ErrNotFound. Like ExchangeAuthCode's, issue must not call the
-	// store.
+	// store, and what it returns is discarded when another rotation or a
+	// revocation came first (that decides the answer, as above).
 	RotateRefresh(ctx context.Context, oldHash string, now, retryWindow int64, issue func(old OAuthToken, g Grant) (Rotation, error)) (retry string, err error)
 	// The Revoke methods set RevokedAt on tokens not revoked yet.
 	// RevokeOAuthToken revokes the one token with that ID (RFC 7009 for an

@@ -18,12 +18,20 @@ import (
 
 const authCodeCols = "hash, app_id, grant_id, redirect_uri, code_challenge, challenge_method, expires_at, created_at, used_at, issued_family"
 
-func scanAuthCode(row scanner, extra ...any) (store.AuthCode, error) {
-	var c store.AuthCode
-	err := row.Scan(append([]any{&c.Hash, &c.AppID, &c.GrantID, &c.RedirectURI, &c.CodeChallenge, &c.ChallengeMethod,
-		&c.ExpiresAt, &c.CreatedAt, &c.UsedAt, &c.IssuedFamily}, extra...)...)
-	return c, mapErr(err)
+func scanAuthCode(row scanner) (store.AuthCode, error) {
+	return scanRecord[store.AuthCode, authCodeRow](row)
 }
+
+// authCodeRow holds the columns of authCodeCols as scanned.
+type authCodeRow struct{ c store.AuthCode }
+
+func (r *authCodeRow) dest() []any {
+	c := &r.c
+	return []any{&c.Hash, &c.AppID, &c.GrantID, &c.RedirectURI, &c.CodeChallenge, &c.ChallengeMethod,
+		&c.ExpiresAt, &c.CreatedAt, &c.UsedAt, &c.IssuedFamily}
+}
+
+func (r *authCodeRow) parse() (store.AuthCode, error) { return r.c, nil }
 
 func (s *DB) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 	ctx, cancel := s.bound(ctx)
@@ -39,6 +47,36 @@ func (s *DB) CreateAuthCode(ctx context.Context, c store.AuthCode) error {
 func (s *DB) ExchangeAuthCode(ctx context.Context, hash string, now int64, issue func(store.AuthCode, store.Grant) ([]store.OAuthToken, error)) (store.AuthCode, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
+	c, g, err := withGrant[store.AuthCode, authCodeRow](ctx, s, s.dbQueryRow, false, "oauth_auth_codes", authCodeCols, "hash", hash)
+	if err == nil && c.UsedAt == 0 && g.ID != "" {
+		c.UsedAt = now
+		ts, issueErr := issue(c, g)
+		gate := stmt{"UPDATE oauth_auth_codes SET used_at = ? WHERE hash = ? AND used_at = 0", []any{now, hash}}
+		if issueErr != nil {
+			ts = nil // the code stays consumed; nothing is stored
+		} else if len(ts) > 0 {
+			if err := oneFamily(ts); err != nil {
+				return store.AuthCode{}, err
+			}
+			c.IssuedFamily = ts[0].FamilyID
+			gate = stmt{"UPDATE oauth_auth_codes SET used_at = ?, issued_family = ? WHERE hash = ? AND used_at = 0", []any{now, c.IssuedFamily, hash}}
+		}
+		if ok, err := s.gatedWrite(ctx, gate, ts); err != nil || ok {
+			if err != nil {
+				return store.AuthCode{}, err
+			}
+			return c, issueErr
+		}
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.AuthCode{}, err
+	}
+	return s.exchangeAuthCodeTx(ctx, hash, now, issue)
+}
+
+// exchangeAuthCodeTx is ExchangeAuthCode in one transaction, which locks the
+// code: for a code used before, gone, or used by another exchange between
+// the optimistic read and write.
+func (s *DB) exchangeAuthCodeTx(ctx context.Context, hash string, now int64, issue func(store.AuthCode, store.Grant) ([]store.OAuthToken, error)) (store.AuthCode, error) {
 	var out store.AuthCode
 	var reused bool
 	var issueErr error
@@ -85,10 +123,8 @@ func (s *DB) ExchangeAuthCode(ctx context.Context, hash string, now int64, issue
 		if len(ts) == 0 {
 			return nil
 		}
-		for _, t := range ts {
-			if t.FamilyID != ts[0].FamilyID {
-				return fmt.Errorf("%w: tokens of one exchange share a family", store.ErrInvalid)
-			}
+		if err := oneFamily(ts); err != nil {
+			return err
 		}
 		ins, err := insertTokens(ts)
 		if err != nil {
@@ -106,15 +142,33 @@ func (s *DB) ExchangeAuthCode(ctx context.Context, hash string, now int64, issue
 	return out, issueErr
 }
 
+// oneFamily checks that the tokens of one exchange share a family.
+func oneFamily(ts []store.OAuthToken) error {
+	for _, t := range ts {
+		if t.FamilyID != ts[0].FamilyID {
+			return fmt.Errorf("%w: tokens of one exchange share a family", store.ErrInvalid)
+		}
+	}
+	return nil
+}
+
 // ---- device codes
 
 const deviceCols = "device_hash, user_code, app_id, workspace_id, grant_id, status, expires_at, created_at, last_polled_at"
 
 func scanDevice(row scanner) (store.DeviceCode, error) {
-	var d store.DeviceCode
-	err := row.Scan(&d.DeviceHash, &d.UserCode, &d.AppID, &d.WorkspaceID, &d.GrantID, &d.Status, &d.ExpiresAt, &d.CreatedAt, &d.LastPolledAt)
-	return d, mapErr(err)
+	return scanRecord[store.DeviceCode, deviceRow](row)
 }
+
+// deviceRow holds the columns of deviceCols as scanned.
+type deviceRow struct{ d store.DeviceCode }
+
+func (r *deviceRow) dest() []any {
+	d := &r.d
+	return []any{&d.DeviceHash, &d.UserCode, &d.AppID, &d.WorkspaceID, &d.GrantID, &d.Status, &d.ExpiresAt, &d.CreatedAt, &d.LastPolledAt}
+}
+
+func (r *deviceRow) parse() (store.DeviceCode, error) { return r.d, nil }
 
 func (s *DB) CreateDeviceCode(ctx context.Context, d store.DeviceCode) error {
 	ctx, cancel := s.bound(ctx)
@@ -184,6 +238,58 @@ func (s *DB) DenyDeviceCode(ctx context.Context, userCode string, now int64) err
 func (s *DB) PollDevice(ctx context.Context, deviceHash string, now int64, redeem func(store.DeviceCode, store.Grant) ([]store.OAuthToken, error)) (store.DeviceCode, int64, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
+	d, g, err := withGrant[store.DeviceCode, deviceRow](ctx, s, s.dbQueryRow, false, "oauth_device_codes", deviceCols, "device_hash", deviceHash)
+	minted := false // redeem was called
+	if err == nil && (d.Status != store.DeviceApproved || g.ID != "") {
+		prev := d.LastPolledAt
+		// The poll counts only if the code is as read: of concurrent polls
+		// one sees the other's time, for slow_down.
+		const where = " WHERE device_hash = ? AND status = ? AND last_polled_at = ?"
+		gate := stmt{"UPDATE oauth_device_codes SET last_polled_at = ?" + where, []any{now, deviceHash, string(d.Status), prev}}
+		var ts []store.OAuthToken
+		var redeemErr error
+		if redeem != nil && d.Status == store.DeviceApproved {
+			minted = true
+			if ts, redeemErr = redeem(d, g); redeemErr != nil {
+				ts = nil // stores nothing but the poll
+			} else {
+				gate = stmt{"UPDATE oauth_device_codes SET last_polled_at = ?, status = ?" + where,
+					[]any{now, string(store.DeviceRedeemed), deviceHash, string(d.Status), prev}}
+			}
+		}
+		if ok, err := s.gatedWrite(ctx, gate, ts); err != nil || ok {
+			if err != nil {
+				return store.DeviceCode{}, 0, err
+			}
+			d.LastPolledAt = now
+			if minted && redeemErr == nil {
+				d.Status = store.DeviceRedeemed
+			}
+			return d, prev, redeemErr
+		}
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.DeviceCode{}, 0, err
+	}
+	if !minted {
+		return s.pollDeviceTx(ctx, deviceHash, now, redeem)
+	}
+	// Another poll changed the code in between, and the tokens redeem
+	// minted were not stored. If that poll redeemed the code, this one must
+	// not answer as if it had (its caller holds those tokens).
+	again := false
+	d, prev, err := s.pollDeviceTx(ctx, deviceHash, now, func(d store.DeviceCode, g store.Grant) ([]store.OAuthToken, error) {
+		again = true
+		return redeem(d, g)
+	})
+	if err == nil && d.Status == store.DeviceRedeemed && !again {
+		return store.DeviceCode{}, 0, fmt.Errorf("device code redeemed by another poll: %w", store.ErrUsed)
+	}
+	return d, prev, err
+}
+
+// pollDeviceTx is PollDevice in one transaction, which locks the code: for
+// a code gone, or polled by another between the optimistic read and write.
+func (s *DB) pollDeviceTx(ctx context.Context, deviceHash string, now int64, redeem func(store.DeviceCode, store.Grant) ([]store.OAuthToken, error)) (store.DeviceCode, int64, error) {
 	var d store.DeviceCode
 	var prev int64
 	var redeemErr error
@@ -262,28 +368,35 @@ func (r *tokenRow) parse() (store.OAuthToken, error) {
 	return t, unmarshalList("token "+t.ID, r.bots, &t.BotIDs)
 }
 
-// tokenWithGrant is the read of a refresh: the token, locked on PostgreSQL,
-// with its grant, in one round trip. A token whose grant was deleted comes
-// with a zero grant.
-func (s *DB) tokenWithGrant(ctx context.Context, tx *sql.Tx, hash string) (store.OAuthToken, store.Grant, error) {
-	var tr tokenRow
+// withGrant reads the row of table whose key column is v (cols: the
+// columns R scans) with the grant its grant_id names, in one round trip; a
+// row without a grant (none yet, or deleted) comes with a zero grant. With
+// lock (in a transaction: read is txRows) the row is locked on PostgreSQL;
+// read is s.dbQueryRow for the optimistic read, outside any transaction (on
+// SQLite by a reader, not the writer).
+func withGrant[T any, R any, P record[T, R]](ctx context.Context, s *DB, read rowReader, lock bool, table, cols, key, v string) (T, store.Grant, error) {
+	var r R
 	var gr grantRow
-	err := s.txQueryRow(ctx, tx, s.q("SELECT "+qualify("t", tokenCols)+", "+qualify("g", grantCols)+
-		" FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id WHERE t.hash = ?"+s.forUpdate("t")), hash).
-		Scan(append(tr.dest(), gr.dest()...)...)
-	if errors.Is(err, sql.ErrNoRows) { // no such token, or its grant is gone
-		t, err := scanToken(s.txQueryRow(ctx, tx, s.q("SELECT "+tokenCols+" FROM oauth_tokens WHERE hash = ?"+s.forUpdate()), hash))
-		return t, store.Grant{}, err
+	forUpdate, forUpdateOfT := "", ""
+	if lock {
+		forUpdate, forUpdateOfT = s.forUpdate(), s.forUpdate("t")
+	}
+	err := read(ctx, s.q("SELECT "+qualify("t", cols)+", "+qualify("g", grantCols)+" FROM "+table+
+		" t JOIN oauth_grants g ON g.id = t.grant_id WHERE t."+key+" = ?"+forUpdateOfT), v).Scan(append(P(&r).dest(), gr.dest()...)...)
+	if errors.Is(err, sql.ErrNoRows) { // no such row, or no grant
+		row, err := scanRecord[T, R, P](read(ctx, s.q("SELECT "+cols+" FROM "+table+" WHERE "+key+" = ?"+forUpdate), v))
+		return row, store.Grant{}, err
 	}
 	if err != nil {
-		return store.OAuthToken{}, store.Grant{}, mapErr(err)
+		var zero T
+		return zero, store.Grant{}, mapErr(err)
 	}
-	t, err := tr.parse()
+	row, err := P(&r).parse()
 	if err != nil {
-		return t, store.Grant{}, err
+		return row, store.Grant{}, err
 	}
 	g, err := gr.parse()
-	return t, g, err
+	return row, g, err
 }
 
 // insertTokens is the one multi-row INSERT that stores ts (a grant issues
@@ -294,31 +407,54 @@ func insertTokens(ts []store.OAuthToken) (stmt, error) {
 		return stmt{}, nil
 	}
 	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	args, err := tokenArgs(ts)
+	if err != nil {
+		return stmt{}, err
+	}
+	query := "INSERT INTO oauth_tokens (" + tokenCols + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", len(ts)), ", ")
+	return stmt{query, args}, nil
+}
+
+// insertTokensWhere is insertTokens storing ts only where cond holds
+// (PostgreSQL: an INSERT … SELECT, whose VALUES name the types of the
+// integer columns, which PostgreSQL would otherwise take for text).
+func insertTokensWhere(ts []store.OAuthToken, cond string) (stmt, error) {
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS BIGINT), ?, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))"
+	args, err := tokenArgs(ts)
+	if err != nil {
+		return stmt{}, err
+	}
+	query := "INSERT INTO oauth_tokens (" + tokenCols + ") SELECT * FROM (VALUES " +
+		strings.TrimSuffix(strings.Repeat(row+", ", len(ts)), ", ") + ") AS v WHERE " + cond
+	return stmt{query, args}, nil
+}
+
+// tokenArgs checks ts and returns their values in the order of tokenCols.
+func tokenArgs(ts []store.OAuthToken) ([]any, error) {
 	args := make([]any, 0, 15*len(ts))
 	for _, t := range ts {
 		switch {
 		case t.ID == "" || t.Hash == "" || t.AppID == "" || t.GrantID == "" || t.FamilyID == "":
-			return stmt{}, fmt.Errorf("%w: token needs an ID, a hash, an app, a grant and a family", store.ErrInvalid)
+			return nil, fmt.Errorf("%w: token needs an ID, a hash, an app, a grant and a family", store.ErrInvalid)
 		case t.Kind != store.TokenAccess && t.Kind != store.TokenRefresh:
-			return stmt{}, fmt.Errorf("%w: token kind %q", store.ErrInvalid, t.Kind)
+			return nil, fmt.Errorf("%w: token kind %q", store.ErrInvalid, t.Kind)
 		}
 		perms, err := marshalList(t.Permissions)
 		if err != nil {
-			return stmt{}, err
+			return nil, err
 		}
 		bots, err := marshalList(t.BotIDs)
 		if err != nil {
-			return stmt{}, err
+			return nil, err
 		}
 		wss, err := marshalList(t.WorkspaceIDs)
 		if err != nil {
-			return stmt{}, err
+			return nil, err
 		}
 		args = append(args, t.ID, t.Hash, string(t.Kind), t.AppID, t.GrantID, t.FamilyID, t.SessionName, perms, bots,
 			boolInt(t.AllWorkspaces), wss, t.ExpiresAt, t.CreatedAt, t.RevokedAt, t.RotatedAt)
 	}
-	query := "INSERT INTO oauth_tokens (" + tokenCols + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", len(ts)), ", ")
-	return stmt{query, args}, nil
+	return args, nil
 }
 
 func (s *DB) CreateOAuthTokens(ctx context.Context, ts ...store.OAuthToken) error {
@@ -356,6 +492,30 @@ var errReuse = errors.New("refresh token reused")
 func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now, retryWindow int64, issue func(store.OAuthToken, store.Grant) (store.Rotation, error)) (string, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
+	old, g, err := withGrant[store.OAuthToken, tokenRow](ctx, s, s.dbQueryRow, false, "oauth_tokens", tokenCols, "hash", oldHash)
+	if err == nil && old.Kind == store.TokenRefresh && old.RotatedAt == 0 && old.RevokedAt == 0 && g.ID != "" {
+		rot, err := issue(old, g)
+		if err != nil {
+			return "", err // nothing changes
+		}
+		if err := checkRotation(old, rot); err != nil {
+			return "", err
+		}
+		gate := stmt{"UPDATE oauth_tokens SET rotated_at = ?, retry_blob = ?, rotated_to = ? WHERE hash = ? AND rotated_at = 0 AND revoked_at = 0",
+			[]any{now, rot.Retry, rot.Refresh.Hash, oldHash}}
+		if ok, err := s.gatedWrite(ctx, gate, []store.OAuthToken{rot.Access, rot.Refresh}); err != nil || ok {
+			return "", err
+		}
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
+	return s.rotateRefreshTx(ctx, oldHash, now, retryWindow, issue)
+}
+
+// rotateRefreshTx is RotateRefresh in one transaction, which locks the
+// token: for a token rotated, revoked or gone, and for one rotated or
+// revoked by another between the optimistic read and write.
+func (s *DB) rotateRefreshTx(ctx context.Context, oldHash string, now, retryWindow int64, issue func(store.OAuthToken, store.Grant) (store.Rotation, error)) (string, error) {
 	reused := false
 	var issueErr error
 	var retry string
@@ -364,7 +524,7 @@ func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now, retryWindow
 		// Concurrent rotators of one token queue on its row lock (PostgreSQL;
 		// SQLite serialises writers anyway): the first rotates, the others
 		// then see it rotated, which is reuse.
-		old, g, err := s.tokenWithGrant(ctx, tx, oldHash)
+		old, g, err := withGrant[store.OAuthToken, tokenRow](ctx, s, s.txRows(tx), true, "oauth_tokens", tokenCols, "hash", oldHash)
 		if err != nil {
 			return err
 		}
@@ -399,19 +559,15 @@ func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now, retryWindow
 			issueErr = err
 			return err // roll back: nothing changes
 		}
-		newAccess, newRefresh := rot.Access, rot.Refresh
-		if newAccess.FamilyID != old.FamilyID || newRefresh.FamilyID != old.FamilyID {
-			return fmt.Errorf("%w: rotated tokens must stay in family %s", store.ErrInvalid, old.FamilyID)
+		if err := checkRotation(old, rot); err != nil {
+			return err
 		}
-		if newAccess.Kind != store.TokenAccess || newRefresh.Kind != store.TokenRefresh {
-			return fmt.Errorf("%w: rotation issues an access and a refresh token", store.ErrInvalid)
-		}
-		ins, err := insertTokens([]store.OAuthToken{newAccess, newRefresh})
+		ins, err := insertTokens([]store.OAuthToken{rot.Access, rot.Refresh})
 		if err != nil {
 			return err
 		}
 		return s.execAll(ctx, tx, ins, stmt{"UPDATE oauth_tokens SET rotated_at = ?, retry_blob = ?, rotated_to = ? WHERE hash = ?",
-			[]any{now, rot.Retry, newRefresh.Hash, oldHash}})
+			[]any{now, rot.Retry, rot.Refresh.Hash, oldHash}})
 	})
 	switch {
 	case issueErr != nil:
@@ -420,6 +576,17 @@ func (s *DB) RotateRefresh(ctx context.Context, oldHash string, now, retryWindow
 		return "", fmt.Errorf("%w: %w", errReuse, store.ErrUsed)
 	}
 	return retry, err
+}
+
+// checkRotation checks what issue returned for rotating old.
+func checkRotation(old store.OAuthToken, rot store.Rotation) error {
+	if rot.Access.FamilyID != old.FamilyID || rot.Refresh.FamilyID != old.FamilyID {
+		return fmt.Errorf("%w: rotated tokens must stay in family %s", store.ErrInvalid, old.FamilyID)
+	}
+	if rot.Access.Kind != store.TokenAccess || rot.Refresh.Kind != store.TokenRefresh {
+		return fmt.Errorf("%w: rotation issues an access and a refresh token", store.ErrInvalid)
+	}
+	return nil
 }
 
 // retryOf returns the Retry kept with a rotated refresh token when the token

@@ -95,8 +95,10 @@ func openStore(t *testing.T, b backend, opts ...sqlstore.Option) *sqlstore.DB {
 }
 
 func runConformance(t *testing.T, b backend) {
-	storetest.Run(t, func(t *testing.T) store.Store { return openStore(t, b) },
-		func(t *testing.T, conns int) store.Store { return openStore(t, b, sqlstore.MaxConns(conns)) })
+	open := func(t *testing.T) store.Store { return openStore(t, b) }
+	storetest.Run(t, open, func(t *testing.T, conns int) store.Store { return openStore(t, b, sqlstore.MaxConns(conns)) })
+	// sqlstore's grants read optimistically (stmt.go, gatedWrite).
+	t.Run("GrantRaces", func(t *testing.T) { storetest.RunGrantRaces(t, open) })
 }
 
 func TestSQLite(t *testing.T) { runConformance(t, sqliteBackend()) }

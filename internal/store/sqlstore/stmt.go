@@ -1,9 +1,12 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -85,6 +88,16 @@ func (s *DB) dbExec(ctx context.Context, query string, args ...any) (sql.Result,
 		return st.ExecContext(ctx, args...)
 	}
 	return s.db.ExecContext(ctx, query, args...)
+}
+
+// rowReader reads one row: s.dbQueryRow, or txRows(tx).
+type rowReader func(ctx context.Context, query string, args ...any) *sql.Row
+
+// txRows reads rows in tx.
+func (s *DB) txRows(tx *sql.Tx) rowReader {
+	return func(ctx context.Context, query string, args ...any) *sql.Row {
+		return s.txQueryRow(ctx, tx, query, args...)
+	}
 }
 
 // dbQueryRow is s.db.QueryRowContext through a prepared statement.
@@ -181,4 +194,75 @@ func joinStmts(stmts []stmt) stmt {
 	}
 	b.WriteString(stmts[last].query)
 	return stmt{b.String(), append(args, stmts[last].args...)}
+}
+
+// Optimistic grants. A code exchange, device redemption or refresh reads
+// its row with the grant (withGrant, without a lock, outside a transaction),
+// mints the tokens, and stores them with gatedWrite: an UPDATE of that row
+// that names in its WHERE the state it was read in, and the tokens' INSERT,
+// which happens only if that UPDATE changed the row. On PostgreSQL that is
+// one statement, so a grant takes two round trips where a transaction took
+// four or five (BEGIN, a locked read, the grant, the writes, COMMIT); on
+// SQLite the read runs on a reader, concurrently, and the writer, which all
+// writes queue for, runs only the writes. When the row changed in between
+// (another exchange, poll or rotation of the same row: rare, and never of
+// one client's own sequential requests) nothing is written and the grant
+// runs again as the transaction that locks the row, which decides as before
+// (reuse, retry, revoked).
+
+// errStale is a gate's UPDATE that changed no row.
+var errStale = errors.New("the row changed since it was read")
+
+// gatedWrite runs gate, an UPDATE of one row, and stores ts only if it
+// changed that row, atomically. It reports whether it did (false: the row
+// had changed, nothing was written).
+func (s *DB) gatedWrite(ctx context.Context, gate stmt, ts []store.OAuthToken) (bool, error) {
+	if s.dialect != Postgres {
+		ins, err := insertTokens(ts)
+		if err != nil {
+			return false, err
+		}
+		err = s.inTx(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
+			res, err := s.txExec(ctx, tx, s.q(gate.query), gate.args...)
+			if err != nil {
+				return mapErr(err)
+			}
+			if n, err := res.RowsAffected(); err != nil || n != 1 {
+				return cmp.Or(err, errStale)
+			}
+			return s.execAll(ctx, tx, ins)
+		})
+		if errors.Is(err, errStale) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	query := "WITH gate AS (" + gate.query + " RETURNING 1)"
+	args := slices.Clip(gate.args)
+	if len(ts) > 0 {
+		ins, err := insertTokensWhere(ts, "EXISTS (SELECT 1 FROM gate)")
+		if err != nil {
+			return false, err
+		}
+		query += ", ins AS (" + ins.query + ")"
+		args = append(args, ins.args...)
+	}
+	query = s.q(query + " SELECT count(*) FROM gate")
+	var n int
+	if store.PendingAuditFrom(ctx) == nil {
+		err := unavailable(ctx, mapErr(s.dbQueryRow(ctx, query, args...).Scan(&n)))
+		return n == 1 && err == nil, err
+	}
+	// The audit event and the write in one transaction, rolled back (the
+	// event too) when the gate changed nothing.
+	err := s.inTx(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
+		if err := s.txQueryRow(ctx, tx, query, args...).Scan(&n); err != nil || n != 1 {
+			return cmp.Or(mapErr(err), errStale)
+		}
+		return nil
+	})
+	if errors.Is(err, errStale) {
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -127,13 +127,16 @@ func testConcurrentRedeemDevice(t *testing.T, f *fixture) {
 		got, _, err := f.s.PollDevice(f.ctx, d.DeviceHash, now, func(store.DeviceCode, store.Grant) ([]store.OAuthToken, error) {
 			return []store.OAuthToken{tok}, nil
 		})
+		mu.Lock()
+		defer mu.Unlock()
+		issued = append(issued, tok)
+		if errors.Is(err, store.ErrUsed) { // redeem was called, another poll redeemed first
+			return
+		}
 		if err != nil {
 			t.Errorf("PollDevice #%d: %v", i, err)
 			return
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		issued = append(issued, tok)
 		if got.Status == store.DeviceRedeemed && redeemedBy(f, tok) {
 			redeemed++
 		}
