@@ -127,7 +127,25 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.claimIDNode(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// claimIDNode takes the next ID node from the database's counter for the
+// IDs this process makes (store.NewID).
+func (s *DB) claimIDNode(ctx context.Context) error {
+	var node int64
+	err := s.inTx(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
+		return mapErr(tx.QueryRowContext(ctx, "UPDATE id_nodes SET next = next + 1 WHERE id = 1 RETURNING next").Scan(&node))
+	})
+	if err != nil {
+		return fmt.Errorf("claim an ID node: %w", err)
+	}
+	store.SetIDNode(node)
+	return nil
 }
 
 // Connect connects without migrating; Migrate must have been run.

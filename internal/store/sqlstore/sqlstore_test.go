@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -375,6 +376,35 @@ func TestMigrateAccountIsUser(t *testing.T) {
 		}
 		if es, err := s.ListAudit(ctx, store.AuditFilter{TargetType: "account", TargetID: uid}); err != nil || len(es) != 1 {
 			t.Errorf("audit events about the account = %+v, %v; want e1", es, err)
+		}
+	})
+}
+
+// TestOpenClaimsIDNode: each Open of a database takes the next ID node from
+// its counter, so processes sharing the database make different IDs.
+func TestOpenClaimsIDNode(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		node := func() int64 {
+			id, err := strconv.ParseInt(store.NewID(), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return id >> 12 & 1023
+		}
+		dsn := b.newDB(t)
+		var nodes []int64
+		for range 3 {
+			s, err := sqlstore.Open(t.Context(), dsn)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			nodes = append(nodes, node())
+			if err := s.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+		}
+		if nodes[1] != (nodes[0]+1)%1024 || nodes[2] != (nodes[1]+1)%1024 {
+			t.Errorf("nodes of three opens: %v, want consecutive", nodes)
 		}
 	})
 }

@@ -46,7 +46,7 @@ type enterpriseWorld struct {
 func (f *fixture) enterpriseWorld() enterpriseWorld {
 	f.t.Helper()
 	// Unique names: subtests may build several worlds in one store.
-	tag := store.NewID()[:8]
+	tag := store.NewID()[11:]
 	admin := f.user("boss-" + tag)
 	ent := f.enterprise("Acme", admin.ID)
 	eo := store.Owner{Type: store.OwnerEnterprise, ID: ent.ID}
@@ -141,7 +141,7 @@ func testAccountAuthorizationsCascade(t *testing.T, f *fixture) {
 			return f.s.PutEnterpriseMember(f.ctx, store.EnterpriseMember{EnterpriseID: w.ent.ID, UserID: w.admin.ID, Role: store.RoleAdmin, CreatedAt: f.tick()})
 		}, true},
 		{"member leaves", false, func(f *fixture, w enterpriseWorld) error {
-			f.putEnterpriseMember(w.ent.ID, f.user("second-"+store.NewID()[:8]).ID, store.RoleSuperAdmin)
+			f.putEnterpriseMember(w.ent.ID, f.user("second-"+store.NewID()[11:]).ID, store.RoleSuperAdmin)
 			return f.s.DeleteEnterpriseMember(f.ctx, w.ent.ID, w.admin.ID)
 		}, false},
 	} {
@@ -388,7 +388,7 @@ func testRemovedMemberCredentials(t *testing.T, f *fixture) {
 		}},
 	} {
 		t.Run(remove.name, func(t *testing.T) {
-			m := f.user("member-" + store.NewID()[:6])
+			m := f.user("member-" + store.NewID()[13:])
 			f.putEnterpriseMember(w.ent.ID, m.ID, store.RoleAdmin)
 			entPAT := f.credential(store.Credential{UserID: m.ID, Owner: eo, Permissions: []string{"Conversation.create"}, AllWorkspaces: true})
 			ownPAT := f.credential(store.Credential{UserID: m.ID, Owner: m.Account(), Permissions: []string{"Conversation.create"}, AllWorkspaces: true})

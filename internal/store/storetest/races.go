@@ -135,7 +135,7 @@ func testRefreshRevokedMeanwhile(t *testing.T, f *fixture) {
 // approvedDevice stores a device code and approves it.
 func (f *fixture) approvedDevice(o oauthSetup) store.DeviceCode {
 	f.t.Helper()
-	d := f.newDeviceCode(o, "RACE-"+store.NewID()[:4])
+	d := f.newDeviceCode(o, "RACE-"+store.NewID()[15:])
 	checkErr(f.t, "CreateDeviceCode", f.s.CreateDeviceCode(f.ctx, d), nil)
 	checkErr(f.t, "ApproveDeviceCode", f.s.ApproveDeviceCode(f.ctx, d.UserCode, o.grant.ID, f.tick()), nil)
 	return d
