@@ -16,6 +16,7 @@ import (
 
 	"github.com/cozeauth/cozeauth/internal/config"
 	"github.com/cozeauth/cozeauth/internal/credential"
+	"github.com/cozeauth/cozeauth/internal/gcfloor"
 	"github.com/cozeauth/cozeauth/internal/identity"
 	"github.com/cozeauth/cozeauth/internal/permission"
 	"github.com/cozeauth/cozeauth/internal/server"
@@ -50,6 +51,7 @@ func newServe() *cobra.Command {
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long to let in-flight requests finish on SIGTERM")
 	f.DurationVar(&cfg.DBTimeout, "db-timeout", cfg.DBTimeout, "bound of each database call of a request (waiting for a connection included); past it the request gets 503")
 	f.IntVar(&cfg.DBMaxConns, "db-max-conns", cfg.DBMaxConns, "database connection pool size (0: 8 on SQLite, 32 on PostgreSQL)")
+	f.IntVar(&cfg.GCHeapFloorMiB, "gc-heap-floor", cfg.GCHeapFloorMiB, "MiB the heap may reach before the garbage collector runs; above it GOGC applies as usual (0: GOGC alone)")
 	f.DurationVar(&cfg.AccessTokenTTL, "access-token-ttl", cfg.AccessTokenTTL, "lifetime of OAuth access tokens (JWT grants use duration_seconds)")
 	f.DurationVar(&cfg.RefreshTokenTTL, "refresh-token-ttl", cfg.RefreshTokenTTL, "lifetime of OAuth refresh tokens")
 	f.DurationVar(&cfg.AuthCodeTTL, "auth-code-ttl", cfg.AuthCodeTTL, "lifetime of authorization codes")
@@ -91,6 +93,7 @@ func serve(cmd *cobra.Command, cfg config.Config) error {
 	flushCtx, stopFlush := context.WithCancel(context.Background())
 	defer stopFlush()
 	go logBuf.Run(flushCtx, 200*time.Millisecond)
+	defer gcfloor.Start(uint64(cfg.GCHeapFloorMiB) << 20).Stop()
 
 	s, err := sqlstore.Open(ctx, cfg.DB, sqlstore.MaxConns(cfg.DBMaxConns))
 	if err != nil {

@@ -45,6 +45,9 @@ type Config struct {
 	// DBMaxConns is the size of the connection pool (0: the backend's
 	// default, 8 on SQLite and 32 on PostgreSQL).
 	DBMaxConns int
+	// GCHeapFloorMiB is the heap size in MiB below which the garbage
+	// collector does not run (internal/gcfloor); 0 leaves GOGC alone.
+	GCHeapFloorMiB int
 
 	// OAuth lifetimes and JWT audiences.
 	AccessTokenTTL     time.Duration
@@ -121,6 +124,7 @@ func Default() Config {
 		LastUsedFlush:   10 * time.Second,
 		ShutdownTimeout: 15 * time.Second,
 		DBTimeout:       5 * time.Second,
+		GCHeapFloorMiB:  32,
 
 		AccessTokenTTL:     15 * time.Minute,
 		RefreshTokenTTL:    30 * 24 * time.Hour,
@@ -234,6 +238,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DBMaxConns < 0 {
 		errs = append(errs, fmt.Errorf("--db-max-conns %d: want 0 (the backend's default) or more", c.DBMaxConns))
+	}
+	if c.GCHeapFloorMiB < 0 || c.GCHeapFloorMiB > 1<<20 {
+		errs = append(errs, fmt.Errorf("--gc-heap-floor %d: want from 0 (off) to 1048576 MiB", c.GCHeapFloorMiB))
 	}
 	errs = append(errs, c.validateUpstream()...)
 	if c.ShutdownTimeout <= 0 {

@@ -30,6 +30,8 @@ func TestValidate(t *testing.T) {
 		{name: "trusted proxies", mutate: func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/8,192.0.2.7"} }, public: "http://127.0.0.1:8080"},
 		{name: "cors origins", mutate: func(c *Config) { c.CORSOrigins = []string{"https://App.example.com/", " http://localhost:5173"} }, public: "http://127.0.0.1:8080"},
 		{name: "cors origin with a path", mutate: func(c *Config) { c.CORSOrigins = []string{"https://app.example.com/cb"} }, wantErr: "--cors-origin"},
+		{name: "gc heap floor negative", mutate: func(c *Config) { c.GCHeapFloorMiB = -1 }, wantErr: "--gc-heap-floor"},
+		{name: "gc heap floor off", mutate: func(c *Config) { c.GCHeapFloorMiB = 0 }, public: "http://127.0.0.1:8080"},
 		{name: "cors wildcard", mutate: func(c *Config) { c.CORSOrigins = []string{"*"} }, wantErr: "--cors-origin"},
 	}
 	for _, tc := range tests {

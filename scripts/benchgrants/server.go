@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cozeauth/cozeauth/internal/config"
+	"github.com/cozeauth/cozeauth/internal/gcfloor"
 	"github.com/cozeauth/cozeauth/internal/server"
 	"github.com/cozeauth/cozeauth/internal/store/sqlstore"
 )
@@ -65,9 +66,11 @@ func startServer(bin, addr, dsn string) (stop func(), err error) {
 		s.Close()
 		return nil, err
 	}
+	gc := gcfloor.Start(uint64(cfg.GCHeapFloorMiB) << 20)
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx, ln) }()
 	return func() {
+		gc.Stop()
 		cancel()
 		if err := <-done; err != nil {
 			fmt.Fprintln(os.Stderr, "benchgrants: in-process server:", err)

@@ -78,7 +78,7 @@ func main() {
 	flag.DurationVar(&o.load.duration, "duration", 10*time.Second, "each measured wrk run")
 	flag.DurationVar(&o.load.warmup, "warmup", 3*time.Second, "wrk warm-up per target before the first measured run")
 	flag.BoolVar(&o.writeCheck, "write-check", true, "after the ratio runs, serve a load with --last-used-flush=1h and count database writes")
-	flag.StringVar(&o.profileDir, "profile", "", "also run the server in-process under the same load and write CPU profiles to this directory")
+	flag.StringVar(&o.profileDir, "profile", "", "also run the server in-process under the same load and write CPU and allocation profiles to this directory")
 	flag.BoolVar(&o.discardLogs, "discard-server-log", false, "send the server's log to /dev/null instead of a file (default: a file, as with a real deployment)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temp directory (databases, logs)")
 	flag.Float64Var(&o.ratioTarget, "ratio-target", 0.9, "ratio the server should reach (reported, not enforced)")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cozeauth/cozeauth/internal/config"
+	"github.com/cozeauth/cozeauth/internal/gcfloor"
 	"github.com/cozeauth/cozeauth/internal/server"
 	"github.com/cozeauth/cozeauth/internal/store/sqlstore"
 
@@ -76,6 +77,7 @@ func (b *bench) profileOne(ctx context.Context, d *database, token string, acces
 	if err != nil {
 		return wrkResult{}, "", err
 	}
+	defer gcfloor.Start(uint64(cfg.GCHeapFloorMiB) << 20).Stop()
 	sctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	var runErr error
@@ -104,12 +106,33 @@ func (b *bench) profileOne(ctx context.Context, d *database, token string, acces
 		return wrkResult{}, "", err
 	}
 	defer f.Close()
+	// The allocation profile counts from the process's start; one written
+	// before the run and one after give the run's own allocations as
+	// `go tool pprof -base NAME.allocs-before.pprof NAME.allocs.pprof`.
+	if err := writeAllocs(filepath.Join(b.o.profileDir, name+".allocs-before.pprof")); err != nil {
+		return wrkResult{}, "", err
+	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		return wrkResult{}, "", err
 	}
 	r, err := b.measure(ctx, t, b.o.load.duration, true)
 	pprof.StopCPUProfile()
+	if err == nil {
+		err = writeAllocs(filepath.Join(b.o.profileDir, name+".allocs.pprof"))
+	}
 	return r, path, err
+}
+
+func writeAllocs(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // logger is the server's buffered logger as `cozeauth serve` sets it up
