@@ -12,7 +12,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/cozeauth/cozeauth/internal/jsonstr"
 )
 
 // Buffered is an io.Writer that buffers until Flush.
@@ -114,72 +115,20 @@ func WriteAccess(h slog.Handler, a Access) bool {
 	line := append((*bp)[:0], `{"time":"`...)
 	line = a.Time.AppendFormat(line, time.RFC3339Nano)
 	line = append(line, `","level":"INFO","msg":"request","method":`...)
-	line = appendJSONString(line, a.Method)
+	line = jsonstr.AppendSlog(line, a.Method)
 	line = append(line, `,"path":`...)
-	line = appendJSONString(line, a.Path)
+	line = jsonstr.AppendSlog(line, a.Path)
 	line = append(line, `,"route":`...)
-	line = appendJSONString(line, a.Route)
+	line = jsonstr.AppendSlog(line, a.Route)
 	line = append(line, `,"status":`...)
 	line = strconv.AppendInt(line, int64(a.Status), 10)
 	line = append(line, `,"duration_us":`...)
 	line = strconv.AppendInt(line, a.DurationUS, 10)
 	line = append(line, `,"logid":`...)
-	line = appendJSONString(line, a.LogID)
+	line = jsonstr.AppendSlog(line, a.LogID)
 	line = append(line, "}\n"...)
 	_, _ = jh.b.Write(line)
 	*bp = line
 	linePool.Put(bp)
 	return true
-}
-
-// appendJSONString appends s as a JSON string as slog's JSON handler writes
-// it: invalid UTF-8 as U+FFFD; quotes, backslashes, control characters,
-// U+2028 and U+2029 escaped.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

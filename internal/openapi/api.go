@@ -14,6 +14,7 @@ import (
 	"github.com/cozeauth/cozeauth/internal/authz"
 	"github.com/cozeauth/cozeauth/internal/enterprise"
 	"github.com/cozeauth/cozeauth/internal/identity"
+	"github.com/cozeauth/cozeauth/internal/jsonstr"
 	"github.com/cozeauth/cozeauth/internal/permission"
 	"github.com/cozeauth/cozeauth/internal/store"
 )
@@ -120,6 +121,18 @@ type userProfile struct {
 	UserName  string `json:"user_name"`
 	NickName  string `json:"nick_name"`
 	AvatarURL string `json:"avatar_url"`
+}
+
+func (u userProfile) appendJSON(b []byte) []byte {
+	b = append(b, `{"user_id":`...)
+	b = jsonstr.Append(b, u.UserID)
+	b = append(b, `,"user_name":`...)
+	b = jsonstr.Append(b, u.UserName)
+	b = append(b, `,"nick_name":`...)
+	b = jsonstr.Append(b, u.NickName)
+	b = append(b, `,"avatar_url":`...)
+	b = jsonstr.Append(b, u.AvatarURL)
+	return append(b, '}')
 }
 
 // usersMe answers WIRE.md §8.1. A credential without a person (a SAT, an app

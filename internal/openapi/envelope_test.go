@@ -64,6 +64,8 @@ func TestWriteData(t *testing.T) {
 			Name string `json:"name"`
 		}{"1", "<b>&é\"</b>"}, "20261203232024fb5d6197acc6a6ff4cd9"},
 		{"raw", allowed, "20261203232024fb5d6197acc6a6ff4cd9"},
+		{"user profile", userProfile{"1578264790860567218", "demo", "Demo User", "http://127.0.0.1:8080/avatars/1578264790860567218.svg"}, "20261203232024fb5d6197acc6a6ff4cd9"},
+		{"user profile to escape", userProfile{"", "a\"b\\c", "<i>\b\f\n\x00 \xff \u2028 日本</i>", "https://x.example/a?b=1&c=2"}, "abc"},
 		{"slice", []int{1, 2}, "abc"},
 		{"empty map", map[string]string{}, ""},
 		{"log ID to escape", map[string]int{"a": 1}, `x"<y>`},
