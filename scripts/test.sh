@@ -137,6 +137,7 @@ FUZZ_TARGETS=(
 	"./internal/web FuzzSafeNext FuzzAcceptLanguage FuzzSessionCookie"
 	"./internal/server FuzzAuthzCheck"
 	"./internal/openapi FuzzDecodeCheck"
+	"./internal/jsonstr FuzzAppend"
 )
 go_fuzz() {
 	local line pkg targets target t0 log
