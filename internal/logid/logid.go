@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/hex"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,9 +29,31 @@ func New(now time.Time) string {
 		b[i] = byte(u1 >> (8 * i))
 	}
 	b[8], b[9] = byte(u2), byte(u2>>8)
-	buf := make([]byte, 0, 34)
-	buf = now.UTC().AppendFormat(buf, "20060102150405")
-	return string(hex.AppendEncode(buf, b[:]))
+	var buf [len(stampLayout) + 2*len(b)]byte
+	copy(buf[:], stampOf(now))
+	hex.Encode(buf[len(stampLayout):], b[:])
+	return string(buf[:])
+}
+
+const stampLayout = "20060102150405"
+
+// stamp is the last second's timestamp text: formatting it once a second
+// instead of per request.
+type stamp struct {
+	sec  int64
+	text string
+}
+
+var lastStamp atomic.Pointer[stamp]
+
+func stampOf(now time.Time) string {
+	sec := now.Unix()
+	if s := lastStamp.Load(); s != nil && s.sec == sec {
+		return s.text
+	}
+	s := &stamp{sec: sec, text: now.UTC().Format(stampLayout)}
+	lastStamp.Store(s)
+	return s.text
 }
 
 // With returns ctx carrying id.
