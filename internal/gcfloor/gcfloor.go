@@ -11,14 +11,14 @@
 // (GOMEMLIMIT) still wins over the floor.
 //
 // The runtime has no such setting, so after each collection the percentage is
-// set from the live heap that collection measured.
+// set from the live heap that collection measured (polled every 10 ms).
 package gcfloor
 
 import (
-	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
+	"time"
 )
 
 // liveMetric is the heap the last collection found live.
@@ -42,15 +42,25 @@ func Percent(floor, live uint64, base int) int {
 	return int((floor - live) * 100 / live)
 }
 
+// poll is how often the tuner looks for a finished collection. A cycle that
+// ends with much more live heap than the last one starts with a goal of
+// live×(1+percent/100) under the percentage set for the small heap; the
+// tuner lowers it within a poll, before the heap has grown far towards it.
+// (A cleanup run by each collection, the other way to hear of one, can miss
+// a cycle: an object allocated while the collector marks survives it.)
+const poll = 10 * time.Millisecond
+
 // Tuner keeps the floor until Stop.
 type Tuner struct {
 	floor uint64
 	base  int
+	stop  chan struct{}
+	done  chan struct{}
 
 	mu      sync.Mutex
-	stopped bool
 	percent int
-	sample  []metrics.Sample
+	cycles  uint64 // finished collections at the last tune
+	tuned   bool
 }
 
 // Start sets the floor (bytes) over the GOGC percentage in force now. With
@@ -58,13 +68,14 @@ type Tuner struct {
 func Start(floor uint64) *Tuner {
 	base := debug.SetGCPercent(100)
 	debug.SetGCPercent(base)
-	t := &Tuner{floor: floor, base: base, percent: base, sample: []metrics.Sample{{Name: liveMetric}}}
+	t := &Tuner{floor: floor, base: base, percent: base, stop: make(chan struct{}), done: make(chan struct{})}
 	if floor == 0 || base < 0 {
-		t.stopped = true
+		close(t.done)
 		return t
 	}
-	t.tune()
-	t.arm()
+	samples := []metrics.Sample{{Name: cyclesMetric}, {Name: liveMetric}}
+	t.tune(samples)
+	go t.run(samples)
 	return t
 }
 
@@ -75,49 +86,59 @@ func (t *Tuner) Percent() int {
 	return t.percent
 }
 
-// Stop restores the percentage Start found.
+// Stop ends the tuning and restores the percentage Start found.
 func (t *Tuner) Stop() {
+	select {
+	case <-t.done:
+		return
+	case t.stop <- struct{}{}:
+	}
+	<-t.done
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.stopped {
-		return
-	}
-	t.stopped = true
 	debug.SetGCPercent(t.base)
 	t.percent = t.base
 }
 
-// sentinel is garbage the moment arm returns; its cleanup runs after the
-// collection that finds it, once per cycle. It is larger than the tiny
-// allocator's 16 bytes so that it is freed on its own.
-type sentinel struct{ _ [64]byte }
-
-func (t *Tuner) arm() {
-	runtime.AddCleanup(new(sentinel), func(t *Tuner) {
-		if t.tune() {
-			t.arm()
+func (t *Tuner) run(samples []metrics.Sample) {
+	defer close(t.done)
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-t.stop:
+			return
+		case <-tick.C:
+			t.tune(samples)
 		}
-	}, t)
+	}
 }
 
-// tune sets the percentage from the last collection's live heap; it reports
-// false once stopped.
-func (t *Tuner) tune() bool {
+// cyclesMetric counts finished collections.
+const cyclesMetric = "/gc/cycles/total:gc-cycles"
+
+// tune sets the percentage from the last collection's live heap when a
+// collection has finished since the last call.
+func (t *Tuner) tune(samples []metrics.Sample) {
+	metrics.Read(samples)
+	cycles, live := uint64Of(samples[0]), uint64Of(samples[1])
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.stopped {
-		return false
+	if cycles == t.cycles && t.tuned {
+		return
 	}
-	metrics.Read(t.sample)
-	var live uint64
-	if v := t.sample[0].Value; v.Kind() == metrics.KindUint64 {
-		live = v.Uint64()
-	}
+	t.cycles, t.tuned = cycles, true
 	p := Percent(t.floor, live, t.base)
 	// A change under 1/8 is not worth a new goal.
 	if d := p - t.percent; d != 0 && (d*8 > t.percent || -d*8 > t.percent || p == t.base) {
 		debug.SetGCPercent(p)
 		t.percent = p
 	}
-	return true
+}
+
+func uint64Of(s metrics.Sample) uint64 {
+	if s.Value.Kind() == metrics.KindUint64 {
+		return s.Value.Uint64()
+	}
+	return 0
 }
