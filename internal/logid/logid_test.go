@@ -17,7 +17,7 @@ func TestNew(t *testing.T) {
 			t.Errorf("New(%s) = %q, want %s and 20 hex digits", at, id, want)
 		}
 	}
-	if New(base) == New(base) {
+	if a, b := New(base), New(base); a == b {
 		t.Error("two IDs in one second are equal")
 	}
 	if n := testing.AllocsPerRun(100, func() { _ = New(base) }); n != 1 {
