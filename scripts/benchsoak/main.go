@@ -9,7 +9,7 @@
 // The load starts on a database a prefill has brought to 100k tokens, the
 // size the other benchmarks use. On an empty one the RSS rises for the first
 // two to three minutes while SQLite's page caches fill to their bounds (the
-// writer's 32 MiB, 2 MiB per reading connection) as the database grows, and
+// writer's 8 MiB, 2 MiB per reading connection) as the database grows, and
 // the comparison would measure that filling rather than a leak.
 package main
 
