@@ -319,7 +319,7 @@ func (s *Service) Approve(ctx context.Context, req *AuthorizeRequest, c Choice) 
 	if err != nil {
 		return "", err
 	}
-	code := credential.NewToken(prefixCode)
+	code := credential.NewOrderedToken(prefixCode)
 	now := s.Now()
 	// The code remembers the redirect URI only when the client named it: then
 	// the exchange must name the same one (RFC 6749 §4.1.3).

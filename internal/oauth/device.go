@@ -98,7 +98,7 @@ func (s *Service) startDevice(ctx context.Context, clientID, workspaceID string)
 		}
 	}
 	now := s.Now()
-	device := credential.NewToken(prefixDevice)
+	device := credential.NewOrderedToken(prefixDevice)
 	d := store.DeviceCode{DeviceHash: credential.Hash(device), AppID: app.ID, WorkspaceID: workspaceID,
 		Status: store.DevicePending, ExpiresAt: now.Add(s.Lifetimes.DeviceCode).Unix(), CreatedAt: now.Unix()}
 	for attempt := 0; ; attempt++ {

@@ -68,13 +68,13 @@ func (s *Service) mint(g store.Grant, family string, withRefresh bool, accessTTL
 		narrow.allWorkspaces, narrow.workspaceIDs, narrow.scoped = g.AllWorkspaces, g.WorkspaceIDs, true
 	}
 	var out issued
-	out.access = credential.NewToken(PrefixAccess)
+	out.access = credential.NewOrderedToken(PrefixAccess)
 	out.accessRec = store.OAuthToken{ID: store.NewID(), Hash: credential.Hash(out.access), Kind: store.TokenAccess,
 		AppID: g.AppID, GrantID: g.ID, FamilyID: family, SessionName: narrow.sessionName,
 		Permissions: narrow.permissions, BotIDs: narrow.botIDs, AllWorkspaces: narrow.allWorkspaces,
 		WorkspaceIDs: narrow.workspaceIDs, ExpiresAt: now + accessTTLSeconds, CreatedAt: now}
 	if withRefresh {
-		out.refresh = credential.NewToken(PrefixRefresh)
+		out.refresh = credential.NewOrderedToken(PrefixRefresh)
 		out.refreshRec = store.OAuthToken{ID: store.NewID(), Hash: credential.Hash(out.refresh), Kind: store.TokenRefresh,
 			AppID: g.AppID, GrantID: g.ID, FamilyID: family, Permissions: narrow.permissions, BotIDs: narrow.botIDs,
 			AllWorkspaces: narrow.allWorkspaces, WorkspaceIDs: narrow.workspaceIDs,

@@ -66,8 +66,15 @@ func (e *env) consent(t *testing.T, f oauthFixture, user store.User, perms []str
 
 func (e *env) issue(t *testing.T, f oauthFixture, ttl time.Duration) tokenPair {
 	t.Helper()
+	return e.issueMinted(t, f, ttl, credential.NewOrderedToken)
+}
+
+// issueMinted is issue with tokens made by mint: credential.NewToken made
+// the OAuth tokens that earlier versions stored.
+func (e *env) issueMinted(t *testing.T, f oauthFixture, ttl time.Duration, mint func(prefix string) string) tokenPair {
+	t.Helper()
 	now := time.Now().Unix()
-	p := tokenPair{access: credential.NewToken(oauth.PrefixAccess), refresh: credential.NewToken(oauth.PrefixRefresh),
+	p := tokenPair{access: mint(oauth.PrefixAccess), refresh: mint(oauth.PrefixRefresh),
 		accessID: store.NewID(), refreshID: store.NewID(), family: store.NewID(), accessExp: now + int64(ttl.Seconds()), createdAt: now}
 	rec := func(id, tok string, kind store.TokenKind, exp int64) store.OAuthToken {
 		return store.OAuthToken{ID: id, Hash: credential.Hash(tok), Kind: kind, AppID: f.app.ID, GrantID: f.grant.ID, FamilyID: p.family,
@@ -174,6 +181,7 @@ func TestIntrospection(t *testing.T) {
 	// but alice's app).
 	spa := e.mkApp(t, e.alice, store.ClientSinglePageOrNative, []string{"Bot.chat", "Workspace.list"}, "http://localhost:3000/cb")
 	aliceTokens := e.issue(t, e.consent(t, spa, e.alice, []string{"Workspace.list", "Bot.chat"}, e.ws1.ID), 15*time.Minute)
+	legacy := e.issueMinted(t, e.consent(t, spa, e.alice, []string{"Bot.chat"}), 15*time.Minute, credential.NewToken)
 	bobTokens := e.issue(t, e.consent(t, spa, bob, []string{"Bot.chat"}), 15*time.Minute)
 	// Bob's own app and consent: nothing of alice's.
 	bobApp := e.mkApp(t, bob, store.ClientTerminal, []string{"Bot.chat"})
@@ -206,6 +214,12 @@ func TestIntrospection(t *testing.T) {
 		{"own refresh token", introspector, aliceTokens.refresh, introspected{Active: true, TokenType: "refresh_token",
 			ClientID: spa.app.ClientID, Sub: e.alice.ID, Exp: aliceTokens.createdAt + 3600, Iat: aliceTokens.createdAt, Scope: "Bot.chat Workspace.list",
 			AccountID: alicePersonal, AccountType: "personal", WorkspaceIDs: []string{e.ws1.ID}}},
+		{"access token stored before ordered tokens", introspector, legacy.access, introspected{Active: true, TokenType: "access_token",
+			ClientID: spa.app.ClientID, Sub: e.alice.ID, Exp: legacy.accessExp, Iat: legacy.createdAt, Scope: "Bot.chat",
+			AccountID: alicePersonal, AccountType: "personal", WorkspaceIDs: []string{}, AllWorkspaces: true}},
+		{"refresh token stored before ordered tokens", introspector, legacy.refresh, introspected{Active: true, TokenType: "refresh_token",
+			ClientID: spa.app.ClientID, Sub: e.alice.ID, Exp: legacy.createdAt + 3600, Iat: legacy.createdAt, Scope: "Bot.chat",
+			AccountID: alicePersonal, AccountType: "personal", WorkspaceIDs: []string{}, AllWorkspaces: true}},
 		{"another tenant's token issued to the caller's app", introspector, bobTokens.access, introspected{Active: true, TokenType: "access_token",
 			ClientID: spa.app.ClientID, Sub: bob.ID, Exp: bobTokens.accessExp, Iat: bobTokens.createdAt, Scope: "Bot.chat",
 			AccountID: bob.AccountID, AccountType: "personal", WorkspaceIDs: []string{}, AllWorkspaces: true}},
@@ -224,7 +238,8 @@ func TestIntrospection(t *testing.T) {
 		{"revoked refresh token", introspector, revoked.refresh, introspected{}},
 		{"deactivated app", introspector, deactTokens.access, introspected{}},
 		{"unknown PAT", introspector, credential.NewToken("pat_"), introspected{}},
-		{"unknown access token", introspector, credential.NewToken(oauth.PrefixAccess), introspected{}},
+		{"unknown access token", introspector, credential.NewOrderedToken(oauth.PrefixAccess), introspected{}},
+		{"unknown access token of the earlier form", introspector, credential.NewToken(oauth.PrefixAccess), introspected{}},
 		{"malformed", introspector, "not a token", introspected{}},
 	}
 	for _, tt := range tests {

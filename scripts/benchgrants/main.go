@@ -407,7 +407,7 @@ func signJWTs(priv *rsa.PrivateKey, kid string, n int, claims func(i int) jwt.Ma
 func storeCodes(ctx context.Context, db *sqlstore.DB, app store.App, g store.Grant, n int) ([]string, error) {
 	now := time.Now()
 	return prepare(n, func(i int) (string, error) {
-		code := credential.NewToken("czc_")
+		code := credential.NewOrderedToken("czc_")
 		return code, db.CreateAuthCode(ctx, store.AuthCode{Hash: credential.Hash(code), AppID: app.ID, GrantID: g.ID,
 			RedirectURI: app.RedirectURIs[0], ExpiresAt: now.Add(time.Hour).Unix(), CreatedAt: now.Unix()})
 	})
@@ -419,7 +419,7 @@ func storeDeviceCodes(ctx context.Context, db *sqlstore.DB, app store.App, g sto
 	now := time.Now()
 	run := now.UnixNano()
 	return prepare(n, func(i int) (string, error) {
-		code := credential.NewToken("czd_")
+		code := credential.NewOrderedToken("czd_")
 		return code, db.CreateDeviceCode(ctx, store.DeviceCode{DeviceHash: credential.Hash(code), UserCode: fmt.Sprintf("B%d-%d", run, i),
 			AppID: app.ID, GrantID: g.ID, Status: store.DeviceApproved, ExpiresAt: now.Add(time.Hour).Unix(), CreatedAt: now.Unix()})
 	})
