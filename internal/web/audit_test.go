@@ -27,8 +27,9 @@ func (e *env) events(f store.AuditFilter) []store.AuditEvent {
 }
 
 // secretLike matches what must never be in an audit event: minted tokens and
-// secrets (by prefix), SHA-256 hashes, PEM blocks.
-var secretLike = regexp.MustCompile(`(pat|sat|czs|czu|czr)_[0-9A-Za-z]{8,}|\b[0-9a-f]{64}\b|BEGIN [A-Z ]*KEY`)
+// secrets (by prefix), SHA-256 hashes (alone or after an ordering key,
+// credential.Hash), PEM blocks.
+var secretLike = regexp.MustCompile(`(pat|sat|czs|czu|czr|czc|czd)_[0-9A-Za-z]{8,}|[0-9a-f]{64}|BEGIN [A-Z ]*KEY`)
 
 // TestAuditConsoleEvents: sign-in failure and success and console changes
 // each write one event naming the actor, the client IP and the target, and no
