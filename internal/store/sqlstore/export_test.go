@@ -12,3 +12,11 @@ func (s *DB) Exec(ctx context.Context, query string, args ...any) error {
 	_, err := s.db.ExecContext(ctx, s.q(query), args...)
 	return err
 }
+
+// SetGCChunk sets how many rows one chunk of DeleteExpired removes, and
+// restores it when t ends.
+func SetGCChunk(t interface{ Cleanup(func()) }, n int) {
+	old := gcChunk
+	gcChunk = n
+	t.Cleanup(func() { gcChunk = old })
+}

@@ -657,30 +657,56 @@ func (s *DB) RevokeTokensByApp(ctx context.Context, appID string, now int64) err
 
 // ---- GC
 
+// gcChunk is how many rows one DELETE of DeleteExpired removes at most.
+// Each chunk commits on its own, so a backlog (a burst of grants expiring
+// together, a server that was down for a day) never holds SQLite's one writer
+// for longer than a chunk takes, nor grows the WAL and the writer's memory
+// with one huge transaction.
+var gcChunk = 100
+
 func (s *DB) DeleteExpired(ctx context.Context, now int64) (int64, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
+	// Each chunk names its rows by their physical address (SQLite's rowid,
+	// PostgreSQL's ctid: a TID scan for ANY(ARRAY(…))), found through the
+	// expiry index.
+	chunk := "rowid IN (SELECT rowid FROM %[1]s WHERE expires_at <= ? LIMIT ?)"
+	if s.dialect == Postgres {
+		chunk = "ctid = ANY(ARRAY(SELECT ctid FROM %[1]s WHERE expires_at <= ? LIMIT ?))"
+	}
 	var total int64
-	err := s.inTxRetry(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
-		total = 0
-		for _, d := range []struct {
-			table  string
-			cutoff int64
-		}{
-			{"oauth_auth_codes", now}, {"oauth_device_codes", now - store.DeviceCodeTombstone},
-			{"oauth_jtis", now}, {"oauth_tokens", now},
-		} {
-			res, err := s.txExec(ctx, tx, s.q("DELETE FROM "+d.table+" WHERE expires_at <= ?"), d.cutoff)
-			if err != nil {
-				return mapErr(err)
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
+	for _, d := range []struct {
+		table  string
+		cutoff int64
+	}{
+		{"oauth_auth_codes", now}, {"oauth_device_codes", now - store.DeviceCodeTombstone},
+		{"oauth_jtis", now}, {"oauth_tokens", now},
+	} {
+		query := s.q(fmt.Sprintf("DELETE FROM %[1]s WHERE "+chunk+" AND expires_at <= ?", d.table))
+		for {
+			n, err := s.deleteChunk(ctx, query, d.cutoff)
 			total += n
+			if err != nil {
+				return total, err
+			}
+			if n < int64(gcChunk) {
+				break
+			}
 		}
-		return nil
+	}
+	return total, nil
+}
+
+// deleteChunk runs one chunk of DeleteExpired.
+func (s *DB) deleteChunk(ctx context.Context, query string, cutoff int64) (int64, error) {
+	var n int64
+	err := s.inTxRetry(ctx, false, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := s.txExec(ctx, tx, query, cutoff, gcChunk, cutoff)
+		if err != nil {
+			return mapErr(err)
+		}
+		n, err = res.RowsAffected()
+		return err
 	})
-	return total, err
+	return n, err
 }

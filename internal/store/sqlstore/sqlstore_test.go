@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -405,6 +406,66 @@ func TestOpenClaimsIDNode(t *testing.T) {
 		}
 		if nodes[1] != (nodes[0]+1)%1024 || nodes[2] != (nodes[1]+1)%1024 {
 			t.Errorf("nodes of three opens: %v, want consecutive", nodes)
+		}
+	})
+}
+
+// TestDeleteExpiredInChunks: DeleteExpired removes a backlog larger than a
+// chunk (and one of exactly two chunks) to the last row, counts every row,
+// and leaves what is live.
+func TestDeleteExpiredInChunks(t *testing.T) {
+	sqlstore.SetGCChunk(t, 7)
+	forEachBackend(t, func(t *testing.T, b backend) {
+		s, ctx := openStore(t, b), t.Context()
+		const now = int64(1_800_000_000)
+		id := store.NewID()
+		u := store.User{ID: id, AccountID: id, Username: "alice", CreatedAt: 1}
+		if err := s.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		app := store.App{ID: store.NewID(), ClientID: store.NewID(), Name: "gc", Owner: u.Account(),
+			CreatedBy: u.ID, ClientType: store.ClientTerminal, RedirectURIs: []string{}, Permissions: []string{}, Active: true}
+		if err := s.CreateApp(ctx, app); err != nil {
+			t.Fatal(err)
+		}
+		jti := func(i int, exp int64) error {
+			return s.CreateOAuthTokensForJTI(ctx, app.ID, "jti-"+strconv.Itoa(i), exp)
+		}
+		for i := range 30 { // 4 chunks and 2 rows
+			if err := jti(i, now-int64(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := jti(100, now+1); err != nil {
+			t.Fatal(err)
+		}
+		var live store.OAuthToken
+		for i := range 15 { // 14 expired: exactly 2 chunks
+			tok := store.OAuthToken{ID: store.NewID(), Hash: "gc-" + store.NewID(), Kind: store.TokenAccess, AppID: app.ID,
+				GrantID: "g", FamilyID: store.NewID(), Permissions: []string{}, BotIDs: []string{}, ExpiresAt: now - int64(i), CreatedAt: now - 3600}
+			if i == 14 {
+				tok.ExpiresAt, live = now+60, tok
+			}
+			if err := s.CreateOAuthTokens(ctx, tok); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := s.DeleteExpired(ctx, now); err != nil || n != 44 {
+			t.Fatalf("DeleteExpired = %d, %v; want 44 rows (30 JTIs, 14 tokens)", n, err)
+		}
+		for i := range 30 {
+			if err := jti(i, now+1); err != nil {
+				t.Errorf("expired JTI %d is still remembered: %v", i, err)
+			}
+		}
+		if err := jti(100, now+1); !errors.Is(err, store.ErrAlreadyExists) {
+			t.Errorf("live JTI: %v, want ErrAlreadyExists", err)
+		}
+		if _, err := s.GetOAuthTokenByHash(ctx, live.Hash); err != nil {
+			t.Errorf("live token: %v", err)
+		}
+		if n, err := s.DeleteExpired(ctx, now); err != nil || n != 0 {
+			t.Errorf("DeleteExpired again = %d, %v; want 0", n, err)
 		}
 	})
 }
