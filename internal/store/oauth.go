@@ -346,7 +346,9 @@ type OAuthGC interface {
 	// DeleteExpired deletes authorization codes, used JTIs and tokens whose
 	// expiry is at or before now, and device codes DeviceCodeTombstone after
 	// theirs, and returns how many rows went. It does not advance the
-	// revision: expired things are dead already.
+	// revision: expired things are dead already. It may delete in several
+	// transactions, so on an error the rows already gone stay gone (and are
+	// counted).
 	DeleteExpired(ctx context.Context, now int64) (int64, error)
 }
 
