@@ -261,27 +261,47 @@ const maxBody = 64 << 10
 // DecodeJSON reads a JSON object body into dst, answering 4000 for anything
 // malformed or oversized.
 func DecodeJSON(r *http.Request, dst any) *Error {
-	return decodeJSON(r, dst, nil)
+	buf, e := readBody(r)
+	if e != nil {
+		return e
+	}
+	defer putBuffer(buf)
+	return unmarshalBody(buf.Bytes(), dst)
 }
 
-// decodeJSON is DecodeJSON with a fast decoder for the common shape of dst:
-// when fast, given the body, reports false, dst must be as it was and
-// encoding/json decodes the body.
-func decodeJSON(r *http.Request, dst any, fast func(body []byte) bool) *Error {
-	// Read into a pooled buffer and decode in place: no growing copies of
-	// the body (json.Unmarshal copies every string it keeps).
+// readBody reads the request body, up to maxBody bytes, into a pooled
+// buffer, which the caller puts back (putBuffer) once done with its bytes:
+// no growing copies of the body, and decoders work on it in place
+// (json.Unmarshal copies every string it keeps).
+func readBody(r *http.Request) (*bytes.Buffer, *Error) {
 	buf := getBuffer()
-	defer putBuffer(buf)
-	if _, err := buf.ReadFrom(io.LimitReader(r.Body, maxBody+1)); err != nil {
-		return BadRequest("could not read the request body")
+	// Read straight into buf, at most maxBody+1 bytes (one more tells an
+	// oversized body): no io.LimitReader allocated per request.
+	for buf.Len() <= maxBody {
+		if buf.Available() == 0 {
+			buf.Grow(4 << 10)
+		}
+		p := buf.AvailableBuffer()
+		p = p[:min(cap(p), maxBody+1-buf.Len())]
+		n, err := r.Body.Read(p)
+		buf.Write(p[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			putBuffer(buf)
+			return nil, BadRequest("could not read the request body")
+		}
 	}
-	body := buf.Bytes()
-	if len(body) > maxBody {
-		return BadRequest("request body is larger than %d bytes", maxBody)
+	if buf.Len() > maxBody {
+		putBuffer(buf)
+		return nil, BadRequest("request body is larger than %d bytes", maxBody)
 	}
-	if fast != nil && fast(body) {
-		return nil
-	}
+	return buf, nil
+}
+
+// unmarshalBody decodes a JSON object body read by readBody into dst.
+func unmarshalBody(body []byte, dst any) *Error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return BadRequest("request body is empty; send a JSON object")
 	}
@@ -306,16 +326,26 @@ type checkRequest struct {
 // check answers whether the bearer credential may use a permission on a
 // resource: {"allowed": true} or the 4100/4101/4200 envelope.
 func (a *API) check(w http.ResponseWriter, r *http.Request, p *authz.Principal) {
+	buf, e := readBody(r)
+	if e != nil {
+		WriteError(w, r, a.Log, e)
+		return
+	}
+	// The common shape by hand (req and res stay on the stack: ref, not
+	// req.Resource, points at res), anything else by encoding/json into a
+	// request of its own.
 	var req checkRequest
 	var res authz.ResourceRef
-	fast := func(body []byte) bool {
-		if decodeCheck(body, &req, &res) {
-			return true
-		}
-		req, res = checkRequest{}, authz.ResourceRef{}
-		return false
+	var ref *authz.ResourceRef
+	if ok, hasRes := decodeCheck(buf.Bytes(), &req, &res); !ok {
+		var slow checkRequest
+		e = unmarshalBody(buf.Bytes(), &slow)
+		req, ref = slow, slow.Resource
+	} else if hasRes {
+		ref = &res
 	}
-	if e := decodeJSON(r, &req, fast); e != nil {
+	putBuffer(buf)
+	if e != nil {
 		WriteError(w, r, a.Log, e)
 		return
 	}
@@ -328,19 +358,19 @@ func (a *API) check(w http.ResponseWriter, r *http.Request, p *authz.Principal) 
 		WriteError(w, r, a.Log, BadRequest("unknown permission %q", req.Permission))
 		return
 	}
-	if req.Resource == nil && perm.Level != permission.LevelAccount {
+	if ref == nil && perm.Level != permission.LevelAccount {
 		// Without the resource there is nothing to decide steps 3-5 on: an
 		// answer would say "allowed" for every workspace or enterprise.
 		WriteError(w, r, a.Log, BadRequest("%s is a %s-level permission: name the resource it acts on, e.g. {\"resource\":{\"type\":%q,\"id\":\"…\"}}", perm.Name, perm.Level, perm.ResourceType))
 		return
 	}
-	if req.Resource != nil {
-		if err := authz.CheckResourceType(perm, *req.Resource); err != nil {
+	if ref != nil {
+		if err := authz.CheckResourceType(perm, *ref); err != nil {
 			WriteError(w, r, a.Log, BadRequest("%v", strings.TrimPrefix(err.Error(), authz.ErrBadResource.Error()+": ")))
 			return
 		}
 	}
-	if !a.require(w, r, p, perm.Name, req.Resource, req.BotID) {
+	if !a.require(w, r, p, perm.Name, ref, req.BotID) {
 		return
 	}
 	WriteData(w, r, allowed)

@@ -8,28 +8,29 @@ import "github.com/cozeauth/cozeauth/internal/authz"
 // values of printable ASCII and no escapes. It reports false for anything
 // else, which the caller then hands to encoding/json, so the fast path can
 // only ever agree with json.Unmarshal (FuzzDecodeCheck holds it to that);
-// it never reports an error of its own.
-func decodeCheck(body []byte, req *checkRequest, res *authz.ResourceRef) bool {
+// it never reports an error of its own. A resource is decoded into res, and
+// hasRes reports one: the caller points req.Resource at res (a pointer
+// stored through req here would move res to the heap on every request).
+func decodeCheck(body []byte, req *checkRequest, res *authz.ResourceRef) (ok, hasRes bool) {
 	d := checkScanner{b: body}
-	var seenPerm, seenBot, seenRes bool
-	ok := d.object(func(key []byte) bool {
+	var seenPerm, seenBot bool
+	ok = d.object(func(key []byte) bool {
 		switch string(key) {
 		case "permission":
 			return d.strOnce(&seenPerm, &req.Permission)
 		case "bot_id":
 			return d.strOnce(&seenBot, &req.BotID)
 		case "resource":
-			if seenRes {
+			if hasRes {
 				return false
 			}
-			seenRes = true
-			req.Resource = res
+			hasRes = true
 			return d.resource(res)
 		}
 		return false
 	})
 	d.space()
-	return ok && d.i == len(d.b)
+	return ok && d.i == len(d.b), hasRes
 }
 
 // checkScanner walks body from i. Every method reports false when the input

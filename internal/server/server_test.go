@@ -166,6 +166,10 @@ func TestRoutes(t *testing.T) {
 		{"page size not a number", "GET", "/v1/workspaces?page_size=abc", "Bearer " + e.full, "", 400, 4000, ""},
 		{"check allowed", "POST", "/api/cozeauth/v1/authz/check", "Bearer " + e.full, check("Bot.chat", "bot", e.botWS2), 200, 0, `"allowed":true`},
 		{"check outside selected workspaces", "POST", "/api/cozeauth/v1/authz/check", "Bearer " + e.narrow, check("Bot.chat", "bot", e.botWS2), 403, 4101, ""},
+		// Escapes and unknown members take encoding/json's path instead of the hand decoder's: the same answers.
+		{"check allowed (encoding/json path)", "POST", "/api/cozeauth/v1/authz/check", "Bearer " + e.full, `{"permission":"Bot.c\u0068at","x":1,"resource":{"type":"bot","id":"` + e.botWS2 + `"}}`, 200, 0, `"allowed":true`},
+		{"check outside selected workspaces (encoding/json path)", "POST", "/api/cozeauth/v1/authz/check", "Bearer " + e.narrow, `{"permission":"Bot.c\u0068at","resource":{"type":"bot","id":"` + e.botWS2 + `"}}`, 403, 4101, ""},
+		{"check without a resource (encoding/json path)", "POST", "/api/cozeauth/v1/authz/check", "Bearer " + e.full, `{"permission":"Bot.c\u0068at","resource":null}`, 400, 4000, ""},
 		{"check unknown bot", "POST", "/api/cozeauth/v1/authz/check", "Bearer " + e.full, check("Bot.chat", "bot", "nope"), 404, 4200, ""},
 		{"check unknown permission", "POST", "/api/cozeauth/v1/authz/check", "Bearer " + e.full, `{"permission":"Bot.fly"}`, 400, 4000, ""},
 		{"check missing permission field", "POST", "/api/cozeauth/v1/authz/check", "Bearer " + e.full, `{}`, 400, 4000, ""},
