@@ -50,7 +50,7 @@ func newServe() *cobra.Command {
 	f.DurationVar(&cfg.LastUsedFlush, "last-used-flush", cfg.LastUsedFlush, "how often to write credentials' last-used times")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long to let in-flight requests finish on SIGTERM")
 	f.DurationVar(&cfg.DBTimeout, "db-timeout", cfg.DBTimeout, "bound of each database call of a request (waiting for a connection included); past it the request gets 503")
-	f.IntVar(&cfg.DBMaxConns, "db-max-conns", cfg.DBMaxConns, "database connection pool size (0: 8 on SQLite, 32 on PostgreSQL)")
+	f.IntVar(&cfg.DBMaxConns, "db-max-conns", cfg.DBMaxConns, "database connection pool size (0: 8 on SQLite; on PostgreSQL 4 per CPU, at least 8)")
 	f.IntVar(&cfg.GCHeapFloorMiB, "gc-heap-floor", cfg.GCHeapFloorMiB, "MiB the heap may reach before the garbage collector runs; above it GOGC applies as usual (0: GOGC alone)")
 	f.DurationVar(&cfg.AccessTokenTTL, "access-token-ttl", cfg.AccessTokenTTL, "lifetime of OAuth access tokens (JWT grants use duration_seconds)")
 	f.DurationVar(&cfg.RefreshTokenTTL, "refresh-token-ttl", cfg.RefreshTokenTTL, "lifetime of OAuth refresh tokens")

@@ -43,7 +43,7 @@ type Config struct {
 	// answer in time gets 503, never hangs.
 	DBTimeout time.Duration
 	// DBMaxConns is the size of the connection pool (0: the backend's
-	// default, 8 on SQLite and 32 on PostgreSQL).
+	// default: 8 on SQLite; on PostgreSQL 4 per CPU, at least 8).
 	DBMaxConns int
 	// GCHeapFloorMiB is the heap size in MiB below which the garbage
 	// collector does not run (internal/gcfloor); 0 leaves GOGC alone.

@@ -20,3 +20,6 @@ func SetGCChunk(t interface{ Cleanup(func()) }, n int) {
 	gcChunk = n
 	t.Cleanup(func() { gcChunk = old })
 }
+
+// DefaultPostgresConns is PostgreSQL's default pool size for cpus CPUs.
+var DefaultPostgresConns = defaultPostgresConns

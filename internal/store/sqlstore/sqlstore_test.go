@@ -177,6 +177,16 @@ func TestParseDSN(t *testing.T) {
 	}
 }
 
+// TestDefaultPostgresConns: 4 connections per CPU, never fewer than 8 (so
+// a 2-core replica keeps 8, and an 8-core one the 32 of earlier releases).
+func TestDefaultPostgresConns(t *testing.T) {
+	for _, tc := range []struct{ cpus, want int }{{1, 8}, {2, 8}, {3, 12}, {8, 32}, {64, 256}} {
+		if got := sqlstore.DefaultPostgresConns(tc.cpus); got != tc.want {
+			t.Errorf("DefaultPostgresConns(%d) = %d, want %d", tc.cpus, got, tc.want)
+		}
+	}
+}
+
 func TestDialectString(t *testing.T) {
 	if got := sqlstore.SQLite.String(); got != "sqlite" {
 		t.Errorf("SQLite.String() = %q", got)
