@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/cozeauth/cozeauth/scripts/internal/loopback"
+	"github.com/cozeauth/cozeauth/scripts/internal/proccpu"
 )
 
 func main() {
@@ -196,11 +197,11 @@ func run(bin string, conns int, duration time.Duration, rounds, serial, sse int,
 	var gwReqs, upReqs float64
 	for range rounds {
 		for _, t := range targets {
-			g0, u0 := cpuTime(gwCmd.Process.Pid), cpuTime(upCmd.Process.Pid)
+			g0, u0 := proccpu.Of(gwCmd.Process.Pid), proccpu.Of(upCmd.Process.Pid)
 			start := time.Now()
 			r := load(t.url+jsonPath, token, conns, duration)
 			n := r * time.Since(start).Seconds()
-			g1, u1 := cpuTime(gwCmd.Process.Pid), cpuTime(upCmd.Process.Pid)
+			g1, u1 := proccpu.Of(gwCmd.Process.Pid), proccpu.Of(upCmd.Process.Pid)
 			if t.name == "gateway" {
 				gwCPU, gwUpCPU, gwReqs = gwCPU+g1-g0, gwUpCPU+u1-u0, gwReqs+n
 			} else {
@@ -384,24 +385,6 @@ func medianD(v []time.Duration) time.Duration {
 }
 
 func usf(d time.Duration) string { return fmt.Sprintf("%.1fµs", float64(d.Nanoseconds())/1e3) }
-
-// cpuTime is a process's user+system CPU time from /proc/PID/stat (0 where
-// there is no /proc).
-func cpuTime(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name (which may hold spaces) in parentheses.
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	var utime, stime int64
-	_, _ = fmt.Sscan(f[11], &utime)
-	_, _ = fmt.Sscan(f[12], &stime)
-	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ is 100 on Linux
-}
 
 func msf(d time.Duration) string { return fmt.Sprintf("%.3fms", float64(d.Nanoseconds())/1e6) }
 

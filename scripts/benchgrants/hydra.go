@@ -29,6 +29,7 @@ func runHydra(public, admin string, dur time.Duration, conns, rate int) error {
 	if public == "" || admin == "" {
 		return fmt.Errorf("-hydra-public and -hydra-admin go together")
 	}
+	cpu = cpuProbe{serverPID: -1} // Hydra's process is bench-compare's
 	c := &http.Client{Timeout: 30 * time.Second}
 	const redirect = "http://127.0.0.1:9/cb"
 	var cl struct {

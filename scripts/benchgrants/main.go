@@ -41,6 +41,7 @@ import (
 	"github.com/cozeauth/cozeauth/internal/store"
 	"github.com/cozeauth/cozeauth/internal/store/sqlstore"
 	"github.com/cozeauth/cozeauth/scripts/internal/loopback"
+	"github.com/cozeauth/cozeauth/scripts/internal/proccpu"
 )
 
 func main() {
@@ -158,11 +159,12 @@ func run(bin, dsn string, dur time.Duration, conns, rate int) error {
 		return err
 	}
 
-	stop, err := startServer(bin, addr, dsn)
+	stop, pid, err := startServer(bin, addr, dsn)
 	if err != nil {
 		return err
 	}
 	defer stop()
+	cpu = cpuProbe{serverPID: pid, postgres: dbKind(dsn) == "PostgreSQL"}
 	if err := loopback.WaitReady(base+"/readyz", 20*time.Second); err != nil {
 		return err
 	}
@@ -291,13 +293,71 @@ func load(dur time.Duration, conns int, do func() error, perWorker ...func() fun
 	return res
 }
 
-// measure runs load with do and reports it as name, under a CPU profile when
-// -profile is given.
+// cpuProbe says whose CPU time each grant's load is charged to.
+type cpuProbe struct {
+	// serverPID is the server binary's process: 0 when the server runs in
+	// this process, -1 when it is not ours to read (Hydra).
+	serverPID int
+	postgres  bool // the database is PostgreSQL: charge the local "postgres" processes, if any
+}
+
+// cpu is the run's cpuProbe (set once the server has started).
+var cpu cpuProbe
+
+// cpuSample is the CPU time used so far by the server, this process (the
+// load clients, plus the server when it runs here) and the local
+// PostgreSQL; -1 for what cannot be read.
+type cpuSample struct{ server, self, postgres time.Duration }
+
+func (p cpuProbe) sample() cpuSample {
+	c := cpuSample{server: -1, self: proccpu.Of(os.Getpid()), postgres: -1}
+	if p.serverPID > 0 {
+		c.server = proccpu.Of(p.serverPID)
+	}
+	if p.postgres {
+		if d, n := proccpu.OfCommand("postgres"); n > 0 {
+			c.postgres = d
+		}
+	}
+	return c
+}
+
+// perGrant is the CPU time each process used per token issued between a
+// and b, as a report line ("" when nothing could be read).
+func (p cpuProbe) perGrant(a, b cpuSample, ok int) string {
+	if ok == 0 || a.self < 0 || b.self < 0 {
+		return ""
+	}
+	us := func(a, b time.Duration) string {
+		return fmt.Sprintf("%.0fµs", float64((b-a)/time.Duration(ok))/float64(time.Microsecond))
+	}
+	line := "  cpu per grant:"
+	switch {
+	case p.serverPID == 0:
+		line += " this process (server and load clients) " + us(a.self, b.self)
+	case a.server >= 0 && b.server >= 0:
+		line += " server " + us(a.server, b.server) + ", load clients " + us(a.self, b.self)
+	default:
+		line += " load clients " + us(a.self, b.self)
+	}
+	if a.postgres >= 0 && b.postgres >= 0 {
+		line += ", PostgreSQL (local postgres processes) " + us(a.postgres, b.postgres)
+	}
+	return line
+}
+
+// measure runs load with do and reports it as name, with the CPU time it
+// cost each process, under a CPU profile when -profile is given.
 func measure(name string, dur time.Duration, conns int, do func() error, perWorker ...func() func() error) {
 	stop := startProfile(name)
+	before := cpu.sample()
 	r := load(dur, conns, do, perWorker...)
+	after := cpu.sample()
 	stop()
 	report(name, r)
+	if line := cpu.perGrant(before, after, r.ok); line != "" {
+		fmt.Println(line)
+	}
 }
 
 // measureEach measures do on each of inputs in turn, until the time is up

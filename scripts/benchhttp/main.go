@@ -26,6 +26,7 @@ import (
 	"github.com/cozeauth/cozeauth/internal/store/sqlstore"
 
 	"github.com/cozeauth/cozeauth/scripts/internal/loopback"
+	"github.com/cozeauth/cozeauth/scripts/internal/proccpu"
 )
 
 type options struct {
@@ -258,9 +259,9 @@ func (b *bench) measure(ctx context.Context, t *target, d time.Duration, quiet b
 			return wrkResult{}, err
 		}
 	}
-	cpu0 := procCPU(t.pid)
+	cpu0 := proccpu.Of(t.pid)
 	r, err := runWrk(ctx, b.o.load, t.url, t.token, d)
-	if cpu1 := procCPU(t.pid); cpu0 >= 0 && cpu1 >= 0 && r.requests > 0 {
+	if cpu1 := proccpu.Of(t.pid); cpu0 >= 0 && cpu1 >= 0 && r.requests > 0 {
 		r.cpuPerReq = (cpu1 - cpu0) / time.Duration(r.requests)
 	}
 	if w != nil {

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -60,35 +59,6 @@ func startChild(ctx context.Context, name, addr, logPath, readyPath string, path
 func (c *child) url(path string) string { return "http://" + c.addr + path }
 
 func (c *child) pid() int { return c.cmd.Process.Pid }
-
-// procCPU returns the user+system CPU time process pid has used, or -1.
-func procCPU(pid int) time.Duration {
-	if pid <= 0 {
-		return -1
-	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return -1
-	}
-	// Fields after the parenthesised command name; utime and stime are the
-	// 14th and 15th fields of the whole line, in clock ticks (USER_HZ, 100
-	// on Linux).
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return -1
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 13 {
-		return -1
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return -1
-	}
-	return time.Duration(ut+st) * (time.Second / 100)
-}
 
 // waitReady polls readyPath until it answers 200, the child exits, or a
 // minute passes.
