@@ -9,8 +9,9 @@ import "github.com/cozeauth/cozeauth/internal/authz"
 // else, which the caller then hands to encoding/json, so the fast path can
 // only ever agree with json.Unmarshal (FuzzDecodeCheck holds it to that);
 // it never reports an error of its own. A resource is decoded into res, and
-// hasRes reports one: the caller points req.Resource at res (a pointer
-// stored through req here would move res to the heap on every request).
+// hasRes reports one: req.Resource stays nil, and the caller keeps its own
+// pointer to res (one stored through req here would move res to the heap on
+// every request).
 func decodeCheck(body []byte, req *checkRequest, res *authz.ResourceRef) (ok, hasRes bool) {
 	d := checkScanner{b: body}
 	var seenPerm, seenBot bool
