@@ -3,8 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -182,12 +184,16 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-// TestWriterBoundsTheWAL: under steady writes the WAL starts over once it
-// holds restartFrames frames (the writer's catch-up checkpoint), where a
+// TestWriterBoundsTheWAL: under steady writes the WAL starts over each time
+// it holds restartFrames frames (the writer's catch-up checkpoint), where a
 // background checkpoint alone never finds it finished and it grows until
 // SQLite's own checkpoint, the backstop at 10,000 frames, starts it over.
-// restartFrames is lowered far below the backstop, so the bound holds
-// however late the checkpointer sees the WAL grow.
+// restartFrames is lowered far below the backstop, and the test counts the
+// times the WAL started over (its header's checkpoint sequence number),
+// which the backstop alone does once or twice here: how large the WAL grew
+// in between depends on how fast checkpoints run on a busy machine (up to
+// ~11,000 frames when the checkpointer's fsyncs stalled), so it is logged,
+// not held to a bound.
 func TestWriterBoundsTheWAL(t *testing.T) {
 	defer func(n int) { restartFrames = n }(restartFrames)
 	restartFrames = 250
@@ -201,6 +207,7 @@ func TestWriterBoundsTheWAL(t *testing.T) {
 	if _, err := s.db.ExecContext(ctx, "CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT)"); err != nil {
 		t.Fatal(err)
 	}
+	seq0 := walCheckpointSeq(t, path)
 	// Each transaction writes a new page's worth, 16,000 in all (past the
 	// backstop), from 8 writers so batches form.
 	const writes, writers = 16000, 8
@@ -227,14 +234,35 @@ func TestWriterBoundsTheWAL(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
+	restarts := walCheckpointSeq(t, path) - seq0
 	fi, err := os.Stat(path + "-wal")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The WAL file keeps its largest size when it starts over.
-	t.Logf("WAL %d bytes (%d frames)", fi.Size(), fi.Size()/(4096+24))
-	if limit := int64(7000 * (4096 + 24)); fi.Size() > limit {
-		t.Errorf("WAL grew to %d bytes (%d frames) after %d writes of a page each; want at most %d: it never started over",
-			fi.Size(), fi.Size()/(4096+24), writes, limit)
+	t.Logf("WAL started over %d times; at most %d bytes (%d frames)", restarts, fi.Size(), fi.Size()/(4096+24))
+	if restarts < 8 {
+		t.Errorf("the WAL started over %d times in %d writes of a page each, want at least 8 (one per ~%d frames): the writer's catch-up checkpoint does not start it over",
+			restarts, writes, restartFrames)
 	}
+}
+
+// walCheckpointSeq reads the checkpoint sequence number in the header of
+// the database's WAL file, which SQLite advances each time the WAL starts
+// over.
+func walCheckpointSeq(t *testing.T, dbPath string) uint32 {
+	t.Helper()
+	f, err := os.Open(dbPath + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var h [32]byte
+	if _, err := io.ReadFull(f, h[:]); err != nil {
+		t.Fatalf("WAL header: %v", err)
+	}
+	if magic := binary.BigEndian.Uint32(h[0:4]); magic&^1 != 0x377f0682 {
+		t.Fatalf("WAL header: magic %#x, not a WAL file", magic)
+	}
+	return binary.BigEndian.Uint32(h[12:16])
 }
